@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+const flag = (dflt: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+    .optional()
+    .transform((v) => (v === undefined ? dflt : v === true || v === "true" || v === "1"));
+const seconds = (dflt: number, max: number) => z.coerce.number().int().positive().max(max).default(dflt);
+
+/**
+ * Every operator setting, parsed once per isolate from Worker variables.
+ * docs/configuration.md documents each one; the metadata document is derived
+ * from this object, so discovery lists exactly what is enabled.
+ */
+export const ConfigSchema = z
+  .object({
+    ISSUER: z.url().refine((u) => {
+      const url = new URL(u);
+      return !url.search && !url.hash && (url.protocol === "https:" || url.hostname === "localhost" || url.hostname === "127.0.0.1");
+    }, "ISSUER must be an https URL without query or fragment (http only for localhost)"),
+    ENVIRONMENT: z.enum(["development", "production"]).default("production"),
+    ADMIN_TOKEN: z.string().min(32).optional(),
+    INITIAL_ACCESS_TOKEN: z.string().min(16).optional(),
+    PKCE_PLAIN_ENABLED: flag(false),
+    DEV_SEED_USERS: flag(false),
+    AUTHORIZATION_CODE_TTL: seconds(60, 60), // issue: codes live at most 60 s
+    ACCESS_TOKEN_TTL: seconds(3600, 86400),
+    ID_TOKEN_TTL: seconds(3600, 86400),
+    REFRESH_TOKEN_TTL: seconds(14 * 86400, 365 * 86400),
+    SESSION_TTL: seconds(14 * 86400, 365 * 86400),
+    INTERACTION_TTL: seconds(600, 3600),
+    CLOCK_SKEW: seconds(60, 600),
+    PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
+    CLIENT_CACHE_TTL: z.coerce.number().int().min(60).max(86400).default(300),
+  })
+  .transform((c) => {
+    const issuer = c.ISSUER.replace(/\/$/, "");
+    const development = c.ENVIRONMENT === "development";
+    return {
+      issuer,
+      development,
+      adminToken: c.ADMIN_TOKEN,
+      initialAccessToken: c.INITIAL_ACCESS_TOKEN,
+      /** RFC 7591 §3: open registration only in local development, otherwise behind an initial access token. */
+      registration: c.INITIAL_ACCESS_TOKEN ? ("initial_access_token" as const) : development ? ("open" as const) : ("disabled" as const),
+      pkcePlainEnabled: c.PKCE_PLAIN_ENABLED,
+      seedDevUsers: development && c.DEV_SEED_USERS,
+      ttl: {
+        authorizationCode: c.AUTHORIZATION_CODE_TTL,
+        accessToken: c.ACCESS_TOKEN_TTL,
+        idToken: c.ID_TOKEN_TTL,
+        refreshToken: c.REFRESH_TOKEN_TTL,
+        session: c.SESSION_TTL,
+        interaction: c.INTERACTION_TTL,
+        clientCache: c.CLIENT_CACHE_TTL,
+      },
+      clockSkew: c.CLOCK_SKEW,
+      passwordIterations: c.PASSWORD_PBKDF2_ITERATIONS,
+      /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
+      signingAlgs: ["RS256", "ES256"] as const,
+      secureCookies: issuer.startsWith("https://"),
+    };
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type SigningAlg = Config["signingAlgs"][number];
+
+let cached: { source: unknown; config: Config } | undefined;
+
+/** Parses the Worker's variables; a misconfiguration fails loudly on the first request. */
+export function getConfig(env: Record<string, unknown>): Config {
+  if (cached && cached.source === env) return cached.config;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid OP configuration: ${z.prettifyError(parsed.error)}`);
+  cached = { source: env, config: parsed.data };
+  return parsed.data;
+}
+
+/** The maximum lifetime of anything signed with a key; a retired key stays published this long. */
+export function signedArtifactMaxLifetime(config: Config): number {
+  return Math.max(config.ttl.accessToken, config.ttl.idToken) + config.clockSkew;
+}

@@ -1,0 +1,61 @@
+import { DurableObject } from "cloudflare:workers";
+import { ClientSchema, type Client } from "../schemas/client";
+import { hashSecret, timingSafeEqual } from "../crypto";
+import type { Env } from "../env";
+
+interface StoredClient {
+  client: Client;
+  secretHash?: string;
+  registrationTokenHash: string;
+}
+
+/**
+ * One object per client (the atom: a client's metadata and credentials change together). This
+ * is the source of truth; KV holds a read-through copy of the public metadata. Secrets and the
+ * registration access token are kept only as SHA-256 digests (they are 256-bit random values).
+ */
+export class ClientRegistration extends DurableObject<Env> {
+  private stored(): StoredClient | undefined {
+    return this.ctx.storage.kv.get<StoredClient>("client");
+  }
+
+  create(client: Client, secretHash: string | undefined, registrationTokenHash: string): boolean {
+    if (this.stored()) return false;
+    this.ctx.storage.kv.put("client", { client: ClientSchema.parse(client), secretHash, registrationTokenHash } satisfies StoredClient);
+    return true;
+  }
+
+  get(): Client | null {
+    return this.stored()?.client ?? null;
+  }
+
+  /** Replaces the metadata (RFC 7592 §2.2); a new secret hash replaces the old one when given. */
+  update(client: Client, secretHash?: string): Client | null {
+    const s = this.stored();
+    if (!s) return null;
+    const next = ClientSchema.parse(client);
+    this.ctx.storage.kv.put("client", { ...s, client: next, secretHash: secretHash ?? s.secretHash });
+    return next;
+  }
+
+  async delete(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** The client if `secret` is its secret (constant-time). */
+  async authenticateSecret(secret: string): Promise<Client | null> {
+    const presented = await hashSecret(secret);
+    const s = this.stored();
+    return s?.secretHash && timingSafeEqual(presented, s.secretHash) ? s.client : null;
+  }
+
+  async checkRegistrationToken(token: string): Promise<Client | null> {
+    const presented = await hashSecret(token);
+    const s = this.stored();
+    return s && timingSafeEqual(presented, s.registrationTokenHash) ? s.client : null;
+  }
+}
+
+export function clientObject(env: Pick<Env, "CLIENTS">, clientId: string) {
+  return env.CLIENTS.get(env.CLIENTS.idFromName(clientId));
+}

@@ -1,0 +1,31 @@
+import type { KeyStore } from "./durable-objects/key-store";
+import type { ClientRegistration } from "./durable-objects/client-registration";
+import type { UserAccount } from "./durable-objects/user-account";
+import type { BrowserSession } from "./durable-objects/browser-session";
+import type { Interaction } from "./durable-objects/interaction";
+import type { AuthorizationCode } from "./durable-objects/authorization-code";
+import type { Grant } from "./durable-objects/grant";
+
+/** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
+export interface Env {
+  ISSUER: string;
+  ENVIRONMENT?: string;
+  /** Secrets (wrangler secret put / .dev.vars). */
+  ADMIN_TOKEN?: string;
+  INITIAL_ACCESS_TOKEN?: string;
+  /** Optional overrides, see docs/configuration.md. */
+  [key: string]: unknown;
+
+  CLIENT_CACHE: KVNamespace;
+  KEY_STORE: DurableObjectNamespace<KeyStore>;
+  CLIENTS: DurableObjectNamespace<ClientRegistration>;
+  USERS: DurableObjectNamespace<UserAccount>;
+  SESSIONS: DurableObjectNamespace<BrowserSession>;
+  INTERACTIONS: DurableObjectNamespace<Interaction>;
+  AUTHORIZATION_CODES: DurableObjectNamespace<AuthorizationCode>;
+  GRANTS: DurableObjectNamespace<Grant>;
+
+  OP_TOKEN?: Fetcher;
+  OP_DISCOVERY?: Fetcher;
+  OP_MANAGEMENT?: Fetcher;
+}

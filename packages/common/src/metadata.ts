@@ -1,0 +1,43 @@
+import { getConfig, type Config } from "./config";
+import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
+import { SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS } from "./schemas/client";
+import { PATHS } from "./routes";
+import { ACR_PASSWORD } from "./authentication";
+
+/**
+ * OIDC Discovery 1.0 §3 / RFC 8414 §2 metadata, derived from the configuration and the
+ * capability lists the endpoints themselves use, so it lists exactly what is enabled.
+ */
+export function providerMetadata(config: Config) {
+  const url = (p: string) => `${config.issuer}${p}`;
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: url(PATHS.authorization),
+    token_endpoint: url(PATHS.token),
+    userinfo_endpoint: url(PATHS.userinfo),
+    jwks_uri: url(PATHS.jwks),
+    ...(config.registration !== "disabled" ? { registration_endpoint: url(PATHS.registration) } : {}),
+    end_session_endpoint: url(PATHS.endSession),
+    scopes_supported: SUPPORTED_SCOPES,
+    response_types_supported: [...SUPPORTED_RESPONSE_TYPES],
+    response_modes_supported: ["query", "fragment"],
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+    subject_types_supported: ["public"],
+    id_token_signing_alg_values_supported: [...SUPPORTED_ID_TOKEN_ALGS],
+    token_endpoint_auth_methods_supported: [...SUPPORTED_TOKEN_AUTH_METHODS],
+    code_challenge_methods_supported: config.pkcePlainEnabled ? ["S256", "plain"] : ["S256"],
+    claims_supported: SUPPORTED_CLAIMS,
+    claim_types_supported: ["normal"],
+    claims_parameter_supported: true,
+    // Request objects arrive with the JAR work; OIDC Discovery §3 defaults request_uri support to true, so say no explicitly.
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    require_request_uri_registration: false,
+    acr_values_supported: [ACR_PASSWORD],
+    display_values_supported: ["page", "popup", "touch", "wap"],
+    prompt_values_supported: ["none", "login", "consent"],
+    authorization_response_iss_parameter_supported: true,
+  };
+}
+
+export const metadataFor = (env: Record<string, unknown>) => providerMetadata(getConfig(env));

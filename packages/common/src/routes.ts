@@ -1,0 +1,25 @@
+/** Every path of the issuer and the Worker that serves it (one origin, several Workers). */
+export const PATHS = {
+  authorization: "/authorize",
+  interaction: "/interaction",
+  endSession: "/session/end",
+  token: "/token",
+  userinfo: "/userinfo",
+  openidConfiguration: "/.well-known/openid-configuration",
+  oauthMetadata: "/.well-known/oauth-authorization-server",
+  jwks: "/jwks",
+  registration: "/register",
+  admin: "/admin",
+} as const;
+
+export type WorkerName = "op-auth" | "op-token" | "op-discovery" | "op-management";
+
+const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+
+/** Which Worker serves a path. op-auth routes everything else to itself (and 404s). */
+export function workerFor(path: string): WorkerName {
+  if (path === PATHS.token || path === PATHS.userinfo) return "op-token";
+  if (under(path, "/.well-known") || path === PATHS.jwks) return "op-discovery";
+  if (under(path, PATHS.registration) || under(path, PATHS.admin)) return "op-management";
+  return "op-auth";
+}

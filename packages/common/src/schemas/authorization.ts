@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { ClaimsRequestSchema } from "./claims";
+
+const optionalString = (max: number) => z.string().max(max).optional();
+
+/**
+ * Authorization request parameters (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3) after
+ * the raw form has been read. Types only: the protocol checks are the authorize steps.
+ */
+export const AuthorizationParamsSchema = z.object({
+  client_id: z.string().min(1).max(200),
+  redirect_uri: optionalString(2000),
+  response_type: optionalString(100),
+  response_mode: optionalString(50),
+  scope: optionalString(2000),
+  state: optionalString(2000),
+  nonce: optionalString(500),
+  prompt: optionalString(100),
+  max_age: z
+    .string()
+    .regex(/^\d{1,10}$/, "max_age must be a non-negative integer")
+    .transform(Number)
+    .optional(),
+  id_token_hint: optionalString(8000),
+  login_hint: optionalString(500),
+  claims: optionalString(8000),
+  code_challenge: optionalString(200),
+  code_challenge_method: optionalString(20),
+  display: optionalString(20),
+  ui_locales: optionalString(200),
+  claims_locales: optionalString(200),
+  acr_values: optionalString(500),
+  request: optionalString(20000),
+  request_uri: optionalString(2000),
+  registration: optionalString(20000),
+});
+export type AuthorizationParams = z.output<typeof AuthorizationParamsSchema>;
+
+/** The validated request an Interaction carries from /authorize through login and consent. */
+export const ValidatedAuthorizationRequestSchema = z.object({
+  clientId: z.string(),
+  redirectUri: z.string(),
+  responseType: z.literal("code"),
+  responseMode: z.enum(["query", "fragment"]),
+  scopes: z.array(z.string()),
+  state: z.string().optional(),
+  nonce: z.string().optional(),
+  prompt: z.array(z.enum(["none", "login", "consent", "select_account"])),
+  maxAge: z.number().int().nonnegative().optional(),
+  idTokenHintSub: z.string().optional(),
+  loginHint: z.string().optional(),
+  claims: ClaimsRequestSchema.optional(),
+  codeChallenge: z.string().optional(),
+  codeChallengeMethod: z.enum(["S256", "plain"]).optional(),
+  acrValues: z.array(z.string()).optional(),
+  uiLocales: z.array(z.string()).optional(),
+  display: z.enum(["page", "popup", "touch", "wap"]).optional(),
+});
+export type ValidatedAuthorizationRequest = z.output<typeof ValidatedAuthorizationRequestSchema>;
+
+export const InteractionRecordSchema = z.object({
+  uid: z.string(),
+  request: ValidatedAuthorizationRequestSchema,
+  /** SHA-256 of the browser-binding secret held in the interaction cookie. */
+  browserHash: z.string(),
+  csrfToken: z.string(),
+  createdAt: z.number().int(),
+  expiresAt: z.number().int(),
+  /** Set once the user logged in within this interaction (so prompt=login / max_age=0 are satisfied). */
+  loggedInAt: z.number().int().optional(),
+  /** Set once the user approved consent within this interaction. */
+  consentedAt: z.number().int().optional(),
+});
+export type InteractionRecord = z.output<typeof InteractionRecordSchema>;

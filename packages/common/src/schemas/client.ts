@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+/** What this OP implements; registration rejects anything else (RFC 7591 §2). */
+export const SUPPORTED_RESPONSE_TYPES = ["code"] as const;
+export const SUPPORTED_GRANT_TYPES = ["authorization_code", "refresh_token"] as const;
+export const SUPPORTED_TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
+export const SUPPORTED_ID_TOKEN_ALGS = ["RS256", "ES256"] as const;
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/**
+ * Client metadata (RFC 7591 §2, OIDC Dynamic Client Registration §2). The single source for
+ * registration input, the stored record and the cached copy. Unknown members are dropped
+ * (RFC 7591 §2: the server MUST ignore metadata it does not understand), except localized
+ * human-readable members (`client_name#fr`) which are kept.
+ */
+export const ClientMetadataSchema = z.object({
+  redirect_uris: z.array(z.string()).min(1, "redirect_uris is required"),
+  response_types: z.array(z.enum(SUPPORTED_RESPONSE_TYPES, { error: "unsupported response_types value" })).default(["code"]),
+  grant_types: z.array(z.enum(SUPPORTED_GRANT_TYPES, { error: "unsupported grant_types value" })).default(["authorization_code"]),
+  application_type: z.enum(["web", "native"]).default("web"),
+  token_endpoint_auth_method: z.enum(SUPPORTED_TOKEN_AUTH_METHODS, { error: "unsupported token_endpoint_auth_method" }).default("client_secret_basic"),
+  client_name: z.string().max(200).optional(),
+  client_uri: httpUrl.optional(),
+  logo_uri: httpUrl.optional(),
+  policy_uri: httpUrl.optional(),
+  tos_uri: httpUrl.optional(),
+  contacts: z.array(z.string().max(320)).max(20).optional(),
+  scope: z.string().max(2000).optional(),
+  subject_type: z.literal("public", { error: "unsupported subject_type" }).optional(),
+  id_token_signed_response_alg: z.enum(SUPPORTED_ID_TOKEN_ALGS, { error: "unsupported id_token_signed_response_alg" }).default("RS256"),
+  default_max_age: z.number().int().nonnegative().optional(),
+  require_auth_time: z.boolean().optional(),
+  default_acr_values: z.array(z.string()).optional(),
+  post_logout_redirect_uris: z.array(z.string()).optional(),
+  require_pkce: z.boolean().optional(),
+  software_id: z.string().max(200).optional(),
+  software_version: z.string().max(200).optional(),
+});
+
+export type ClientMetadata = z.output<typeof ClientMetadataSchema>;
+
+/** A registered client as every Worker sees it (no secret material). */
+export const ClientSchema = ClientMetadataSchema.extend({
+  client_id: z.string(),
+  client_id_issued_at: z.number().int(),
+  client_secret_expires_at: z.number().int().default(0),
+  /** Localized variants of human-readable members, e.g. {"client_name#fr": "…"}. */
+  localized: z.record(z.string(), z.string()).default({}),
+});
+export type Client = z.output<typeof ClientSchema>;
+
+export const isPublicClient = (client: Pick<Client, "token_endpoint_auth_method">) => client.token_endpoint_auth_method === "none";

@@ -1,0 +1,62 @@
+import { getConfig } from "../config";
+import { randomToken } from "../crypto";
+import type { GrantedAuthorization } from "../schemas/records";
+import { nowSeconds, signJwt, verifyOwnJwt } from "./jwt";
+import type { Env } from "../env";
+
+/**
+ * Access tokens are RFC 9068 JWTs (typ at+jwt) signed with ES256: resource servers can verify
+ * them offline, and this OP still revokes them at once because every token names its grant
+ * (`gid`) and userinfo checks the grant's Durable Object.
+ */
+export const ACCESS_TOKEN_ALG = "ES256" as const;
+export const ACCESS_TOKEN_TYP = "at+jwt";
+
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  gid: string;
+  auth_time?: number;
+  acr?: string;
+}
+
+/** The audience of tokens meant for this OP's own userinfo endpoint. */
+export const userinfoAudience = (issuer: string) => `${issuer}/userinfo`;
+
+export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: GrantedAuthorization & { grantId: string }) {
+  const config = getConfig(env);
+  const iat = nowSeconds();
+  const claims: AccessTokenClaims = {
+    iss: config.issuer,
+    sub: a.sub,
+    aud: userinfoAudience(config.issuer),
+    client_id: a.clientId,
+    scope: a.scope,
+    iat,
+    exp: iat + config.ttl.accessToken,
+    jti: randomToken(16),
+    gid: a.grantId,
+    auth_time: a.authTime,
+    acr: a.acr,
+  };
+  const token = await signJwt(env, ACCESS_TOKEN_ALG, { ...claims }, ACCESS_TOKEN_TYP);
+  return { token, expiresIn: config.ttl.accessToken, claims };
+}
+
+/** Verifies signature, typ, issuer, audience and lifetime. Grant state is the caller's next check. */
+export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, token: string): Promise<AccessTokenClaims> {
+  const config = getConfig(env);
+  const payload = await verifyOwnJwt(env, token, {
+    typ: ACCESS_TOKEN_TYP,
+    audience: userinfoAudience(config.issuer),
+    requiredClaims: ["sub", "client_id", "scope", "jti", "gid", "exp", "iat"],
+    algorithms: [ACCESS_TOKEN_ALG],
+  });
+  return payload as unknown as AccessTokenClaims;
+}

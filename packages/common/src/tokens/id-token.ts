@@ -1,0 +1,42 @@
+import type { Client } from "../schemas/client";
+import type { GrantedAuthorization } from "../schemas/records";
+import type { StandardClaims } from "../schemas/claims";
+import { releaseClaims } from "../claims";
+import { getConfig } from "../config";
+import { halfHash, nowSeconds, signJwt } from "./jwt";
+import type { Env } from "../env";
+
+export interface IdTokenInput {
+  client: Client;
+  authorization: GrantedAuthorization;
+  user: StandardClaims;
+  /** Scope claims go into the ID token only when no access token is issued (OIDC Core §5.4). */
+  includeScopeClaims: boolean;
+  accessToken?: string;
+  /** OIDC Core §12.2: an ID token from a refresh carries no nonce. */
+  omitNonce?: boolean;
+}
+
+/** OIDC Core §2: builds and signs an ID token with the client's registered alg. */
+export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, input: IdTokenInput): Promise<string> {
+  const config = getConfig(env);
+  const { client, authorization: a } = input;
+  const alg = client.id_token_signed_response_alg;
+  const iat = nowSeconds();
+  const payload: Record<string, unknown> = {
+    ...releaseClaims(input.user, a.scope.split(" "), a.claims?.id_token, input.includeScopeClaims),
+    iss: config.issuer,
+    sub: a.sub,
+    aud: client.client_id,
+    exp: iat + config.ttl.idToken,
+    iat,
+    // auth_time always: it is cheap, and OIDC requires it whenever max_age or require_auth_time applies.
+    auth_time: a.authTime,
+    acr: a.acr,
+    amr: a.amr,
+    sid: a.sid,
+  };
+  if (a.nonce && !input.omitNonce) payload.nonce = a.nonce;
+  if (input.accessToken) payload.at_hash = await halfHash(input.accessToken, alg);
+  return signJwt(env, alg, payload);
+}

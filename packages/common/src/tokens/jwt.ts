@@ -1,0 +1,78 @@
+import { compactVerify, createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import { keyStore } from "../durable-objects/key-store";
+import { getConfig, type SigningAlg } from "../config";
+import { base64url } from "../crypto";
+import type { Env } from "../env";
+
+type KeyEnv = Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">;
+
+/** Signs with the key store's active key for `alg`; the private key stays in the store. */
+export function signJwt(env: KeyEnv, alg: SigningAlg, payload: Record<string, unknown>, typ?: string): Promise<string> {
+  return keyStore(env).sign(alg, payload, typ);
+}
+
+// Public keys are cached per isolate for a short time and refetched on an unknown kid, so a
+// rotation is picked up on the first token signed with the new key.
+let jwksCache: { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet> } | undefined;
+const JWKS_CACHE_MS = 60_000;
+
+async function loadJwks(env: KeyEnv) {
+  const jwks = await keyStore(env).jwks();
+  jwksCache = { at: Date.now(), kids: new Set(jwks.keys.map((k) => k.kid)), set: createLocalJWKSet(jwks) };
+  return jwksCache;
+}
+
+function headerKid(token: string): string | undefined {
+  try {
+    const header = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")));
+    return typeof header.kid === "string" ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ownKeys(env: KeyEnv, token: string) {
+  const kid = headerKid(token);
+  const cache = jwksCache;
+  if (!cache || Date.now() - cache.at > JWKS_CACHE_MS || (kid && !cache.kids.has(kid))) return (await loadJwks(env)).set;
+  return cache.set;
+}
+
+/** Verifies a JWT this OP signed. Throws jose errors on any failure. */
+export async function verifyOwnJwt(env: KeyEnv, token: string, options: JWTVerifyOptions = {}): Promise<JWTPayload> {
+  const config = getConfig(env);
+  const { payload } = await jwtVerify(token, await ownKeys(env, token), {
+    issuer: config.issuer,
+    clockTolerance: config.clockSkew,
+    algorithms: [...config.signingAlgs],
+    ...options,
+  });
+  return payload;
+}
+
+/**
+ * OIDC Core §3.1.2.1 id_token_hint: our signature and issuer, but an expired token is still a
+ * valid hint. Returns null when the hint is not an ID token this OP issued.
+ */
+export async function verifyIdTokenHint(env: KeyEnv, token: string): Promise<(JWTPayload & { sub: string }) | null> {
+  try {
+    const { payload, protectedHeader } = await compactVerify(token, await ownKeys(env, token), { algorithms: [...getConfig(env).signingAlgs] });
+    if (protectedHeader.typ === "at+jwt") return null; // an access token is not an ID token
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+    if (claims.iss !== getConfig(env).issuer || typeof claims.sub !== "string") return null;
+    return claims as JWTPayload & { sub: string };
+  } catch {
+    return null;
+  }
+}
+
+export { errors as joseErrors };
+
+/** OIDC Core §3.1.3.6 / §3.3.2.11: left half of the hash the signing alg uses, base64url. */
+export async function halfHash(value: string, alg: string): Promise<string> {
+  const digest = alg === "EdDSA" || alg === "Ed25519" || alg.endsWith("512") ? "SHA-512" : alg.endsWith("384") ? "SHA-384" : "SHA-256";
+  const full = new Uint8Array(await crypto.subtle.digest(digest, new TextEncoder().encode(value)));
+  return base64url(full.slice(0, full.length / 2));
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);

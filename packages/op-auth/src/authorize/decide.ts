@@ -1,0 +1,55 @@
+import { OAuthError, requestedClaimNames, type ConsentRecord, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/common";
+
+export type Decision = { kind: "login" } | { kind: "consent" } | { kind: "issue"; session: SessionRecord } | { kind: "error"; error: OAuthError };
+
+export interface InteractionProgress {
+  loggedInAt?: number;
+  consentedAt?: number;
+}
+
+/** The scopes and claims this request asks the user to release. */
+export function consentScope(req: ValidatedAuthorizationRequest) {
+  const claims = [...new Set([...requestedClaimNames(req.claims?.userinfo), ...requestedClaimNames(req.claims?.id_token)])].filter(
+    (c) => !["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"].includes(c),
+  );
+  return { scopes: req.scopes, claims };
+}
+
+function consentCovers(consent: ConsentRecord | null, req: ValidatedAuthorizationRequest): boolean {
+  const wanted = consentScope(req);
+  if (!consent) return false;
+  return wanted.scopes.every((s) => consent.scopes.includes(s)) && wanted.claims.every((c) => consent.claims.includes(c));
+}
+
+/** The value-restricted sub a `claims` request may pin (OIDC Core §5.5.1). */
+function requiredSub(req: ValidatedAuthorizationRequest): string | undefined {
+  const r = req.claims?.id_token?.sub ?? req.claims?.userinfo?.sub;
+  return typeof r?.value === "string" ? r.value : undefined;
+}
+
+/**
+ * OIDC Core §3.1.2.3: does this request need the user? `prompt`, `max_age`, `id_token_hint`
+ * and a pinned `sub` can each demand a fresh login; prompt=none turns any needed interaction
+ * into login_required / consent_required (§3.1.2.6).
+ */
+export function decide(req: ValidatedAuthorizationRequest, session: SessionRecord | null, consent: ConsentRecord | null, progress: InteractionProgress, nowMs = Date.now()): Decision {
+  const loggedInHere = progress.loggedInAt !== undefined;
+  const pinnedSub = req.idTokenHintSub ?? requiredSub(req);
+  const mustLogin =
+    !session ||
+    (!loggedInHere && (req.prompt.includes("login") || req.prompt.includes("select_account"))) ||
+    (!loggedInHere && req.maxAge !== undefined && Math.floor(nowMs / 1000) - session.authTime > req.maxAge) ||
+    (!loggedInHere && pinnedSub !== undefined && session.sub !== pinnedSub);
+  if (mustLogin) {
+    return req.prompt.includes("none") ? { kind: "error", error: new OAuthError("login_required", "the user must log in") } : { kind: "login" };
+  }
+  if (pinnedSub !== undefined && session!.sub !== pinnedSub) {
+    return { kind: "error", error: new OAuthError("access_denied", "the logged-in user is not the one the request names") };
+  }
+  const consentedHere = progress.consentedAt !== undefined;
+  const mustConsent = !consentedHere && (req.prompt.includes("consent") || !consentCovers(consent, req));
+  if (mustConsent) {
+    return req.prompt.includes("none") ? { kind: "error", error: new OAuthError("consent_required", "the user must consent") } : { kind: "consent" };
+  }
+  return { kind: "issue", session: session! };
+}

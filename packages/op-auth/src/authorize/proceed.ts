@@ -1,0 +1,52 @@
+import { getConfig, interactionObject, randomToken, sha256b64url, userBySub, type Client, type Env, type InteractionRecord, type ValidatedAuthorizationRequest } from "@op/common";
+import { currentSession } from "../session";
+import { interactionCookieName, interactionPath, setCookie } from "../cookies";
+import { decide, type InteractionProgress } from "./decide";
+import { issueAuthorizationCode } from "./complete";
+import { authorizationErrorResponse } from "./respond";
+import { renderConsent, renderLogin } from "../interaction/pages";
+import { errorPage } from "../html";
+import { OAuthError } from "@op/common";
+
+const targetOf = (req: ValidatedAuthorizationRequest) => ({ redirectUri: req.redirectUri, responseMode: req.responseMode, state: req.state });
+
+/**
+ * Runs the decision for a validated request, from /authorize or when an interaction resumes:
+ * issue the code, answer with an error, or send the user to login/consent.
+ */
+export async function proceed(env: Env, request: Request, client: Client, req: ValidatedAuthorizationRequest, interaction?: InteractionRecord): Promise<Response> {
+  const session = await currentSession(request, env);
+  const consent = session ? await userBySub(env, session.record.sub)?.consent(client.client_id) : null;
+  const progress: InteractionProgress = { loggedInAt: interaction?.loggedInAt, consentedAt: interaction?.consentedAt };
+  const decision = decide(req, session?.record ?? null, consent ?? null, progress);
+
+  if (decision.kind === "error" || decision.kind === "issue") {
+    // Finishing the interaction is the single-use step: a second submission finds nothing.
+    if (interaction && !(await interactionObject(env, interaction.uid).finish())) {
+      return errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
+    }
+    if (decision.kind === "error") return authorizationErrorResponse(env, targetOf(req), decision.error);
+    return issueAuthorizationCode(env, req, { key: session!.key, record: decision.session }, client.require_auth_time);
+  }
+  if (!interaction) return beginInteraction(env, req);
+  return decision.kind === "login" ? renderLogin(env, client, interaction) : renderConsent(env, client, interaction);
+}
+
+/** Parks the request in a new Interaction object, bound to this browser by a path-scoped cookie. */
+async function beginInteraction(env: Env, req: ValidatedAuthorizationRequest): Promise<Response> {
+  const config = getConfig(env);
+  const uid = randomToken(16);
+  const browserSecret = randomToken(32);
+  const now = Date.now();
+  await interactionObject(env, uid).begin({
+    uid,
+    request: req,
+    browserHash: await sha256b64url(browserSecret),
+    csrfToken: randomToken(32),
+    createdAt: now,
+    expiresAt: now + config.ttl.interaction * 1000,
+  });
+  const headers = new Headers({ Location: `${config.issuer}${interactionPath(uid)}`, "Cache-Control": "no-store" });
+  headers.append("Set-Cookie", setCookie(env, interactionCookieName(env), browserSecret, { maxAge: config.ttl.interaction, path: interactionPath(uid) }));
+  return new Response(null, { status: 303, headers });
+}

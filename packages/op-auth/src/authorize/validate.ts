@@ -1,0 +1,138 @@
+import {
+  AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
+  SUPPORTED_SCOPES, verifyIdTokenHint, type AuthorizationParams, type Client, type ClaimsRequest, type Env,
+  type ValidatedAuthorizationRequest,
+} from "@op/common";
+import type { ResponseTarget } from "./respond";
+
+/** The steps of OIDC Core §3.1.2.2 / RFC 6749 §4.1.1, each one short check that throws or passes. */
+
+export async function readAuthorizationParams(request: Request) {
+  if (request.method === "POST") return readForm(request, 64 * 1024);
+  return paramsOf(new URL(request.url).searchParams);
+}
+
+/** An unknown client gets an error page, never a redirect (RFC 6749 §4.1.2.1). */
+export async function loadClient(env: Env, clientId: string | undefined): Promise<Client> {
+  if (!clientId) throw new OAuthError("invalid_request", "client_id is required");
+  const client = clientId.length <= 200 ? await getClient(env, clientId) : null;
+  if (!client) throw new OAuthError("invalid_client", "unknown client_id", { status: 400 });
+  return client;
+}
+
+/**
+ * Exact string match against a registered redirect URI (RFC 9700 §2.1); it may be omitted only
+ * when exactly one is registered. A mismatch gets an error page, never a redirect.
+ */
+export function resolveRedirectUri(client: Client, redirectUri: string | undefined): string {
+  if (redirectUri === undefined) {
+    if (client.redirect_uris.length === 1) return client.redirect_uris[0]!;
+    throw new OAuthError("invalid_request", "redirect_uri is required when the client has several");
+  }
+  if (!client.redirect_uris.includes(redirectUri)) throw new OAuthError("invalid_request", "redirect_uri is not registered for this client");
+  return redirectUri;
+}
+
+export function parseParams(raw: Record<string, string>): AuthorizationParams {
+  const parsed = AuthorizationParamsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new OAuthError("invalid_request", `${issue.path.join(".")}: ${issue.message}`);
+}
+
+/** Only the modes this OP implements for `code`; others arrive with the response-mode work. */
+export function checkResponseMode(params: Pick<AuthorizationParams, "response_mode">, target: ResponseTarget): void {
+  if (params.response_mode === undefined) return;
+  if (params.response_mode !== "query" && params.response_mode !== "fragment") {
+    throw new OAuthError("invalid_request", `response_mode ${params.response_mode} is not supported`);
+  }
+  target.responseMode = params.response_mode;
+}
+
+/** OIDC Core §6: request objects are not enabled yet, so say so with the dedicated errors. */
+export function rejectUnsupportedParameters(params: AuthorizationParams): void {
+  if (params.request !== undefined) throw new OAuthError("request_not_supported", "the request parameter is not supported");
+  if (params.request_uri !== undefined) throw new OAuthError("request_uri_not_supported", "the request_uri parameter is not supported");
+  if (params.registration !== undefined) throw new OAuthError("registration_not_supported", "the registration parameter is not supported");
+}
+
+export function checkResponseType(client: Client, params: AuthorizationParams): "code" {
+  if (!params.response_type) throw new OAuthError("invalid_request", "response_type is required");
+  const normalized = params.response_type.split(" ").filter(Boolean).sort().join(" ");
+  if (normalized !== "code") throw new OAuthError("unsupported_response_type", `response_type ${params.response_type} is not supported`);
+  if (!(client.response_types as string[]).includes(normalized)) throw new OAuthError("unauthorized_client", "client is not registered for this response_type");
+  return "code";
+}
+
+/**
+ * Unknown scope values are ignored (OIDC Core §3.1.2.1, RFC 6749 §3.3). offline_access needs a
+ * client allowed to refresh (OIDC Core §11); it always goes through consent (see decide).
+ */
+export function resolveScopes(client: Client, params: AuthorizationParams): string[] {
+  const requested = (params.scope ?? "").split(" ").filter(Boolean);
+  const allowedByClient = client.scope ? new Set(client.scope.split(" ")) : undefined;
+  const scopes = [...new Set(requested)].filter(
+    (s) => SUPPORTED_SCOPES.includes(s) && (!allowedByClient || allowedByClient.has(s) || s === "openid"),
+  );
+  const offlineAllowed = client.grant_types.includes("refresh_token");
+  return scopes.filter((s) => s !== "offline_access" || offlineAllowed);
+}
+
+/** RFC 7636 §4.3; PKCE is required for public clients (RFC 9700 §2.1.1) and for clients that opted in. */
+export function checkPkce(client: Client, params: AuthorizationParams, env: Env): Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod"> {
+  const { code_challenge: challenge, code_challenge_method: method } = params;
+  if (challenge === undefined) {
+    if (method !== undefined) throw new OAuthError("invalid_request", "code_challenge_method without code_challenge");
+    if (isPublicClient(client) || client.require_pkce) throw new OAuthError("invalid_request", "PKCE code_challenge is required for this client");
+    return {};
+  }
+  const m = method ?? "plain"; // RFC 7636 §4.3 default
+  if (m !== "S256" && !(m === "plain" && getConfig(env).pkcePlainEnabled)) {
+    throw new OAuthError("invalid_request", `code_challenge_method ${m} is not supported`);
+  }
+  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) throw new OAuthError("invalid_request", "code_challenge is malformed");
+  return { codeChallenge: challenge, codeChallengeMethod: m };
+}
+
+export function parseClaimsParameter(params: AuthorizationParams): ClaimsRequest | undefined {
+  if (params.claims === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(params.claims);
+  } catch {
+    throw new OAuthError("invalid_request", "claims is not valid JSON");
+  }
+  const parsed = ClaimsRequestSchema.safeParse(json);
+  if (!parsed.success) throw new OAuthError("invalid_request", "claims parameter is malformed");
+  return parsed.data;
+}
+
+const PROMPTS = ["none", "login", "consent", "select_account"] as const;
+
+/** OIDC Core §3.1.2.1: none must stand alone. select_account is read as login (one account per browser). */
+export function parsePrompt(params: AuthorizationParams): ValidatedAuthorizationRequest["prompt"] {
+  const values = (params.prompt ?? "").split(" ").filter(Boolean);
+  for (const v of values) if (!(PROMPTS as readonly string[]).includes(v)) throw new OAuthError("invalid_request", `prompt ${v} is not supported`);
+  if (values.includes("none") && values.length > 1) throw new OAuthError("invalid_request", "prompt=none cannot be combined with other values");
+  return [...new Set(values)] as ValidatedAuthorizationRequest["prompt"];
+}
+
+export function parseDisplay(params: AuthorizationParams): ValidatedAuthorizationRequest["display"] {
+  if (params.display === undefined) return undefined;
+  if (!["page", "popup", "touch", "wap"].includes(params.display)) throw new OAuthError("invalid_request", `display ${params.display} is not supported`);
+  return params.display as ValidatedAuthorizationRequest["display"];
+}
+
+/** OIDC Core §3.1.2.1: the hint must be an ID token we issued (expired is fine) to this client. */
+export async function verifyHint(env: Env, client: Client, hint: string | undefined): Promise<string | undefined> {
+  if (hint === undefined) return undefined;
+  const claims = await verifyIdTokenHint(env, hint);
+  const aud = claims && (Array.isArray(claims.aud) ? claims.aud : [claims.aud]);
+  if (!claims || !aud!.includes(client.client_id)) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued to this client");
+  return claims.sub;
+}
+
+/** Effective max_age: the request's, else the client's default_max_age (OIDC DCR §2). */
+export function effectiveMaxAge(client: Client, params: AuthorizationParams): number | undefined {
+  return params.max_age ?? client.default_max_age;
+}

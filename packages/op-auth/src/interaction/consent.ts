@@ -1,0 +1,10 @@
+import { userBySub, type Env, type InteractionRecord } from "@op/common";
+import { consentScope } from "../authorize/decide";
+
+/** Remembers the approved scopes and claims for this user and client. */
+export async function grantConsentFor(env: Env, sub: string, record: InteractionRecord): Promise<void> {
+  const { scopes, claims } = consentScope(record.request);
+  const account = userBySub(env, sub);
+  if (!account) throw new Error("session subject is not an account");
+  await account.grantConsent(record.request.clientId, scopes, claims);
+}

@@ -1,0 +1,106 @@
+import {
+  getClient, interactionObject, OAuthError, readForm, sha256b64url, timingSafeEqual, userByUsername, DEV_USERS, getConfig,
+  type Env, type InteractionRecord,
+} from "@op/common";
+import { errorPage } from "../html";
+import { interactionCookieName, readCookie } from "../cookies";
+import { proceed } from "../authorize/proceed";
+import { authorizationErrorResponse } from "../authorize/respond";
+import { renderLogin } from "./pages";
+import { currentSession, startSession } from "../session";
+import { grantConsentFor } from "./consent";
+
+/**
+ * Login and consent (OIDC Core §3.1.2.3-4). Every step loads the interaction, checks that this
+ * browser started it (path-scoped cookie) and, for forms, the CSRF token; then it records
+ * progress and hands back to `proceed`, which decides what comes next.
+ */
+const expired = () => new OAuthError("invalid_request", "this login request has expired or was already completed; start again from the application");
+
+async function loadInteraction(request: Request, env: Env, uid: string): Promise<InteractionRecord> {
+  if (!/^[A-Za-z0-9_-]{22}$/.test(uid)) throw expired();
+  const record = await interactionObject(env, uid).get();
+  if (!record) throw expired();
+  const secret = readCookie(request, interactionCookieName(env));
+  if (!secret || !timingSafeEqual(await sha256b64url(secret), record.browserHash)) {
+    throw new OAuthError("invalid_request", "this login request was started in another browser");
+  }
+  return record;
+}
+
+async function readCsrfForm(request: Request, record: InteractionRecord): Promise<Record<string, string>> {
+  const { params } = await readForm(request, 16 * 1024);
+  if (!params.csrf || !timingSafeEqual(params.csrf, record.csrfToken)) throw new OAuthError("invalid_request", "the form has expired; go back and try again");
+  return params;
+}
+
+async function clientOf(env: Env, record: InteractionRecord) {
+  const client = await getClient(env, record.request.clientId);
+  if (!client) throw new OAuthError("invalid_client", "the client no longer exists", { status: 400 });
+  return client;
+}
+
+const targetOf = (r: InteractionRecord) => ({ redirectUri: r.request.redirectUri, responseMode: r.request.responseMode, state: r.request.state });
+
+async function accessDenied(env: Env, record: InteractionRecord, description: string): Promise<Response> {
+  if (!(await interactionObject(env, record.uid).finish())) throw expired();
+  return authorizationErrorResponse(env, targetOf(record), new OAuthError("access_denied", description));
+}
+
+const seeOther = (location: string, cookie?: string) => {
+  const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
+  if (cookie) headers.append("Set-Cookie", cookie);
+  return new Response(null, { status: 303, headers });
+};
+
+/** GET /interaction/:uid — show whatever the request needs next. */
+export async function showInteraction(request: Request, env: Env, uid: string): Promise<Response> {
+  return guard(async () => {
+    const record = await loadInteraction(request, env, uid);
+    return proceed(env, request, await clientOf(env, record), record.request, record);
+  });
+}
+
+/** POST /interaction/:uid/login */
+export async function submitLogin(request: Request, env: Env, uid: string): Promise<Response> {
+  return guard(async () => {
+    const record = await loadInteraction(request, env, uid);
+    const form = await readCsrfForm(request, record);
+    const client = await clientOf(env, record);
+    if (form.action === "cancel") return accessDenied(env, record, "the user cancelled the login");
+    const username = (form.username ?? "").slice(0, 100);
+    const password = (form.password ?? "").slice(0, 1000);
+    const config = getConfig(env);
+    const account = userByUsername(env, username);
+    const seed = config.seedDevUsers ? DEV_USERS[username.trim().toLowerCase()] : undefined;
+    if (seed) await account.profile(seed); // development users exist from their first use
+    const user = username && password ? await account.authenticate(password) : null;
+    if (!user) return renderLogin(env, client, record, "Invalid username or password.");
+    const { cookie } = await startSession(env, user.sub);
+    if (!(await interactionObject(env, uid).update({ loggedInAt: Date.now() }))) throw expired();
+    return seeOther(`/interaction/${uid}`, cookie);
+  });
+}
+
+/** POST /interaction/:uid/consent */
+export async function submitConsent(request: Request, env: Env, uid: string): Promise<Response> {
+  return guard(async () => {
+    const record = await loadInteraction(request, env, uid);
+    const form = await readCsrfForm(request, record);
+    if (form.decision !== "approve") return accessDenied(env, record, "the user denied the request");
+    const session = await currentSession(request, env);
+    if (!session) return seeOther(`/interaction/${uid}`); // the session ended meanwhile: log in again
+    await grantConsentFor(env, session.record.sub, record);
+    if (!(await interactionObject(env, uid).update({ consentedAt: Date.now() }))) throw expired();
+    return seeOther(`/interaction/${uid}`);
+  });
+}
+
+async function guard(step: () => Promise<Response>): Promise<Response> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof OAuthError) return errorPage(err);
+    throw err;
+  }
+}

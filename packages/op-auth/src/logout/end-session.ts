@@ -1,0 +1,108 @@
+import {
+  getClient, OAuthError, paramsOf, randomToken, readForm, rejectDuplicates, timingSafeEqual, verifyIdTokenHint, NO_STORE,
+  type Client, type Env,
+} from "@op/common";
+import { cspSourceFor, errorPage, html, page } from "../html";
+import { clearCookie, readCookie, setCookie } from "../cookies";
+import { currentSession, endSession } from "../session";
+
+/** OpenID Connect RP-Initiated Logout 1.0 §2-§3. */
+
+interface LogoutRequest {
+  client?: Client;
+  postLogoutRedirectUri?: string;
+  state?: string;
+  /** The ID token hint names this session's user, so logout needs no confirmation (§2). */
+  hintSub?: string;
+  hintSid?: string;
+}
+
+const CSRF_COOKIE = "op_logout_csrf";
+
+async function validateLogoutRequest(env: Env, params: Record<string, string>): Promise<LogoutRequest> {
+  const hint = params.id_token_hint ? await verifyIdTokenHint(env, params.id_token_hint.slice(0, 8000)) : undefined;
+  if (hint === null) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued by this provider");
+  const audiences = hint ? (Array.isArray(hint.aud) ? hint.aud : [hint.aud]) : [];
+  if (params.client_id && hint && !audiences.includes(params.client_id)) throw new OAuthError("invalid_request", "client_id does not match the id_token_hint");
+  const clientId = params.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
+  const client = clientId && clientId.length <= 200 ? ((await getClient(env, clientId)) ?? undefined) : undefined;
+  if (clientId && !client) throw new OAuthError("invalid_request", "unknown client_id");
+  const uri = params.post_logout_redirect_uri;
+  if (uri !== undefined) {
+    if (!client) throw new OAuthError("invalid_request", "post_logout_redirect_uri needs id_token_hint or client_id");
+    if (!(client.post_logout_redirect_uris ?? []).includes(uri)) throw new OAuthError("invalid_request", "post_logout_redirect_uri is not registered for this client");
+  }
+  return { client, postLogoutRedirectUri: uri, state: params.state, hintSub: hint?.sub, hintSid: typeof hint?.sid === "string" ? hint.sid : undefined };
+}
+
+function finish(req: LogoutRequest, cookies: string[]): Response | Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (req.postLogoutRedirectUri) {
+    const url = new URL(req.postLogoutRedirectUri);
+    if (req.state !== undefined) url.searchParams.set("state", req.state);
+    const res = new Response(null, { status: 303, headers: { Location: url.toString(), ...NO_STORE } });
+    for (const c of cookies) res.headers.append("Set-Cookie", c);
+    return res;
+  }
+  return page("Signed out", html`<h1>You are signed out</h1><p id="signed-out">You can close this window.</p>`, { headers }).then((res) => {
+    for (const c of cookies) res.headers.append("Set-Cookie", c);
+    return res;
+  });
+}
+
+/** GET/POST /session/end */
+export async function endSessionEndpoint(request: Request, env: Env): Promise<Response> {
+  try {
+    const { params, duplicates } = request.method === "POST" ? await readForm(request, 16 * 1024) : paramsOf(new URL(request.url).searchParams);
+    rejectDuplicates(duplicates);
+    const req = await validateLogoutRequest(env, params);
+    const session = await currentSession(request, env);
+    if (!session) return finish(req, []);
+    const hintMatches = req.hintSub === session.record.sub && (req.hintSid === undefined || req.hintSid === session.record.sid);
+    if (hintMatches) return finish(req, [await endSession(env, session)]);
+    return confirmLogout(env, req);
+  } catch (err) {
+    if (err instanceof OAuthError) return errorPage(err);
+    throw err;
+  }
+}
+
+/** Without a matching hint the OP asks the user (§2: the OP SHOULD ask whether to log out). */
+async function confirmLogout(env: Env, req: LogoutRequest): Promise<Response> {
+  const csrf = randomToken(32);
+  const name = req.client?.client_name ?? req.client?.client_id;
+  const res = await page(
+    "Sign out",
+    html`<h1>Sign out?</h1>${name ? html`<p>Requested by <strong>${name}</strong>.</p>` : ""}
+<form method="post" action="/session/end/confirm">
+<input type="hidden" name="csrf" value="${csrf}">
+${req.client ? html`<input type="hidden" name="client_id" value="${req.client.client_id}">` : ""}
+${req.postLogoutRedirectUri ? html`<input type="hidden" name="post_logout_redirect_uri" value="${req.postLogoutRedirectUri}">` : ""}
+${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.state}">` : ""}
+<button type="submit" name="logout" value="yes" id="logout">Sign out</button><button type="submit" name="logout" value="no" id="stay">Stay signed in</button>
+</form>`,
+    { formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [] },
+  );
+  res.headers.append("Set-Cookie", setCookie(env, CSRF_COOKIE, csrf, { maxAge: 600, path: "/session/end" }));
+  return res;
+}
+
+/** POST /session/end/confirm: the user's answer; the CSRF token must match its cookie (double submit). */
+export async function confirmLogoutEndpoint(request: Request, env: Env): Promise<Response> {
+  try {
+    const { params } = await readForm(request, 16 * 1024);
+    const cookie = readCookie(request, CSRF_COOKIE);
+    if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw new OAuthError("invalid_request", "the form has expired; try again");
+    const carried = Object.fromEntries(
+      Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>;
+    const req = await validateLogoutRequest(env, carried);
+    const cookies = [clearCookie(env, CSRF_COOKIE, "/session/end")];
+    if (params.logout !== "yes") return finish({ ...req }, cookies);
+    cookies.push(await endSession(env, await currentSession(request, env)));
+    return finish(req, cookies);
+  } catch (err) {
+    if (err instanceof OAuthError) return errorPage(err);
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { ClientMetadataSchema, invalidClientMetadata, invalidRedirectUri, type ClientMetadata, type Config } from "@op/common";
+
+/** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
+const LOCALIZABLE = ["client_name", "logo_uri", "client_uri", "policy_uri", "tos_uri"] as const;
+const URL_MEMBERS = new Set(["logo_uri", "client_uri", "policy_uri", "tos_uri"]);
+
+export interface ValidatedMetadata {
+  metadata: ClientMetadata;
+  localized: Record<string, string>;
+}
+
+/** RFC 7591 §2 / OIDC DCR §2: the steps that turn a registration body into client metadata. */
+export function validateClientMetadata(body: unknown, config: Config): ValidatedMetadata {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw invalidClientMetadata("the request body must be a JSON object");
+  const metadata = parseMetadata(body as Record<string, unknown>);
+  for (const uri of metadata.redirect_uris) checkRedirectUri(uri, metadata.application_type, config, invalidRedirectUri);
+  for (const uri of metadata.post_logout_redirect_uris ?? []) checkRedirectUri(uri, metadata.application_type, config, invalidClientMetadata);
+  checkGrantTypesMatchResponseTypes(metadata);
+  return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
+}
+
+function parseMetadata(body: Record<string, unknown>): ClientMetadata {
+  const parsed = ClientMetadataSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join(".");
+  if (issue.path[0] === "redirect_uris") throw invalidRedirectUri(`redirect_uris: ${issue.message}`);
+  throw invalidClientMetadata(`${field || "metadata"}: ${issue.message}`);
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * OIDC DCR §2 and RFC 8252 §7: absolute URIs without fragment; web clients use https (plain
+ * http only to loopback, and only in development); native clients may use loopback http or a
+ * private-use scheme.
+ */
+function checkRedirectUri(uri: string, applicationType: "web" | "native", config: Config, fail: (d: string) => Error) {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw fail(`${uri} is not an absolute URI`);
+  }
+  if (url.hash || uri.includes("#")) throw fail(`${uri} must not contain a fragment`);
+  const loopback = url.protocol === "http:" && LOOPBACK.has(url.hostname);
+  if (applicationType === "web") {
+    if (url.protocol === "https:") return;
+    if (loopback && config.development) return;
+    throw fail(`${uri}: web clients must use https redirect URIs`);
+  }
+  if (url.protocol === "https:" || loopback) return;
+  if (url.protocol === "http:" || url.protocol === "javascript:" || url.protocol === "data:" || url.protocol === "file:") {
+    throw fail(`${uri}: native clients use loopback http, https or a private-use scheme`);
+  }
+}
+
+/** OIDC DCR §2: response_types and grant_types must agree. */
+function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
+  if (m.response_types.includes("code") && !m.grant_types.includes("authorization_code")) {
+    throw invalidClientMetadata("response_type code requires the authorization_code grant type");
+  }
+}
+
+function localizedMembers(body: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const [member, tag] = key.split("#");
+    if (!tag || !(LOCALIZABLE as readonly string[]).includes(member!)) continue;
+    if (typeof value !== "string" || !/^[A-Za-z0-9-]{1,35}$/.test(tag)) throw invalidClientMetadata(`${key} is invalid`);
+    if (URL_MEMBERS.has(member!) && !z.url({ protocol: /^https?$/ }).safeParse(value).success) throw invalidClientMetadata(`${key} must be a URL`);
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+import { Hono } from "hono";
+import { errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
+import { deleteClient, readClient, registerClient, updateClient } from "./registration";
+import { listKeys, rotateKeys } from "./admin";
+
+/** op-management: dynamic client registration and management, and the admin API. */
+const app = new Hono<{ Bindings: Env }>();
+
+app.post(PATHS.registration, (c) => registerClient(c.req.raw, c.env));
+app.all(PATHS.registration, () => methodNotAllowed("POST"));
+app.get(`${PATHS.registration}/:clientId`, (c) => readClient(c.req.raw, c.env, c.req.param("clientId")));
+app.put(`${PATHS.registration}/:clientId`, (c) => updateClient(c.req.raw, c.env, c.req.param("clientId")));
+app.delete(`${PATHS.registration}/:clientId`, (c) => deleteClient(c.req.raw, c.env, c.req.param("clientId")));
+app.all(`${PATHS.registration}/:clientId`, () => methodNotAllowed("GET, PUT, DELETE"));
+
+app.post(`${PATHS.admin}/keys/rotate`, (c) => rotateKeys(c.req.raw, c.env));
+app.get(`${PATHS.admin}/keys`, (c) => listKeys(c.req.raw, c.env));
+
+app.notFound(() => notFound());
+app.onError((err) => errorResponse(err));
+
+export default app;

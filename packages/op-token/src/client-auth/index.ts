@@ -1,0 +1,39 @@
+import { authoritativeClient, clientObject, getConfig, OAuthError, type Client, type Env } from "@op/common";
+import { invalidClient, type PresentedCredentials } from "./credentials";
+import { presentedClientSecretBasic } from "./client-secret-basic";
+import { presentedClientSecretPost } from "./client-secret-post";
+import { presentedNone } from "./none";
+
+/**
+ * Authenticates the client at the token endpoint. RFC 6749 §2.3: exactly one method per
+ * request; it must be the client's registered token_endpoint_auth_method. Clients are read
+ * from their Durable Object, never from the KV cache, so a deleted client fails at once.
+ */
+export async function authenticateClient(env: Env, request: Request, params: Record<string, string>): Promise<Client> {
+  const issuer = getConfig(env).issuer;
+  const presented = presentedCredentials(request, params, issuer);
+  if (params.client_id !== undefined && params.client_id !== presented.clientId) {
+    throw new OAuthError("invalid_request", "client_id does not match the authenticated client");
+  }
+  const client = await verifyCredentials(env, presented);
+  if (!client) throw invalidClient("client authentication failed", issuer);
+  if (client.token_endpoint_auth_method !== presented.method) {
+    throw invalidClient(`client must authenticate with ${client.token_endpoint_auth_method}`, issuer);
+  }
+  return client;
+}
+
+function presentedCredentials(request: Request, params: Record<string, string>, issuer: string): PresentedCredentials {
+  const basic = presentedClientSecretBasic(request, issuer);
+  const post = presentedClientSecretPost(params);
+  if (basic && post) throw new OAuthError("invalid_request", "only one client authentication method may be used");
+  const presented = basic ?? post ?? presentedNone(params);
+  if (!presented || !presented.clientId) throw invalidClient("client authentication is required", issuer);
+  return presented;
+}
+
+async function verifyCredentials(env: Env, presented: PresentedCredentials): Promise<Client | null> {
+  if (presented.clientId.length > 200) return null;
+  if (presented.method === "none") return authoritativeClient(env, presented.clientId);
+  return clientObject(env, presented.clientId).authenticateSecret(presented.secret ?? "");
+}

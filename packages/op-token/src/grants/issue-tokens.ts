@@ -1,0 +1,57 @@
+import { getConfig, issueAccessToken, issueIdToken, grantObject, invalidGrant, userBySub, type Client, type Env, type GrantedAuthorization } from "@op/common";
+import type { TokenResponse } from "./context";
+
+export const scopesOf = (scope: string) => scope.split(" ").filter(Boolean);
+
+/**
+ * OIDC Core §11: a refresh token only for clients allowed the refresh_token grant, and, for
+ * OpenID requests, only when offline_access was granted. Plain OAuth requests get one whenever
+ * the client may refresh.
+ */
+export function wantsRefreshToken(client: Client, scope: string): boolean {
+  const scopes = scopesOf(scope);
+  return client.grant_types.includes("refresh_token") && (scopes.includes("offline_access") || !scopes.includes("openid"));
+}
+
+export async function userClaims(env: Env, sub: string) {
+  const profile = await userBySub(env, sub)?.profile();
+  if (!profile) throw invalidGrant("the user no longer exists");
+  return profile.claims;
+}
+
+/** Access token, and an ID token for OpenID requests, for an authorization of `grantId`. */
+export async function accessAndIdToken(
+  env: Env,
+  client: Client,
+  a: GrantedAuthorization & { grantId: string },
+  opts: { omitNonce?: boolean } = {},
+): Promise<TokenResponse> {
+  const at = await issueAccessToken(env, a);
+  const response: TokenResponse = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: a.scope };
+  if (scopesOf(a.scope).includes("openid")) {
+    response.id_token = await issueIdToken(env, {
+      client,
+      authorization: a,
+      user: await userClaims(env, a.sub),
+      includeScopeClaims: false, // an access token is issued, so scope claims come from userinfo (OIDC Core §5.4)
+      accessToken: at.token,
+      omitNonce: opts.omitNonce,
+    });
+  }
+  return response;
+}
+
+/** Starts the grant family in its Durable Object and issues the first tokens. */
+export async function startGrant(env: Env, client: Client, a: GrantedAuthorization & { grantId: string }): Promise<TokenResponse> {
+  const config = getConfig(env);
+  const offline = wantsRefreshToken(client, a.scope);
+  const now = Date.now();
+  const { refreshToken } = await grantObject(env, a.grantId).activate({
+    ...a,
+    createdAt: now,
+    expiresAt: now + (offline ? config.ttl.refreshToken : config.ttl.accessToken) * 1000,
+    offline,
+  });
+  const tokens = await accessAndIdToken(env, client, a);
+  return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;
+}

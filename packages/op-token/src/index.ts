@@ -1,0 +1,21 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
+import { tokenEndpoint } from "./token-endpoint";
+import { userinfoEndpoint } from "./userinfo";
+
+/** op-token: the token endpoint with its grants, and UserInfo. */
+const app = new Hono<{ Bindings: Env }>();
+
+// Browser-based (public) clients call these cross-origin; credentials are never cookies here.
+app.use(PATHS.token, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], maxAge: 600 }));
+app.use(PATHS.userinfo, cors({ origin: "*", allowMethods: ["GET", "POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], exposeHeaders: ["WWW-Authenticate"], maxAge: 600 }));
+
+app.post(PATHS.token, (c) => tokenEndpoint(c.req.raw, c.env));
+app.all(PATHS.token, () => methodNotAllowed("POST"));
+app.on(["GET", "POST"], PATHS.userinfo, (c) => userinfoEndpoint(c.req.raw, c.env));
+app.all(PATHS.userinfo, () => methodNotAllowed("GET, POST"));
+app.notFound(() => notFound());
+app.onError((err) => errorResponse(err));
+
+export default app;

@@ -1,0 +1,34 @@
+import { json, OAuthError, readForm, rejectDuplicates, type Client, type Env } from "@op/common";
+import { authenticateClient } from "./client-auth";
+import type { GrantContext, TokenResponse } from "./grants/context";
+import { authorizationCodeGrant } from "./grants/authorization-code";
+import { refreshTokenGrant } from "./grants/refresh-token";
+
+/** One module per grant; the registry is what discovery's grant_types_supported lists. */
+const GRANTS: Record<string, (ctx: GrantContext) => Promise<TokenResponse>> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+};
+
+/** RFC 6749 §3.2, §5: the token endpoint as its list of steps. */
+export async function tokenEndpoint(request: Request, env: Env): Promise<Response> {
+  const { params, duplicates } = await readForm(request);
+  rejectDuplicates(duplicates);
+  const grant = selectGrant(params.grant_type);
+  const client = await authenticateClient(env, request, params);
+  assertClientMayUseGrant(client, params.grant_type!);
+  return json(await grant({ env, client, params }));
+}
+
+function selectGrant(grantType: string | undefined) {
+  if (!grantType) throw new OAuthError("invalid_request", "grant_type is required");
+  const grant = GRANTS[grantType];
+  if (!grant) throw new OAuthError("unsupported_grant_type", `grant_type ${grantType} is not supported`);
+  return grant;
+}
+
+function assertClientMayUseGrant(client: Client, grantType: string) {
+  if (!(client.grant_types as string[]).includes(grantType)) {
+    throw new OAuthError("unauthorized_client", `client is not allowed the ${grantType} grant`);
+  }
+}

@@ -1,0 +1,53 @@
+import {
+  getConfig, grantObject, json, OAuthError, readForm, releaseClaims, userBySub, verifyAccessToken, bearerToken, type Env,
+} from "@op/common";
+
+/** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
+export async function userinfoEndpoint(request: Request, env: Env): Promise<Response> {
+  const issuer = getConfig(env).issuer;
+  try {
+    const token = await presentedBearerToken(request);
+    const claims = await verifyAccessToken(env, token).catch(() => {
+      throw new OAuthError("invalid_token", "access token is invalid or expired");
+    });
+    const grant = await grantObject(env, claims.gid).status();
+    if (!grant || grant.sub !== claims.sub) throw new OAuthError("invalid_token", "access token has been revoked");
+    const scopes = claims.scope.split(" ");
+    if (!scopes.includes("openid")) throw new OAuthError("insufficient_scope", "the openid scope is required");
+    const profile = await userBySub(env, claims.sub)?.profile();
+    if (!profile) throw new OAuthError("invalid_token", "the user no longer exists");
+    return json({ ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
+  } catch (err) {
+    if (err instanceof OAuthError) throw withBearerChallenge(err, issuer);
+    throw err;
+  }
+}
+
+/** RFC 6750 §2.1/§2.2: Authorization header or form body, exactly one; never the query. */
+async function presentedBearerToken(request: Request): Promise<string> {
+  const header = bearerToken(request);
+  let body: string | undefined;
+  if (request.method === "POST" && (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
+    const { params, duplicates } = await readForm(request);
+    if (duplicates.includes("access_token")) throw new OAuthError("invalid_request", "access_token is included more than once");
+    body = params.access_token;
+  }
+  if (header && body) throw new OAuthError("invalid_request", "the access token must be sent one way only");
+  const token = header ?? body;
+  if (!token) throw new OAuthError("invalid_token", "", { status: 401 });
+  return token;
+}
+
+/** RFC 6750 §3: every error carries a WWW-Authenticate challenge; a missing token gets no error code. */
+function withBearerChallenge(err: OAuthError, issuer: string): OAuthError {
+  const missing = err.error === "invalid_token" && err.message === "";
+  const challenge = missing
+    ? `Bearer realm="${issuer}"`
+    : `Bearer realm="${issuer}", error="${err.error}", error_description="${err.message.replace(/["\\]/g, "")}"`;
+  const status = err.error === "invalid_request" ? 400 : err.status;
+  const e = new OAuthError(missing ? "invalid_token" : err.error, missing ? "access token is required" : err.message, {
+    status,
+    headers: { ...err.headers, "WWW-Authenticate": challenge },
+  });
+  return e;
+}
