@@ -1,0 +1,52 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+// @ts-expect-error plain ESM helper without types
+import { buildWorker } from "./scripts/build-workers.mjs";
+// @ts-expect-error plain ESM helper without types
+import { WORKERS } from "./scripts/workers.mjs";
+
+/**
+ * In-runtime tests: op-auth (root wrangler.toml) is the Worker under test and hosts the
+ * Durable Objects; op-token, op-discovery and op-management run beside it as auxiliary
+ * Workers built from their own wrangler.toml, exactly as `wrangler dev` wires them.
+ */
+const PROJECT = "workers";
+// The plugin renames the Worker under test to this runner name; siblings' script_name must follow.
+const RUNNER = `vitest-plugin-runner-${PROJECT}`;
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+function auxiliaryWorker(worker: { name: string; config: string }) {
+  const { workerOptions: w } = unstable_getMiniflareWorkerOptions(worker.config);
+  const durableObjects = Object.fromEntries(
+    Object.entries(w.durableObjects ?? {}).map(([binding, d]) => [binding, { ...(d as object), scriptName: RUNNER }]),
+  );
+  return {
+    name: worker.name,
+    modules: true,
+    scriptPath: buildWorker(worker),
+    compatibilityDate: w.compatibilityDate,
+    compatibilityFlags: w.compatibilityFlags,
+    bindings: { ...w.bindings, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+    kvNamespaces: w.kvNamespaces,
+    durableObjects,
+    serviceBindings: w.serviceBindings,
+  };
+}
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(() => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+        workers: WORKERS.filter((w: { name: string }) => w.name !== "op-auth").map(auxiliaryWorker),
+      },
+    })),
+  ],
+  test: {
+    name: PROJECT,
+    include: ["test/workers/**/*.test.ts"],
+    testTimeout: 30_000,
+  },
+});
