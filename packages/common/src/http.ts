@@ -21,6 +21,7 @@ export function errorResponse(err: unknown, requestId?: string): Response {
 export async function readForm(request: Request, maxBytes = 64 * 1024): Promise<{ params: Record<string, string>; duplicates: string[] }> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+    await discardBody(request);
     throw new OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded");
   }
   const text = await readLimitedText(request, maxBytes);
@@ -29,10 +30,32 @@ export async function readForm(request: Request, maxBytes = 64 * 1024): Promise<
 
 export async function readLimitedText(request: Request, maxBytes: number): Promise<string> {
   const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > maxBytes) throw new OAuthError("invalid_request", "request body too large", { status: 413 });
+  if (length > maxBytes) {
+    await discardBody(request);
+    throw new OAuthError("invalid_request", "request body too large", { status: 413 });
+  }
   const buf = await request.arrayBuffer();
   if (buf.byteLength > maxBytes) throw new OAuthError("invalid_request", "request body too large", { status: 413 });
   return new TextDecoder().decode(buf);
+}
+
+/**
+ * Drains an unread body (up to a bound, then cancels), so a request forwarded over a service
+ * binding is not left half-streamed when we answer early.
+ */
+export async function discardBody(request: Request, maxBytes = 1024 * 1024): Promise<void> {
+  if (!request.body || request.bodyUsed) return;
+  const reader = request.body.getReader();
+  try {
+    for (let seen = 0; seen <= maxBytes; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away; nothing to drain.
+  }
 }
 
 export function paramsOf(search: URLSearchParams): { params: Record<string, string>; duplicates: string[] } {

@@ -1,5 +1,5 @@
 import {
-  bearerToken, cacheClient, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
+  bearerToken, cacheClient, discardBody, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
   timingSafeEqual, uncacheClient, type Client, type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
@@ -40,6 +40,7 @@ function checkRegistrationAllowed(request: Request, env: Env) {
 
 async function readJson(request: Request): Promise<unknown> {
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) {
+    await discardBody(request);
     throw new OAuthError("invalid_client_metadata", "Content-Type must be application/json");
   }
   const text = await readLimitedText(request, MAX_BODY);

@@ -7,7 +7,16 @@ export type RotateResult =
   | { status: "ok"; grant: GrantRecord; refreshToken: string }
   | { status: "invalid" }
   | { status: "reused" }
-  | { status: "revoked" };
+  | { status: "revoked" }
+  | { status: "invalid_scope" };
+
+/** RFC 6749 §6: a refresh may narrow the scope but never widen it; null when it would widen. */
+export function narrowScope(granted: string, requested: string | undefined): string | null {
+  if (requested === undefined) return granted;
+  const allowed = new Set(granted.split(" "));
+  const wanted = [...new Set(requested.split(" ").filter(Boolean))];
+  return wanted.length && wanted.every((s) => allowed.has(s)) ? wanted.join(" ") : null;
+}
 
 /**
  * One object per grant: everything issued from one authorization code (the refresh-token
@@ -48,7 +57,7 @@ export class Grant extends DurableObject<Env> {
   }
 
   /** RFC 6749 §6 with rotation: the presented token must be the family's current one. */
-  async rotate(presentedSecret: string, clientId: string): Promise<RotateResult> {
+  async rotate(presentedSecret: string, clientId: string, requestedScope?: string): Promise<RotateResult> {
     this.init();
     const presented = await hashSecret(presentedSecret);
     const next = await mintRefreshSecret();
@@ -62,9 +71,12 @@ export class Grant extends DurableObject<Env> {
       this.revoke();
       return { status: "reused" };
     }
+    // Checked before rotating, so a refused scope leaves the current token usable.
+    const scope = narrowScope(grant.scope, requestedScope);
+    if (scope === null) return { status: "invalid_scope" };
     this.ctx.storage.sql.exec("UPDATE refresh_tokens SET status = 'rotated' WHERE hash = ?", row.hash);
     this.insertActive(next.hash);
-    return { status: "ok", grant, refreshToken: `${grant.grantId}.${next.secret}` };
+    return { status: "ok", grant: { ...grant, scope }, refreshToken: `${grant.grantId}.${next.secret}` };
   }
 
   async alarm() {

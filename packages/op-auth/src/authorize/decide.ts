@@ -38,7 +38,8 @@ export function decide(req: ValidatedAuthorizationRequest, session: SessionRecor
   const mustLogin =
     !session ||
     (!loggedInHere && (req.prompt.includes("login") || req.prompt.includes("select_account"))) ||
-    (!loggedInHere && req.maxAge !== undefined && Math.floor(nowMs / 1000) - session.authTime > req.maxAge) ||
+    // OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login.
+    (!loggedInHere && req.maxAge !== undefined && (req.maxAge === 0 || Math.floor(nowMs / 1000) - session.authTime > req.maxAge)) ||
     (!loggedInHere && pinnedSub !== undefined && session.sub !== pinnedSub);
   if (mustLogin) {
     return req.prompt.includes("none") ? { kind: "error", error: new OAuthError("login_required", "the user must log in") } : { kind: "login" };

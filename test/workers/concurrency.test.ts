@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { Browser, authorize, basicAuth, completeFlow, op, redeemCode, registerClient } from "./helpers";
+
+/** Single-use artifacts under concurrent use: exactly one success, every other attempt refused. */
+describe("concurrency", () => {
+  it("20 parallel redemptions of one code give exactly one success", async () => {
+    const client = await registerClient();
+    const r = await authorize(new Browser(), client);
+    const code = r.redirect!.searchParams.get("code")!;
+    const results = await Promise.all(Array.from({ length: 20 }, () => redeemCode(client, code, r.verifier)));
+    const statuses = results.map((res) => res.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(19);
+    for (const res of results.filter((x) => x.status === 400)) expect(await res.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("20 parallel uses of one refresh token give exactly one success", async () => {
+    const { client, tokens } = await completeFlow({}, { params: { scope: "openid offline_access", prompt: "consent" } });
+    expect(tokens.refresh_token).toBeTruthy();
+    const refresh = () =>
+      op("/token", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+        body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token }),
+      });
+    const statuses = (await Promise.all(Array.from({ length: 20 }, refresh))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(19);
+  });
+});
