@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { authorizationCodeObject, type AuthorizationCodeRecord } from "@op/common";
 import { Browser, authorize, basicAuth, completeFlow, decodeJwt, op, redeemCode, registerClient } from "./helpers";
 
 const form = (body: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -69,6 +72,17 @@ describe("token endpoint: authorization_code checks", () => {
     const res = await form(body, { authorization: basicAuth(client.client_id, client.client_secret!) });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error });
+  });
+
+  it("an expired code is invalid_grant, and codes live at most 60 s", async () => {
+    const { client, code, verifier } = await freshCode();
+    await runInDurableObject(authorizationCodeObject(env, code), (_i, state) => {
+      const record = state.storage.kv.get<AuthorizationCodeRecord>("record")!;
+      expect(record.expiresAt - record.issuedAt).toBeLessThanOrEqual(60_000);
+      state.storage.kv.put("record", { ...record, expiresAt: Date.now() - 1 });
+    });
+    const res = await redeemCode(client, code, verifier);
+    expect(await res.json()).toMatchObject({ error: "invalid_grant", error_description: "authorization code has expired" });
   });
 
   it("a code is bound to its client", async () => {
