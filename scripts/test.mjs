@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process";
 import { root } from "./workers.mjs";
 
 const stages = [
-  ["typecheck", ["tsc", "-p", "tsconfig.json"]],
+  ["typecheck (Workers)", ["tsc", "-p", "tsconfig.json"]],
+  ["typecheck (Node)", ["tsc", "-p", "tsconfig.node.json"]],
   ["workers", ["vitest", "run", "--config", "vitest.workers.config.ts"]],
   ["e2e", ["vitest", "run", "--config", "vitest.e2e.config.ts"]],
 ];

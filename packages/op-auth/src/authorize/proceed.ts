@@ -1,14 +1,11 @@
-import { getConfig, interactionObject, randomToken, sha256b64url, userBySub, type Client, type Env, type InteractionRecord, type ValidatedAuthorizationRequest } from "@op/common";
+import { getConfig, interactionObject, OAuthError, randomToken, sha256b64url, userBySub, type Client, type Env, type InteractionRecord, type ValidatedAuthorizationRequest } from "@op/common";
 import { currentSession } from "../session";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
 import { decide, type InteractionProgress } from "./decide";
 import { issueAuthorizationCode } from "./complete";
-import { authorizationErrorResponse } from "./respond";
+import { authorizationErrorResponse, targetOf } from "./respond";
 import { renderConsent, renderLogin } from "../interaction/pages";
 import { errorPage } from "../html";
-import { OAuthError } from "@op/common";
-
-const targetOf = (req: ValidatedAuthorizationRequest) => ({ redirectUri: req.redirectUri, responseMode: req.responseMode, state: req.state });
 
 /**
  * Runs the decision for a validated request, from /authorize or when an interaction resumes:

@@ -1,4 +1,4 @@
-import { getConfig, NO_STORE, type Env, type OAuthError } from "@op/common";
+import { getConfig, NO_STORE, type Env, type OAuthError, type ValidatedAuthorizationRequest } from "@op/common";
 
 /** Where and how an authorization response goes, once the redirect URI is trusted. */
 export interface ResponseTarget {
@@ -6,6 +6,12 @@ export interface ResponseTarget {
   responseMode: "query" | "fragment";
   state?: string;
 }
+
+export const targetOf = (req: Pick<ValidatedAuthorizationRequest, "redirectUri" | "responseMode" | "state">): ResponseTarget => ({
+  redirectUri: req.redirectUri,
+  responseMode: req.responseMode,
+  state: req.state,
+});
 
 /**
  * RFC 6749 §4.1.2 with RFC 9207 `iss` in every response. Query mode keeps the redirect URI's

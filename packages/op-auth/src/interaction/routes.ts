@@ -5,7 +5,7 @@ import {
 import { errorPage } from "../html";
 import { interactionCookieName, readCookie } from "../cookies";
 import { proceed } from "../authorize/proceed";
-import { authorizationErrorResponse } from "../authorize/respond";
+import { authorizationErrorResponse, targetOf } from "../authorize/respond";
 import { renderLogin } from "./pages";
 import { currentSession, startSession } from "../session";
 import { grantConsentFor } from "./consent";
@@ -40,11 +40,9 @@ async function clientOf(env: Env, record: InteractionRecord) {
   return client;
 }
 
-const targetOf = (r: InteractionRecord) => ({ redirectUri: r.request.redirectUri, responseMode: r.request.responseMode, state: r.request.state });
-
 async function accessDenied(env: Env, record: InteractionRecord, description: string): Promise<Response> {
   if (!(await interactionObject(env, record.uid).finish())) throw expired();
-  return authorizationErrorResponse(env, targetOf(record), new OAuthError("access_denied", description));
+  return authorizationErrorResponse(env, targetOf(record.request), new OAuthError("access_denied", description));
 }
 
 const seeOther = (location: string, cookie?: string) => {
