@@ -1,9 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-// @ts-expect-error plain ESM helper without types
 import { buildWorker } from "./scripts/build-workers.mjs";
-// @ts-expect-error plain ESM helper without types
 import { WORKERS } from "./scripts/workers.mjs";
 
 /**
@@ -14,12 +12,13 @@ import { WORKERS } from "./scripts/workers.mjs";
 const PROJECT = "workers";
 // The plugin renames the Worker under test to this runner name; siblings' script_name must follow.
 const RUNNER = `vitest-plugin-runner-${PROJECT}`;
-export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
+// Fixed here (test/workers/helpers.ts repeats them), whatever a developer's .dev.vars says.
+const TEST_VARS = { ISSUER: "http://localhost:8787", ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz" };
 
 function auxiliaryWorker(worker: { name: string; config: string }) {
   const { workerOptions: w } = unstable_getMiniflareWorkerOptions(worker.config);
   const durableObjects = Object.fromEntries(
-    Object.entries(w.durableObjects ?? {}).map(([binding, d]) => [binding, { ...(d as object), scriptName: RUNNER }]),
+    Object.entries(w.durableObjects ?? {}).map(([binding, d]) => [binding, { ...(d as { className: string }), scriptName: RUNNER }]),
   );
   return {
     name: worker.name,
@@ -27,7 +26,7 @@ function auxiliaryWorker(worker: { name: string; config: string }) {
     scriptPath: buildWorker(worker),
     compatibilityDate: w.compatibilityDate,
     compatibilityFlags: w.compatibilityFlags,
-    bindings: { ...w.bindings, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+    bindings: { ...(w.bindings as Record<string, unknown>), ...TEST_VARS },
     kvNamespaces: w.kvNamespaces,
     durableObjects,
     serviceBindings: w.serviceBindings,
@@ -39,8 +38,9 @@ export default defineConfig({
     cloudflareTest(() => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN },
-        workers: WORKERS.filter((w: { name: string }) => w.name !== "op-auth").map(auxiliaryWorker),
+        bindings: TEST_VARS,
+        // wrangler's option types are looser than the plugin's; miniflare validates them at start.
+        workers: WORKERS.filter((w) => w.name !== "op-auth").map(auxiliaryWorker) as any[],
       },
     })),
   ],

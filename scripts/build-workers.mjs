@@ -2,14 +2,14 @@
 // in-runtime tests load these bundles as auxiliary Workers beside op-auth (the Worker under test).
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { WORKERS, root } from "./workers.mjs";
+import { WORKERS, root, wranglerEnv } from "./workers.mjs";
 
 export function buildWorker(worker, outRoot = path.join(root, ".wrangler", "build")) {
   const outdir = path.join(outRoot, worker.name);
   execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "-c", worker.config], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` },
+    env: wranglerEnv(),
   });
   return path.join(outdir, "index.js");
 }

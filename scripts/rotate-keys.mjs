@@ -8,7 +8,7 @@ import { root } from "./workers.mjs";
 
 const issuer = (process.argv[2] ?? process.env.ISSUER ?? "http://localhost:8787").replace(/\/$/, "");
 let token = process.env.ADMIN_TOKEN;
-const devVars = path.join(root, "packages/op-management/.dev.vars");
+const devVars = path.join(root, ".dev.vars");
 if (!token && existsSync(devVars)) token = /ADMIN_TOKEN=(\S+)/.exec(readFileSync(devVars, "utf8"))?.[1];
 if (!token) {
   console.error("Set ADMIN_TOKEN (the op-management secret).");

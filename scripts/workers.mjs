@@ -1,15 +1,48 @@
-// The Workers of the OP, in `wrangler dev` order: the first config serves :8787 (op-auth, the
+// The Workers of the OP, in `wrangler dev` order: the first config serves the port (op-auth, the
 // front Worker that hosts the Durable Objects); the others are reached over service bindings.
 import { fileURLToPath } from "node:url";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const bin = path.join(root, "node_modules", ".bin");
 
 export const WORKERS = [
-  { name: "op-auth", config: "wrangler.toml", dir: "." },
-  { name: "op-token", config: "packages/op-token/wrangler.toml", dir: "packages/op-token" },
-  { name: "op-discovery", config: "packages/op-discovery/wrangler.toml", dir: "packages/op-discovery" },
-  { name: "op-management", config: "packages/op-management/wrangler.toml", dir: "packages/op-management" },
+  { name: "op-auth", config: "wrangler.toml" },
+  { name: "op-token", config: "packages/op-token/wrangler.toml" },
+  { name: "op-discovery", config: "packages/op-discovery/wrangler.toml" },
+  { name: "op-management", config: "packages/op-management/wrangler.toml" },
 ];
 
-export const configArgs = () => WORKERS.flatMap((w) => ["-c", w.config]);
+/**
+ * Writes a copy of each Worker's wrangler.toml into `dir` with ISSUER set and `main` made
+ * absolute, plus a `.dev.vars` holding the admin token, and returns the config paths.
+ * Needed because `wrangler dev -c a -c b …` applies `--var` only to the first Worker: the
+ * others would keep the ISSUER of their own file and name the wrong issuer on another port.
+ */
+export function stageConfigs(dir, { issuer, adminToken }) {
+  return WORKERS.map((w) => {
+    const source = path.join(root, w.config);
+    let toml = readFileSync(source, "utf8");
+    const replaceOnce = (re, line) => {
+      const matches = toml.match(new RegExp(re.source, "gm"));
+      if (!matches || matches.length !== 1) throw new Error(`${w.config}: expected exactly one line matching ${re}`);
+      toml = toml.replace(re, line(re.exec(toml)));
+    };
+    replaceOnce(/^main = "([^"]+)"$/m, (m) => `main = ${JSON.stringify(path.resolve(path.dirname(source), m[1]))}`);
+    replaceOnce(/^ISSUER = "[^"]*"$/m, () => `ISSUER = ${JSON.stringify(issuer)}`);
+    const workerDir = path.join(dir, w.name);
+    mkdirSync(workerDir, { recursive: true });
+    writeFileSync(path.join(workerDir, "wrangler.toml"), toml);
+    writeFileSync(path.join(workerDir, ".dev.vars"), `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    return path.join(workerDir, "wrangler.toml");
+  });
+}
+
+/** `wrangler dev` arguments for the staged configs. */
+export function devArgs(configs, { port, persistTo }) {
+  return ["dev", ...configs.flatMap((c) => ["-c", c]), "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false"];
+}
+
+/** The environment for wrangler: Node 22 from node_modules/.bin first on PATH. */
+export const wranglerEnv = (extra = {}) => ({ ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", ...extra });
