@@ -1,5 +1,6 @@
 import * as oidc from "openid-client";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { Browser, navigate as navigateOp } from "../support/browser";
 
 /**
  * The OP as a real Relying Party sees it: the four Workers run under `wrangler dev`
@@ -16,123 +17,14 @@ const SCOPE = "openid profile email address phone offline_access";
 const REDIRECT_URI = "http://127.0.0.1/e2e/callback";
 const POST_LOGOUT_REDIRECT_URI = "http://127.0.0.1/e2e/logged-out";
 
-// ---------------------------------------------------------------------------------------------
-// A minimal browser: a cookie jar for the OP's origin (RFC 6265 path matching, Max-Age/Expires
-// deletion), manual redirects, and HTML form submission.
+/** The shared test browser (test/support/browser.ts) over the network. */
+const newBrowser = () => new Browser(issuer, (request) => fetch(request));
 
-class Browser {
-  readonly cookies = new Map<string, { value: string; path: string }>();
-
-  async fetch(url: URL | string, init: RequestInit = {}): Promise<Response> {
-    const target = new URL(url, issuer);
-    if (target.origin !== issuerOrigin) throw new Error(`the browser only talks to the OP, not ${target}`);
-    const headers = new Headers(init.headers);
-    const cookie = [...this.cookies]
-      .filter(([, c]) => pathMatches(target.pathname, c.path))
-      .map(([name, c]) => `${name}=${c.value}`)
-      .join("; ");
-    if (cookie) headers.set("cookie", cookie);
-    const res = await fetch(target, { ...init, headers, redirect: "manual" });
-    for (const header of res.headers.getSetCookie()) this.store(header);
-    return res;
-  }
-
-  private store(header: string) {
-    const [pair, ...attributes] = header.split(";").map((s) => s.trim());
-    const eq = pair!.indexOf("=");
-    const name = pair!.slice(0, eq);
-    const value = pair!.slice(eq + 1);
-    const attr = (n: string) => attributes.find((a) => a.toLowerCase().startsWith(`${n}=`))?.slice(n.length + 1);
-    const path = attr("path") ?? "/";
-    const maxAge = attr("max-age");
-    const expires = attr("expires");
-    const expired = maxAge !== undefined ? Number(maxAge) <= 0 : expires !== undefined && Date.parse(expires) <= Date.now();
-    const key = `${name}`;
-    if (expired) this.cookies.delete(key);
-    else this.cookies.set(key, { value, path });
-  }
-
-  /** Submits the form whose action ends with `actionSuffix`: its hidden fields plus `fields`. */
-  async submit(page: { url: URL; html: string }, actionSuffix: string, fields: Record<string, string>): Promise<Response> {
-    const form = parseForms(page.html).find((f) => f.action.endsWith(actionSuffix));
-    if (!form) throw new Error(`no form posting to …${actionSuffix} on ${page.url}:\n${page.html}`);
-    expect(form.method).toBe("post");
-    return this.fetch(new URL(form.action, page.url), {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ ...form.hidden, ...fields }),
-    });
-  }
-}
-
-const pathMatches = (requestPath: string, cookiePath: string) =>
-  requestPath === cookiePath || (requestPath.startsWith(cookiePath) && (cookiePath.endsWith("/") || requestPath[cookiePath.length] === "/"));
-
-const decodeEntities = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-
-const attribute = (tag: string, name: string) => {
-  const m = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i").exec(tag);
-  return m ? decodeEntities(m[1] ?? m[2] ?? m[3]!) : undefined;
-};
-
-interface Form {
-  action: string;
-  method: string;
-  hidden: Record<string, string>;
-}
-
-function parseForms(html: string): Form[] {
-  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map((m) => {
-    const hidden: Record<string, string> = {};
-    for (const input of m[2]!.matchAll(/<input\b[^>]*>/gi)) {
-      if (attribute(input[0], "type")?.toLowerCase() !== "hidden") continue;
-      const name = attribute(input[0], "name");
-      if (name) hidden[name] = attribute(input[0], "value") ?? "";
-    }
-    return { action: attribute(m[1]!, "action") ?? "", method: (attribute(m[1]!, "method") ?? "get").toLowerCase(), hidden };
-  });
-}
-
-interface BrowserRun {
-  /** The redirect that left the OP (to the RP's redirect URI). */
-  callback: URL;
-  /** The interaction pages shown on the way, in order. */
-  pages: ("login" | "consent")[];
-}
-
-/**
- * Follows an authorization request as a browser would: redirects within the OP, signing in
- * as alice on the login form and approving on the consent form, until the OP redirects away.
- */
-async function navigate(browser: Browser, start: URL, credentials = { username: "alice", password: "alice-password" }): Promise<BrowserRun> {
-  const pages: BrowserRun["pages"] = [];
-  let url = start;
-  let res = await browser.fetch(url);
-  for (let step = 0; step < 12; step++) {
-    if ([301, 302, 303, 307, 308].includes(res.status)) {
-      const location = res.headers.get("location");
-      if (!location) throw new Error(`${res.status} without Location from ${url}`);
-      const next = new URL(location, url);
-      if (next.origin !== issuerOrigin) return { callback: next, pages };
-      url = next;
-      res = await browser.fetch(url);
-      continue;
-    }
-    const html = await res.text();
-    if (res.status !== 200) throw new Error(`unexpected ${res.status} from ${url}:\n${html}`);
-    const actions = parseForms(html).map((f) => f.action);
-    if (actions.some((a) => /^\/interaction\/[A-Za-z0-9_-]+\/login$/.test(a))) {
-      pages.push("login");
-      res = await browser.submit({ url, html }, "/login", { ...credentials, action: "login" });
-    } else if (actions.some((a) => /^\/interaction\/[A-Za-z0-9_-]+\/consent$/.test(a))) {
-      pages.push("consent");
-      res = await browser.submit({ url, html }, "/consent", { decision: "approve" });
-    } else {
-      throw new Error(`neither a login nor a consent form at ${url}:\n${html}`);
-    }
-  }
-  throw new Error(`too many steps, last at ${url}`);
+/** Follows an authorization or logout request until the OP redirects away; fails on any page it stops on. */
+async function navigate(browser: Browser, start: URL) {
+  const run = await navigateOp(browser, start);
+  if (!run.callback) throw new Error(`the OP stopped on a ${run.page?.status} page instead of redirecting:\n${run.page?.html}`);
+  return { callback: run.callback, pages: run.pages };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +136,7 @@ const CLIENTS = [
 describe.each(CLIENTS)("$kind", ({ metadata }) => {
   let client: Registered;
   let config: oidc.Configuration;
-  const browser = new Browser();
+  const browser = newBrowser();
   // Results carried from one step to the next (the steps are one RP session, in order).
   let first: (oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers) | undefined;
   let sub: string;
@@ -365,7 +257,7 @@ describe.each(CLIENTS)("$kind", ({ metadata }) => {
     expect(browser.cookies.has("op_session")).toBe(false);
 
     // The session ended at the OP, not only in this browser: its old cookie no longer logs in silently.
-    const replay = new Browser();
+    const replay = newBrowser();
     replay.cookies.set("op_session", { value: sessionCookie, path: "/" });
     const stale = await authorizationRequest(config, { prompt: "none" });
     const staleRun = await navigate(replay, stale.url);

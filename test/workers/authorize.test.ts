@@ -21,13 +21,12 @@ const errorRedirect = (res: Response) => {
 };
 
 describe("authorization endpoint: untrusted client or redirect_uri gets an error page", () => {
-  it.each([
+  it.each<[string, Record<string, string>]>([
     ["unknown client", { client_id: "nope" }],
     ["unregistered redirect_uri", { redirect_uri: "https://evil.example/cb" }],
     ["redirect_uri differing only in a query", { redirect_uri: "https://rp.example.com/cb?x=1" }],
     ["missing redirect_uri with several registered", { redirect_uri: "" }],
-  ])("%s", async (_name, params) => {
-    const p = { ...params };
+  ])("%s", async (_name, p) => {
     const browser = new Browser();
     const q = new URLSearchParams({ client_id: client.client_id, redirect_uri: client.redirect_uris[0]!, response_type: "code", scope: "openid", ...p });
     if (p.redirect_uri === "") q.delete("redirect_uri");

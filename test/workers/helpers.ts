@@ -1,5 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { Browser as SharedBrowser, navigate, type NavigateOptions } from "../support/browser";
+
+export { parseForms } from "../support/browser";
 
 /**
  * Test helpers that drive the OP through its public HTTP surface (the front Worker's fetch,
@@ -51,75 +54,20 @@ export function decodeJwt(token: string): Record<string, any> {
   return JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/")));
 }
 
-/** A minimal browser: keeps cookies (honouring Path and Max-Age=0) and follows nothing by itself. */
-export class Browser {
-  private cookies = new Map<string, { value: string; path: string }>();
-
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const target = new URL(url.startsWith("http") ? url : `${ISSUER}${url}`);
-    const cookie = [...this.cookies.entries()]
-      .filter(([, c]) => target.pathname === c.path || target.pathname.startsWith(c.path.endsWith("/") ? c.path : `${c.path}/`) || c.path === "/")
-      .map(([name, c]) => `${name}=${c.value}`)
-      .join("; ");
-    const headers = new Headers(init.headers);
-    if (cookie) headers.set("cookie", cookie);
-    const res = await op(target.toString(), { ...init, headers });
-    for (const set of res.headers.getSetCookie()) this.store(set);
-    return res;
-  }
-
-  private store(header: string) {
-    const [pair, ...attrs] = header.split(";").map((s) => s.trim());
-    const eq = pair!.indexOf("=");
-    const name = pair!.slice(0, eq);
-    const value = pair!.slice(eq + 1);
-    const path = attrs.find((a) => /^path=/i.test(a))?.slice(5) ?? "/";
-    const maxAge = attrs.find((a) => /^max-age=/i.test(a));
-    if (maxAge && Number(maxAge.slice(8)) <= 0) this.cookies.delete(name);
-    else this.cookies.set(name, { value, path });
-  }
-
-  hasCookie(name: string) {
-    return this.cookies.has(name);
-  }
-
-  /** Submits an HTML form found in `html` (by its action) with extra fields. */
-  async submit(html: string, actionSuffix: string, fields: Record<string, string>): Promise<Response> {
-    const action = formAction(html, actionSuffix);
-    const body = new URLSearchParams({ ...hiddenFields(html, action), ...fields });
-    return this.fetch(action, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+/** The shared test browser, talking to the front Worker in-process. */
+export class Browser extends SharedBrowser {
+  constructor() {
+    super(ISSUER, (request) => exports.default.fetch(request));
   }
 }
 
-export function formAction(html: string, suffix: string): string {
-  const actions = [...html.matchAll(/<form[^>]*action="([^"]+)"/g)].map((m) => decodeEntities(m[1]!));
-  const action = actions.find((a) => a.endsWith(suffix));
-  if (!action) throw new Error(`no form ending in ${suffix} in page:\n${html}`);
-  return action;
-}
-
-export function hiddenFields(html: string, action: string): Record<string, string> {
-  const start = html.indexOf(`action="${action}"`);
-  const form = html.slice(start, html.indexOf("</form>", start));
-  const out: Record<string, string> = {};
-  for (const m of form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) out[m[1]!] = decodeEntities(m[2]!);
-  return out;
-}
-
-const decodeEntities = (s: string) =>
-  s.replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'");
-
-export interface AuthorizeOptions {
+export interface AuthorizeOptions extends NavigateOptions {
   params?: Record<string, string>;
-  username?: string;
-  password?: string;
-  /** Approve (default) or deny on the consent page, if one is shown. */
-  consent?: "approve" | "deny";
 }
 
 /**
  * Runs /authorize through login and consent pages as a browser would, returning the final
- * redirect to the client (its URL parsed) and the pages seen on the way.
+ * redirect to the client (parsed), or the page the OP stopped on, and the pages seen.
  */
 export async function authorize(browser: Browser, client: RegisteredClient, opts: AuthorizeOptions = {}) {
   const { challenge, verifier } = await pkcePair();
@@ -134,33 +82,8 @@ export async function authorize(browser: Browser, client: RegisteredClient, opts
     code_challenge_method: "S256",
     ...opts.params,
   };
-  const seen: string[] = [];
-  let res = await browser.fetch(`/authorize?${new URLSearchParams(params)}`);
-  for (let i = 0; i < 8; i++) {
-    const location = res.headers.get("location");
-    if (res.status === 303 || res.status === 302) {
-      if (location!.startsWith(ISSUER) || location!.startsWith("/")) {
-        res = await browser.fetch(location!);
-        continue;
-      }
-      return { redirect: new URL(location!), verifier, params, seen };
-    }
-    const html = await res.text();
-    if (res.status !== 200 && res.status !== 401) return { page: html, status: res.status, verifier, params, seen };
-    if (html.includes('action="/interaction/') && html.includes("/login\"")) {
-      seen.push("login");
-      res = await browser.submit(html, "/login", { username: opts.username ?? "alice", password: opts.password ?? "alice-password", action: "login" });
-      if (res.status === 401) return { page: await res.text(), status: 401, verifier, params, seen };
-      continue;
-    }
-    if (html.includes("/consent\"")) {
-      seen.push("consent");
-      res = await browser.submit(html, "/consent", { decision: opts.consent ?? "approve" });
-      continue;
-    }
-    return { page: html, status: res.status, verifier, params, seen };
-  }
-  throw new Error("too many redirects");
+  const nav = await navigate(browser, `/authorize?${new URLSearchParams(params)}`, opts);
+  return { redirect: nav.callback, page: nav.page?.html, status: nav.page?.status, seen: nav.pages, verifier, params };
 }
 
 export async function redeemCode(client: RegisteredClient, code: string, verifier: string, extra: Record<string, string> = {}) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, completeFlow, formAction, hiddenFields } from "./helpers";
+import { Browser, authorize, completeFlow, parseForms } from "./helpers";
 
 const metadata = { post_logout_redirect_uris: ["https://rp.example.com/bye"] };
 
@@ -29,7 +29,7 @@ describe("RP-initiated logout", () => {
     // A forged confirmation without the CSRF cookie is refused.
     const forged = await new Browser().submit(html, "/session/end/confirm", { logout: "yes" });
     expect(forged.status).toBe(400);
-    expect(hiddenFields(html, formAction(html, "/confirm")).csrf).toBeTruthy();
+    expect(parseForms(html).find((f) => f.action.endsWith("/confirm"))!.hidden.csrf).toBeTruthy();
     const confirmed = await browser.submit(html, "/session/end/confirm", { logout: "yes" });
     expect(confirmed.status).toBe(303);
     expect(confirmed.headers.get("location")).toBe("https://rp.example.com/bye?state=x");
