@@ -1,21 +1,43 @@
 #!/usr/bin/env node
-// The whole test suite: type check, in-runtime tests (Workers + Durable Objects), then the
-// end-to-end tests against `wrangler dev`. Stops at the first failing stage.
+// The whole test suite: type checks, in-runtime tests (Workers + Durable Objects), then the
+// end-to-end tests against `wrangler dev`. Stops at the first failing stage and ends with one
+// summary line, "tests: N passed, N failed", counted from vitest's JSON reports.
 import { spawnSync } from "node:child_process";
-import { root } from "./workers.mjs";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { root, wranglerEnv } from "./workers.mjs";
 
+const reports = mkdtempSync(path.join(tmpdir(), "op-test-"));
+const vitest = (config, name) => ["vitest", "run", "--config", config, "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, `${name}.json`)}`];
 const stages = [
   ["typecheck (Workers)", ["tsc", "-p", "tsconfig.json"]],
   ["typecheck (Node)", ["tsc", "-p", "tsconfig.node.json"]],
-  ["workers", ["vitest", "run", "--config", "vitest.workers.config.ts"]],
-  ["e2e", ["vitest", "run", "--config", "vitest.e2e.config.ts"]],
+  ["workers", vitest("vitest.workers.config.ts", "workers")],
+  ["e2e", vitest("vitest.e2e.config.ts", "e2e")],
 ];
 
+const totals = { passed: 0, failed: 0, skipped: 0 };
+function count(name) {
+  const file = path.join(reports, `${name}.json`);
+  if (!existsSync(file)) return;
+  const r = JSON.parse(readFileSync(file, "utf8"));
+  totals.passed += r.numPassedTests;
+  totals.failed += r.numFailedTests;
+  totals.skipped += r.numPendingTests + r.numTodoTests;
+}
+
+let status = 0;
 for (const [name, [cmd, ...args]] of stages) {
-  console.log(`\n=== ${name}: ${cmd} ${args.join(" ")}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  console.log(`\n=== ${name}: ${cmd} ${args.slice(0, 3).join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: wranglerEnv() });
+  count(name);
   if (r.status !== 0) {
     console.error(`\n${name} failed`);
-    process.exit(r.status ?? 1);
+    status = r.status ?? 1;
+    if (totals.failed === 0) totals.failed = 1; // a stage that failed without a failing test (type error, start-up)
+    break;
   }
 }
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(status);
