@@ -26,6 +26,8 @@ export type OAuthErrorCode =
   | "insufficient_scope"
   | "invalid_redirect_uri"
   | "invalid_client_metadata"
+  | "unsupported_token_type"
+  | "invalid_target"
   | "not_found";
 
 const defaultStatus: Partial<Record<OAuthErrorCode, number>> = {

@@ -5,6 +5,8 @@ export const PATHS = {
   endSession: "/session/end",
   token: "/token",
   userinfo: "/userinfo",
+  introspection: "/introspect",
+  revocation: "/revoke",
   openidConfiguration: "/.well-known/openid-configuration",
   oauthMetadata: "/.well-known/oauth-authorization-server",
   jwks: "/jwks",
@@ -18,7 +20,7 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
 
 /** Which Worker serves a path. op-auth routes everything else to itself (and 404s). */
 export function workerFor(path: string): WorkerName {
-  if (path === PATHS.token || path === PATHS.userinfo) return "op-token";
+  if ([PATHS.token, PATHS.userinfo, PATHS.introspection, PATHS.revocation].includes(path as never)) return "op-token";
   if (under(path, "/.well-known") || path === PATHS.jwks) return "op-discovery";
   if (under(path, PATHS.registration) || under(path, PATHS.admin)) return "op-management";
   return "op-auth";

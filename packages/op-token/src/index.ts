@@ -3,18 +3,25 @@ import { cors } from "hono/cors";
 import { errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
 import { tokenEndpoint } from "./token-endpoint";
 import { userinfoEndpoint } from "./userinfo";
+import { introspectionEndpoint } from "./introspection";
+import { revocationEndpoint } from "./revocation";
 
 /** op-token: the token endpoint with its grants, and UserInfo. */
 const app = new Hono<{ Bindings: Env }>();
 
 // Browser-based (public) clients call these cross-origin; credentials are never cookies here.
 app.use(PATHS.token, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], maxAge: 600 }));
+app.use(PATHS.revocation, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
 app.use(PATHS.userinfo, cors({ origin: "*", allowMethods: ["GET", "POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], exposeHeaders: ["WWW-Authenticate"], maxAge: 600 }));
 
 app.post(PATHS.token, (c) => tokenEndpoint(c.req.raw, c.env));
 app.all(PATHS.token, () => methodNotAllowed("POST"));
 app.on(["GET", "POST"], PATHS.userinfo, (c) => userinfoEndpoint(c.req.raw, c.env));
 app.all(PATHS.userinfo, () => methodNotAllowed("GET, POST"));
+app.post(PATHS.introspection, (c) => introspectionEndpoint(c.req.raw, c.env));
+app.all(PATHS.introspection, () => methodNotAllowed("POST"));
+app.post(PATHS.revocation, (c) => revocationEndpoint(c.req.raw, c.env));
+app.all(PATHS.revocation, () => methodNotAllowed("POST"));
 app.notFound(() => notFound());
 app.onError((err) => errorResponse(err));
 

@@ -10,7 +10,7 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
     const claims = await verifyAccessToken(env, token).catch(() => {
       throw new OAuthError("invalid_token", "access token is invalid or expired");
     });
-    const grant = await grantObject(env, claims.gid).status();
+    const grant = await grantObject(env, claims.gid).status(claims.jti);
     if (!grant || grant.sub !== claims.sub) throw new OAuthError("invalid_token", "access token has been revoked");
     const scopes = claims.scope.split(" ");
     if (!scopes.includes("openid")) throw new OAuthError("insufficient_scope", "the openid scope is required");

@@ -45,10 +45,15 @@ export class Grant extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT INTO refresh_tokens (hash, status, issued_at) VALUES (?, 'active', ?)", hash, Date.now());
   }
 
-  /** Returns the grant if it is still active (not revoked, not expired). */
-  status(now = Date.now()): GrantRecord | null {
+  /**
+   * The grant if it is still active (not revoked, not expired); with `jti`, also null when that
+   * access token was revoked on its own (RFC 7009). Revocation records live until the grant's
+   * alarm, which is never earlier than the expiry of the tokens it issued.
+   */
+  status(jti?: string, now = Date.now()): GrantRecord | null {
     const grant = this.ctx.storage.kv.get<GrantRecord>("grant");
     if (!grant || this.ctx.storage.kv.get("revoked") || now >= grant.expiresAt) return null;
+    if (jti !== undefined && this.ctx.storage.kv.get(`revoked-jti:${jti}`)) return null;
     return grant;
   }
 
@@ -56,15 +61,46 @@ export class Grant extends DurableObject<Env> {
     this.ctx.storage.kv.put("revoked", Date.now());
   }
 
+  /** RFC 7009 §2.1: revokes one access token of this grant, if it belongs to `clientId`. */
+  revokeAccessToken(jti: string, clientId: string): boolean {
+    const grant = this.ctx.storage.kv.get<GrantRecord>("grant");
+    if (!grant || grant.clientId !== clientId) return false;
+    this.ctx.storage.kv.put(`revoked-jti:${jti}`, Date.now());
+    return true;
+  }
+
+  private findRefreshToken(hash: string) {
+    this.init();
+    return this.ctx.storage.sql
+      .exec<{ hash: string; status: string; issued_at: number }>("SELECT hash, status, issued_at FROM refresh_tokens")
+      .toArray()
+      .find((r) => timingSafeEqual(r.hash, hash));
+  }
+
+  /** RFC 7662: the grant and issue time of a refresh token, if it is the family's current one. */
+  async refreshTokenStatus(secret: string): Promise<{ grant: GrantRecord; issuedAt: number } | null> {
+    const hash = await hashSecret(secret);
+    const row = this.findRefreshToken(hash);
+    const grant = this.status();
+    return row && row.status === "active" && grant ? { grant, issuedAt: row.issued_at } : null;
+  }
+
+  /** RFC 7009 §2.1: revoking a refresh token revokes its whole family, if `clientId` owns it. */
+  async revokeRefreshToken(secret: string, clientId: string): Promise<boolean> {
+    const hash = await hashSecret(secret);
+    const grant = this.ctx.storage.kv.get<GrantRecord>("grant");
+    if (!grant || grant.clientId !== clientId || !this.findRefreshToken(hash)) return false;
+    this.revoke();
+    return true;
+  }
+
   /** RFC 6749 §6 with rotation: the presented token must be the family's current one. */
   async rotate(presentedSecret: string, clientId: string, requestedScope?: string): Promise<RotateResult> {
-    this.init();
     const presented = await hashSecret(presentedSecret);
     const next = await mintRefreshSecret();
     // From here on no await: check and write are one atomic step for the object.
     const grant = this.ctx.storage.kv.get<GrantRecord>("grant");
-    const rows = this.ctx.storage.sql.exec<{ hash: string; status: string }>("SELECT hash, status FROM refresh_tokens").toArray();
-    const row = rows.find((r) => timingSafeEqual(r.hash, presented));
+    const row = this.findRefreshToken(presented);
     if (!grant || !row || grant.clientId !== clientId) return { status: "invalid" };
     if (this.ctx.storage.kv.get("revoked") || Date.now() >= grant.expiresAt) return { status: "revoked" };
     if (row.status !== "active") {

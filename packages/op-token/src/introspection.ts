@@ -1,0 +1,46 @@
+import { getConfig, json, OAuthError, readForm, rejectDuplicates, signJwt, type Client, type Env } from "@op/common";
+import { authenticateClient } from "./client-auth";
+import { lookupActiveToken, tokenVisibleTo, type ActiveToken } from "./token-lookup";
+
+const JWT_RESPONSE_TYPE = "application/token-introspection+jwt";
+
+/** RFC 7662 token introspection, with RFC 9701 JWT responses on request. */
+export async function introspectionEndpoint(request: Request, env: Env): Promise<Response> {
+  const { params, duplicates } = await readForm(request);
+  rejectDuplicates(duplicates);
+  const client = await authenticateClient(env, request, params);
+  if (!params.token) throw new OAuthError("invalid_request", "token is required");
+  const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
+  // RFC 7662 §2.2: anything unknown, expired, revoked or not the caller's is simply inactive.
+  const body = found && tokenVisibleTo(found, client.client_id) ? describe(env, found) : { active: false };
+  if (wantsJwt(request)) return jwtResponse(env, client, body);
+  return json(body);
+}
+
+function describe(env: Env, t: ActiveToken): Record<string, unknown> {
+  const iss = getConfig(env).issuer;
+  if (t.kind === "access_token") {
+    const { gid: _gid, ...claims } = t.claims;
+    return { active: true, ...claims, token_type: "Bearer" };
+  }
+  return {
+    active: true,
+    iss,
+    sub: t.grant.sub,
+    client_id: t.grant.clientId,
+    scope: t.grant.scope,
+    iat: Math.floor(t.issuedAt / 1000),
+    exp: Math.floor(t.grant.expiresAt / 1000),
+    token_type: "refresh_token",
+  };
+}
+
+function wantsJwt(request: Request): boolean {
+  return (request.headers.get("accept") ?? "").split(",").some((t) => t.trim().split(";")[0]!.toLowerCase() === JWT_RESPONSE_TYPE);
+}
+
+/** RFC 9701 §5: a signed JWT whose token_introspection member is the RFC 7662 response. */
+async function jwtResponse(env: Env, client: Client, body: Record<string, unknown>): Promise<Response> {
+  const jwt = await signJwt(env, "RS256", { iss: getConfig(env).issuer, aud: client.client_id, iat: Math.floor(Date.now() / 1000), token_introspection: body }, "token-introspection+jwt");
+  return new Response(jwt, { headers: { "Content-Type": JWT_RESPONSE_TYPE, "Cache-Control": "no-store", Pragma: "no-cache" } });
+}

@@ -1,0 +1,23 @@
+import { grantObject, OAuthError, readForm, rejectDuplicates, NO_STORE, type Env } from "@op/common";
+import { authenticateClient } from "./client-auth";
+import { lookupActiveToken } from "./token-lookup";
+
+/**
+ * RFC 7009 token revocation. A refresh token revokes its whole family (and so every access
+ * token of the grant); an access token is revoked alone, by a record in its grant's object that
+ * userinfo and introspection check. Only the token's own client may revoke it; any other
+ * outcome is the same 200, so the endpoint reveals nothing (§2.2).
+ */
+export async function revocationEndpoint(request: Request, env: Env): Promise<Response> {
+  const { params, duplicates } = await readForm(request);
+  rejectDuplicates(duplicates);
+  const client = await authenticateClient(env, request, params);
+  if (!params.token) throw new OAuthError("invalid_request", "token is required");
+  if (params.token_type_hint && !["access_token", "refresh_token"].includes(params.token_type_hint)) {
+    throw new OAuthError("unsupported_token_type", `token_type_hint ${params.token_type_hint} is not supported`);
+  }
+  const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
+  if (found?.kind === "refresh_token") await grantObject(env, found.grantId).revokeRefreshToken(found.secret, client.client_id);
+  if (found?.kind === "access_token") await grantObject(env, found.claims.gid).revokeAccessToken(found.claims.jti, client.client_id);
+  return new Response(null, { status: 200, headers: NO_STORE });
+}

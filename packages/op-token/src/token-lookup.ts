@@ -1,0 +1,42 @@
+import { grantObject, parseRefreshToken, verifyAccessToken, type AccessTokenClaims, type Env, type GrantRecord } from "@op/common";
+
+export type ActiveToken =
+  | { kind: "access_token"; claims: AccessTokenClaims; grant: GrantRecord }
+  | { kind: "refresh_token"; grantId: string; secret: string; grant: GrantRecord; issuedAt: number };
+
+/**
+ * Finds what a presented token is and whether it is active: a JWT access token (signature,
+ * lifetime, then its grant and revocation record) or a refresh token (its grant's current
+ * member). `hint` (RFC 7009 §2.1 / RFC 7662 §2.1 token_type_hint) only orders the attempts.
+ */
+export async function lookupActiveToken(env: Env, token: string, hint?: string): Promise<ActiveToken | null> {
+  const attempts = hint === "refresh_token" ? [asRefreshToken, asAccessToken] : [asAccessToken, asRefreshToken];
+  for (const attempt of attempts) {
+    const found = await attempt(env, token);
+    if (found) return found;
+  }
+  return null;
+}
+
+async function asAccessToken(env: Env, token: string): Promise<ActiveToken | null> {
+  if (token.split(".").length !== 3) return null;
+  const claims = await verifyAccessToken(env, token).catch(() => null);
+  if (!claims) return null;
+  const grant = await grantObject(env, claims.gid).status(claims.jti);
+  return grant && grant.sub === claims.sub ? { kind: "access_token", claims, grant } : null;
+}
+
+async function asRefreshToken(env: Env, token: string): Promise<ActiveToken | null> {
+  const parsed = parseRefreshToken(token);
+  if (!parsed) return null;
+  const found = await grantObject(env, parsed.grantId).refreshTokenStatus(parsed.secret);
+  return found ? { kind: "refresh_token", grantId: parsed.grantId, secret: parsed.secret, ...found } : null;
+}
+
+/** Whether `clientId` may learn about or revoke this token: its client, or an audience of it. */
+export function tokenVisibleTo(token: ActiveToken, clientId: string): boolean {
+  if (token.grant.clientId === clientId) return true;
+  if (token.kind !== "access_token") return false;
+  const aud = Array.isArray(token.claims.aud) ? token.claims.aud : [token.claims.aud];
+  return aud.includes(clientId);
+}
