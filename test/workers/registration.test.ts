@@ -36,7 +36,9 @@ describe("dynamic client registration (RFC 7591)", () => {
     ["http for a web client off loopback", { redirect_uris: ["http://rp.example.com/cb"] }, "invalid_redirect_uri"],
     ["an unsupported response_type", { redirect_uris: ["https://rp.example.com/cb"], response_types: ["token"] }, "invalid_client_metadata"],
     ["an unsupported auth method", { redirect_uris: ["https://rp.example.com/cb"], token_endpoint_auth_method: "private_key_jwt" }, "invalid_client_metadata"],
-    ["code without authorization_code", { redirect_uris: ["https://rp.example.com/cb"], grant_types: ["refresh_token"] }, "invalid_client_metadata"],
+    ["code without authorization_code", { redirect_uris: ["https://rp.example.com/cb"], response_types: ["code"], grant_types: ["client_credentials"] }, "invalid_client_metadata"],
+    ["refresh_token alone", { redirect_uris: ["https://rp.example.com/cb"], grant_types: ["refresh_token"] }, "invalid_client_metadata"],
+    ["no redirect_uris for the code flow", { grant_types: ["authorization_code"] }, "invalid_redirect_uri"],
     ["a bad logo_uri", { redirect_uris: ["https://rp.example.com/cb"], logo_uri: "javascript:alert(1)" }, "invalid_client_metadata"],
     ["a bad post_logout_redirect_uri", { redirect_uris: ["https://rp.example.com/cb"], post_logout_redirect_uris: ["x"] }, "invalid_client_metadata"],
   ])("refuses %s", async (_n, body, error) => {

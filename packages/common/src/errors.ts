@@ -2,33 +2,35 @@
  * OAuth 2.0 / OIDC error codes (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6;
  * RFC 7591 §3.2.2). Every rejection is an OAuthError; endpoints render it.
  */
-export type OAuthErrorCode =
-  | "invalid_request"
-  | "invalid_client"
-  | "invalid_grant"
-  | "unauthorized_client"
-  | "unsupported_grant_type"
-  | "invalid_scope"
-  | "access_denied"
-  | "unsupported_response_type"
-  | "server_error"
-  | "temporarily_unavailable"
-  | "interaction_required"
-  | "login_required"
-  | "account_selection_required"
-  | "consent_required"
-  | "invalid_request_uri"
-  | "invalid_request_object"
-  | "request_not_supported"
-  | "request_uri_not_supported"
-  | "registration_not_supported"
-  | "invalid_token"
-  | "insufficient_scope"
-  | "invalid_redirect_uri"
-  | "invalid_client_metadata"
-  | "unsupported_token_type"
-  | "invalid_target"
-  | "not_found";
+export const OAUTH_ERROR_CODES = [
+  "invalid_request",
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_scope",
+  "access_denied",
+  "unsupported_response_type",
+  "server_error",
+  "temporarily_unavailable",
+  "interaction_required",
+  "login_required",
+  "account_selection_required",
+  "consent_required",
+  "invalid_request_uri",
+  "invalid_request_object",
+  "request_not_supported",
+  "request_uri_not_supported",
+  "registration_not_supported",
+  "invalid_token",
+  "insufficient_scope",
+  "invalid_redirect_uri",
+  "invalid_client_metadata",
+  "unsupported_token_type",
+  "invalid_target",
+  "not_found",
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
 
 const defaultStatus: Partial<Record<OAuthErrorCode, number>> = {
   invalid_client: 401,

@@ -18,10 +18,9 @@ export function errorResponse(err: unknown, requestId?: string): Response {
  * Reads an application/x-www-form-urlencoded body. RFC 6749 §3.2/§3.1: parameters must not
  * repeat; the caller decides whether that is an error by looking at `duplicates`.
  */
-export async function readForm(request: Request, maxBytes = 64 * 1024): Promise<{ params: Record<string, string>; duplicates: string[] }> {
+export async function readForm(request: Request, maxBytes = 64 * 1024): Promise<ReadParams> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-    await discardBody(request);
     throw new OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded");
   }
   const text = await readLimitedText(request, maxBytes);
@@ -30,10 +29,7 @@ export async function readForm(request: Request, maxBytes = 64 * 1024): Promise<
 
 export async function readLimitedText(request: Request, maxBytes: number): Promise<string> {
   const length = Number(request.headers.get("content-length") ?? "0");
-  if (length > maxBytes) {
-    await discardBody(request);
-    throw new OAuthError("invalid_request", "request body too large", { status: 413 });
-  }
+  if (length > maxBytes) throw new OAuthError("invalid_request", "request body too large", { status: 413 });
   const buf = await request.arrayBuffer();
   if (buf.byteLength > maxBytes) throw new OAuthError("invalid_request", "request body too large", { status: 413 });
   return new TextDecoder().decode(buf);
@@ -58,14 +54,24 @@ export async function discardBody(request: Request, maxBytes = 1024 * 1024): Pro
   }
 }
 
-export function paramsOf(search: URLSearchParams): { params: Record<string, string>; duplicates: string[] } {
+export interface ReadParams {
+  params: Record<string, string>;
+  duplicates: string[];
+  /** Every `resource` value: RFC 8707 §2 lets it repeat, so it is never a duplicate. */
+  resources: string[];
+}
+
+export function paramsOf(search: URLSearchParams): ReadParams {
   const params: Record<string, string> = {};
   const duplicates: string[] = [];
+  const resources: string[] = [];
   for (const [k, v] of search) {
-    if (k in params) duplicates.push(k);
-    else params[k] = v;
+    if (k === "resource") resources.push(v);
+    if (k in params) {
+      if (k !== "resource") duplicates.push(k);
+    } else params[k] = v;
   }
-  return { params, duplicates };
+  return { params, duplicates, resources };
 }
 
 export function rejectDuplicates(duplicates: string[]): void {
@@ -77,6 +83,15 @@ export function bearerToken(request: Request): string | undefined {
   const m = h && /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(h);
   return m ? m[1] : undefined;
 }
+
+/**
+ * Hono middleware for Workers reached over a service binding: drain whatever request body the
+ * handler left unread before the response goes out, so the caller is not left streaming it.
+ */
+export const drainUnreadBody = async (c: { req: { raw: Request } }, next: () => Promise<void>) => {
+  await next();
+  await discardBody(c.req.raw);
+};
 
 export const notFound = () => json({ error: "not_found", error_description: "no such endpoint" }, 404);
 

@@ -5,6 +5,7 @@ export * from "./crypto";
 export * from "./password";
 export * from "./http";
 export * from "./routes";
+export * from "./resource";
 export * from "./claims";
 export * from "./metadata";
 export * from "./authentication";

@@ -1,11 +1,12 @@
 import { Hono } from "hono";
-import { errorResponse, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
 
 /**
  * op-discovery: OIDC Discovery 1.0 and RFC 8414 metadata, and the JWKS. Public, cacheable for a
  * short time, and readable cross-origin by browser-based relying parties.
  */
 const app = new Hono<{ Bindings: Env }>();
+app.use(drainUnreadBody);
 
 const publicHeaders = {
   "Access-Control-Allow-Origin": "*",

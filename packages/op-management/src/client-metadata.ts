@@ -22,7 +22,11 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
 
 function parseMetadata(body: Record<string, unknown>): ClientMetadata {
   const parsed = ClientMetadataSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // The default response type only applies to clients that use the authorization endpoint.
+    const redirectless = body.response_types === undefined && !parsed.data.grant_types.includes("authorization_code");
+    return redirectless ? { ...parsed.data, response_types: [] } : parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   const field = issue.path.join(".");
   if (issue.path[0] === "redirect_uris") throw invalidRedirectUri(`redirect_uris: ${issue.message}`);
@@ -56,10 +60,20 @@ function checkRedirectUri(uri: string, applicationType: "web" | "native", config
   }
 }
 
-/** OIDC DCR §2: response_types and grant_types must agree. */
+/**
+ * OIDC DCR §2: response_types and grant_types must agree; redirect-based clients need redirect
+ * URIs; public clients cannot use client_credentials (RFC 6749 §4.4 needs authentication).
+ */
 function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
   if (m.response_types.includes("code") && !m.grant_types.includes("authorization_code")) {
     throw invalidClientMetadata("response_type code requires the authorization_code grant type");
+  }
+  if (m.grant_types.includes("authorization_code") && !m.redirect_uris.length) throw invalidRedirectUri("redirect_uris is required");
+  if (m.grant_types.includes("refresh_token") && !m.grant_types.includes("authorization_code")) {
+    throw invalidClientMetadata("refresh_token needs a grant that issues refresh tokens (authorization_code)");
+  }
+  if (m.grant_types.includes("client_credentials") && m.token_endpoint_auth_method === "none") {
+    throw invalidClientMetadata("public clients cannot use the client_credentials grant");
   }
 }
 

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
-import { errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
 import { deleteClient, readClient, registerClient, updateClient } from "./registration";
 import { listKeys, rotateKeys } from "./admin";
 
 /** op-management: dynamic client registration and management, and the admin API. */
 const app = new Hono<{ Bindings: Env }>();
+app.use(drainUnreadBody);
 
 app.post(PATHS.registration, (c) => registerClient(c.req.raw, c.env));
 app.all(PATHS.registration, () => methodNotAllowed("POST"));

@@ -1,5 +1,5 @@
 import {
-  bearerToken, cacheClient, discardBody, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
+  bearerToken, cacheClient, isPlausibleClientId, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
   timingSafeEqual, uncacheClient, type Client, type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
@@ -40,7 +40,6 @@ function checkRegistrationAllowed(request: Request, env: Env) {
 
 async function readJson(request: Request): Promise<unknown> {
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-    await discardBody(request);
     throw new OAuthError("invalid_client_metadata", "Content-Type must be application/json");
   }
   const text = await readLimitedText(request, MAX_BODY);
@@ -64,7 +63,7 @@ async function authorizeManagement(request: Request, env: Env, clientId: string)
   const issuer = getConfig(env).issuer;
   const token = bearerToken(request);
   if (!token) throw invalidToken(issuer, "registration access token is required");
-  const client = clientId.length <= 200 ? await clientObject(env, clientId).checkRegistrationToken(token) : null;
+  const client = isPlausibleClientId(clientId) ? await clientObject(env, clientId).checkRegistrationToken(token) : null;
   if (!client) throw invalidToken(issuer, "registration access token is invalid");
   return client;
 }

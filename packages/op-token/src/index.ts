@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
 import { tokenEndpoint } from "./token-endpoint";
 import { userinfoEndpoint } from "./userinfo";
 import { introspectionEndpoint } from "./introspection";
@@ -8,6 +8,7 @@ import { revocationEndpoint } from "./revocation";
 
 /** op-token: the token endpoint with its grants, and UserInfo. */
 const app = new Hono<{ Bindings: Env }>();
+app.use(drainUnreadBody);
 
 // Browser-based (public) clients call these cross-origin; credentials are never cookies here.
 app.use(PATHS.token, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], maxAge: 600 }));

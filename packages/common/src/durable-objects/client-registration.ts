@@ -56,6 +56,13 @@ export class ClientRegistration extends DurableObject<Env> {
   }
 }
 
+/**
+ * Whether a presented client_id can name a client at all. Bounded in UTF-8 bytes, not UTF-16
+ * units: it becomes part of a KV key, whose limit is 512 bytes.
+ */
+export const MAX_CLIENT_ID_BYTES = 200;
+export const isPlausibleClientId = (clientId: string) => clientId.length > 0 && new TextEncoder().encode(clientId).byteLength <= MAX_CLIENT_ID_BYTES;
+
 export function clientObject(env: Pick<Env, "CLIENTS">, clientId: string) {
   return env.CLIENTS.get(env.CLIENTS.idFromName(clientId));
 }

@@ -8,7 +8,8 @@ export type RotateResult =
   | { status: "invalid" }
   | { status: "reused" }
   | { status: "revoked" }
-  | { status: "invalid_scope" };
+  | { status: "invalid_scope" }
+  | { status: "invalid_target" };
 
 /** RFC 6749 §6: a refresh may narrow the scope but never widen it; null when it would widen. */
 export function narrowScope(granted: string, requested: string | undefined): string | null {
@@ -95,7 +96,7 @@ export class Grant extends DurableObject<Env> {
   }
 
   /** RFC 6749 §6 with rotation: the presented token must be the family's current one. */
-  async rotate(presentedSecret: string, clientId: string, requestedScope?: string): Promise<RotateResult> {
+  async rotate(presentedSecret: string, clientId: string, requested: { scope?: string; resources?: string[] } = {}): Promise<RotateResult> {
     const presented = await hashSecret(presentedSecret);
     const next = await mintRefreshSecret();
     // From here on no await: check and write are one atomic step for the object.
@@ -107,9 +108,10 @@ export class Grant extends DurableObject<Env> {
       this.revoke();
       return { status: "reused" };
     }
-    // Checked before rotating, so a refused scope leaves the current token usable.
-    const scope = narrowScope(grant.scope, requestedScope);
+    // Checked before rotating, so a refused scope or resource leaves the current token usable.
+    const scope = narrowScope(grant.scope, requested.scope);
     if (scope === null) return { status: "invalid_scope" };
+    if (requested.resources?.some((r) => !grant.resources.includes(r))) return { status: "invalid_target" };
     this.ctx.storage.sql.exec("UPDATE refresh_tokens SET status = 'rotated' WHERE hash = ?", row.hash);
     this.insertActive(next.hash);
     return { status: "ok", grant: { ...grant, scope }, refreshToken: `${grant.grantId}.${next.secret}` };

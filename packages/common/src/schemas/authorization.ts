@@ -55,6 +55,8 @@ export const ValidatedAuthorizationRequestSchema = z.object({
   acrValues: z.array(z.string()).optional(),
   uiLocales: z.array(z.string()).optional(),
   display: z.enum(["page", "popup", "touch", "wap"]).optional(),
+  /** RFC 8707 resource indicators. */
+  resources: z.array(z.string()).default([]),
 });
 export type ValidatedAuthorizationRequest = z.output<typeof ValidatedAuthorizationRequestSchema>;
 

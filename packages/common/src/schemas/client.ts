@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
 export const SUPPORTED_RESPONSE_TYPES = ["code"] as const;
-export const SUPPORTED_GRANT_TYPES = ["authorization_code", "refresh_token"] as const;
+export const SUPPORTED_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
 export const SUPPORTED_TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
 export const SUPPORTED_ID_TOKEN_ALGS = ["RS256", "ES256"] as const;
 
@@ -15,7 +15,8 @@ const httpUrl = z.url({ protocol: /^https?$/ });
  * human-readable members (`client_name#fr`) which are kept.
  */
 export const ClientMetadataSchema = z.object({
-  redirect_uris: z.array(z.string()).min(1, "redirect_uris is required"),
+  // Required for redirect-based clients (checked with grant_types); a client_credentials-only client has none.
+  redirect_uris: z.array(z.string()).max(50).default([]),
   response_types: z.array(z.enum(SUPPORTED_RESPONSE_TYPES, { error: "unsupported response_types value" })).default(["code"]),
   grant_types: z.array(z.enum(SUPPORTED_GRANT_TYPES, { error: "unsupported grant_types value" })).default(["authorization_code"]),
   application_type: z.enum(["web", "native"]).default("web"),

@@ -25,6 +25,8 @@ export const GrantedAuthorizationSchema = AuthenticationSchema.extend({
   nonce: z.string().optional(),
   /** Whether the ID token must carry auth_time (max_age requested or require_auth_time). */
   authTimeRequired: z.boolean().default(false),
+  /** RFC 8707 resource indicators the tokens are restricted to (empty: this OP's userinfo). */
+  resources: z.array(z.string()).default([]),
 });
 export type GrantedAuthorization = z.output<typeof GrantedAuthorizationSchema>;
 
@@ -40,13 +42,20 @@ export const AuthorizationCodeRecordSchema = GrantedAuthorizationSchema.extend({
 });
 export type AuthorizationCodeRecord = z.output<typeof AuthorizationCodeRecordSchema>;
 
-export const GrantRecordSchema = GrantedAuthorizationSchema.extend({
+/**
+ * A grant: everything issued from one authorization (a code, a device code) or, for
+ * client_credentials, one token response, where the subject is the client and nobody logged in.
+ */
+export const GrantRecordSchema = GrantedAuthorizationSchema.partial({ authTime: true, acr: true, amr: true, sid: true }).extend({
   grantId: z.string(),
   createdAt: z.number().int(),
   expiresAt: z.number().int(),
   offline: z.boolean(),
 });
 export type GrantRecord = z.output<typeof GrantRecordSchema>;
+
+/** A grant a user authorized (as opposed to a client acting for itself). */
+export const isUserGrant = (g: GrantRecord): g is GrantRecord & GrantedAuthorization => g.sid !== undefined && g.authTime !== undefined;
 
 export const SessionRecordSchema = AuthenticationSchema.extend({
   createdAt: z.number().int(),

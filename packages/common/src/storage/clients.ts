@@ -1,5 +1,5 @@
 import { ClientSchema, type Client } from "../schemas/client";
-import { clientObject } from "../durable-objects/client-registration";
+import { clientObject, isPlausibleClientId } from "../durable-objects/client-registration";
 import { getConfig } from "../config";
 import type { Env } from "../env";
 
@@ -11,6 +11,7 @@ const cacheKey = (clientId: string) => `client:${clientId}`;
  * this path: they ask the Durable Object (`authoritativeClient`).
  */
 export async function getClient(env: Pick<Env, "CLIENTS" | "CLIENT_CACHE" | "ISSUER" | "ENVIRONMENT">, clientId: string): Promise<Client | null> {
+  if (!isPlausibleClientId(clientId)) return null;
   const cached = await env.CLIENT_CACHE.get(cacheKey(clientId), { type: "json", cacheTtl: 60 });
   if (cached) {
     const parsed = ClientSchema.safeParse(cached);
@@ -22,7 +23,7 @@ export async function getClient(env: Pick<Env, "CLIENTS" | "CLIENT_CACHE" | "ISS
 }
 
 export async function authoritativeClient(env: Pick<Env, "CLIENTS">, clientId: string): Promise<Client | null> {
-  return clientObject(env, clientId).get();
+  return isPlausibleClientId(clientId) ? clientObject(env, clientId).get() : null;
 }
 
 export async function cacheClient(env: Pick<Env, "CLIENT_CACHE" | "ISSUER" | "ENVIRONMENT">, client: Client): Promise<void> {

@@ -29,13 +29,26 @@ export interface AccessTokenClaims {
 /** The audience of tokens meant for this OP's own userinfo endpoint. */
 export const userinfoAudience = (issuer: string) => `${issuer}/userinfo`;
 
-export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: GrantedAuthorization & { grantId: string }) {
+/**
+ * RFC 8707: the resources the token is for; userinfo joins them when the openid scope was
+ * granted, and is the audience when no resource was named.
+ */
+export function accessTokenAudience(issuer: string, scope: string, resources: string[]): string | string[] {
+  const aud = [...resources];
+  if (!aud.length || scope.split(" ").includes("openid")) aud.push(userinfoAudience(issuer));
+  return aud.length === 1 ? aud[0]! : aud;
+}
+
+export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "clientId" | "scope" | "resources"> &
+  Partial<Pick<GrantedAuthorization, "authTime" | "acr">> & { grantId: string };
+
+export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
   const config = getConfig(env);
   const iat = nowSeconds();
   const claims: AccessTokenClaims = {
     iss: config.issuer,
     sub: a.sub,
-    aud: userinfoAudience(config.issuer),
+    aud: accessTokenAudience(config.issuer, a.scope, a.resources),
     client_id: a.clientId,
     scope: a.scope,
     iat,

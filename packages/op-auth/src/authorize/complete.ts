@@ -17,6 +17,7 @@ export async function issueAuthorizationCode(env: Env, req: ValidatedAuthorizati
     redirectUri: req.redirectUri,
     scope: req.scopes.join(" "),
     claims: req.claims,
+    resources: req.resources,
     nonce: req.nonce,
     codeChallenge: req.codeChallenge,
     codeChallengeMethod: req.codeChallengeMethod,

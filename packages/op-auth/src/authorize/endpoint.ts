@@ -1,4 +1,4 @@
-import { OAuthError, rejectDuplicates, type Env, type ValidatedAuthorizationRequest } from "@op/common";
+import { OAuthError, parseResources, rejectDuplicates, type Env, type ValidatedAuthorizationRequest } from "@op/common";
 import { errorPage } from "../html";
 import { authorizationErrorResponse, type ResponseTarget } from "./respond";
 import {
@@ -15,7 +15,7 @@ import { proceed } from "./proceed";
 export async function authorizationEndpoint(request: Request, env: Env): Promise<Response> {
   let target: ResponseTarget | undefined;
   try {
-    const { params: raw, duplicates } = await readAuthorizationParams(request);
+    const { params: raw, duplicates, resources } = await readAuthorizationParams(request);
     if (duplicates.includes("client_id") || duplicates.includes("redirect_uri")) rejectDuplicates(duplicates);
     const client = await loadClient(env, raw.client_id);
     const redirectUri = resolveRedirectUri(client, raw.redirect_uri);
@@ -42,6 +42,7 @@ export async function authorizationEndpoint(request: Request, env: Env): Promise
       acrValues: params.acr_values?.split(" ").filter(Boolean),
       uiLocales: params.ui_locales?.split(" ").filter(Boolean),
       display: parseDisplay(params),
+      resources: parseResources(resources),
     };
     return await proceed(env, request, client, req);
   } catch (err) {

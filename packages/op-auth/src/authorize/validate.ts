@@ -15,7 +15,7 @@ export async function readAuthorizationParams(request: Request) {
 /** An unknown client gets an error page, never a redirect (RFC 6749 §4.1.2.1). */
 export async function loadClient(env: Env, clientId: string | undefined): Promise<Client> {
   if (!clientId) throw new OAuthError("invalid_request", "client_id is required");
-  const client = clientId.length <= 200 ? await getClient(env, clientId) : null;
+  const client = await getClient(env, clientId);
   if (!client) throw new OAuthError("invalid_client", "unknown client_id", { status: 400 });
   return client;
 }

@@ -25,7 +25,7 @@ async function validateLogoutRequest(env: Env, params: Record<string, string>): 
   const audiences = hint ? (Array.isArray(hint.aud) ? hint.aud : [hint.aud]) : [];
   if (params.client_id && hint && !audiences.includes(params.client_id)) throw new OAuthError("invalid_request", "client_id does not match the id_token_hint");
   const clientId = params.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
-  const client = clientId && clientId.length <= 200 ? ((await getClient(env, clientId)) ?? undefined) : undefined;
+  const client = clientId ? ((await getClient(env, clientId)) ?? undefined) : undefined;
   if (clientId && !client) throw new OAuthError("invalid_request", "unknown client_id");
   const uri = params.post_logout_redirect_uri;
   if (uri !== undefined) {

@@ -1,4 +1,4 @@
-import { authoritativeClient, clientObject, getConfig, OAuthError, type Client, type Env } from "@op/common";
+import { authoritativeClient, clientObject, getConfig, isPlausibleClientId, OAuthError, type Client, type Env } from "@op/common";
 import { invalidClient, type PresentedCredentials } from "./credentials";
 import { presentedClientSecretBasic } from "./client-secret-basic";
 import { presentedClientSecretPost } from "./client-secret-post";
@@ -33,7 +33,7 @@ function presentedCredentials(request: Request, params: Record<string, string>, 
 }
 
 async function verifyCredentials(env: Env, presented: PresentedCredentials): Promise<Client | null> {
-  if (presented.clientId.length > 200) return null;
+  if (!isPlausibleClientId(presented.clientId)) return null;
   if (presented.method === "none") return authoritativeClient(env, presented.clientId);
   return clientObject(env, presented.clientId).authenticateSecret(presented.secret ?? "");
 }

@@ -1,15 +1,15 @@
-import { authorizationCodeObject, base64url, grantObject, invalidGrant, OAuthError, sha256, type AuthorizationCodeRecord } from "@op/common";
+import { authorizationCodeObject, base64url, grantObject, invalidGrant, narrowResources, OAuthError, sha256, type AuthorizationCodeRecord } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 
 /** RFC 6749 §4.1.3: redeem an authorization code. */
-export async function authorizationCodeGrant({ env, client, params }: GrantContext): Promise<TokenResponse> {
+export async function authorizationCodeGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
   const code = requireCode(params.code);
   const record = await consumeAuthorizationCode(env, code, client.client_id);
   checkRedirectUri(record, params.redirect_uri);
   await verifyPkce(record, params.code_verifier);
   const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, ...authorization } = record;
-  return startGrant(env, client, { ...authorization, grantId });
+  return startGrant(env, client, { ...authorization, grantId }, narrowResources(record.resources, resources));
 }
 
 function requireCode(code: string | undefined): string {

@@ -4,6 +4,8 @@ export interface GrantContext {
   env: Env;
   client: Client;
   params: Record<string, string>;
+  /** RFC 8707 resource parameters of the token request, validated. */
+  resources: string[];
 }
 
 export interface TokenResponse {

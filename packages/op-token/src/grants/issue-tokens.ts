@@ -19,14 +19,17 @@ export async function userClaims(env: Env, sub: string) {
   return profile.claims;
 }
 
-/** Access token, and an ID token for OpenID requests, for an authorization of `grantId`. */
+/**
+ * Access token, and an ID token for OpenID requests, for an authorization of `grantId`; the
+ * access token is restricted to `resources` (RFC 8707), by default all the grant's.
+ */
 export async function accessAndIdToken(
   env: Env,
   client: Client,
   a: GrantedAuthorization & { grantId: string },
-  opts: { omitNonce?: boolean } = {},
+  opts: { omitNonce?: boolean; resources?: string[] } = {},
 ): Promise<TokenResponse> {
-  const at = await issueAccessToken(env, a);
+  const at = await issueAccessToken(env, { ...a, resources: opts.resources ?? a.resources });
   const response: TokenResponse = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: a.scope };
   if (scopesOf(a.scope).includes("openid")) {
     response.id_token = await issueIdToken(env, {
@@ -42,7 +45,7 @@ export async function accessAndIdToken(
 }
 
 /** Starts the grant family in its Durable Object and issues the first tokens. */
-export async function startGrant(env: Env, client: Client, a: GrantedAuthorization & { grantId: string }): Promise<TokenResponse> {
+export async function startGrant(env: Env, client: Client, a: GrantedAuthorization & { grantId: string }, resources?: string[]): Promise<TokenResponse> {
   const config = getConfig(env);
   const offline = wantsRefreshToken(client, a.scope);
   const now = Date.now();
@@ -52,6 +55,6 @@ export async function startGrant(env: Env, client: Client, a: GrantedAuthorizati
     expiresAt: now + (offline ? config.ttl.refreshToken : config.ttl.accessToken) * 1000,
     offline,
   });
-  const tokens = await accessAndIdToken(env, client, a);
+  const tokens = await accessAndIdToken(env, client, a, { resources });
   return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;
 }

@@ -1,16 +1,17 @@
-import { grantObject, invalidGrant, invalidScope, OAuthError, parseRefreshToken } from "@op/common";
+import { grantObject, invalidGrant, invalidScope, isUserGrant, narrowResources, OAuthError, parseRefreshToken } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §6 with rotation (RFC 9700 §4.14.2); scope narrowing is checked inside the grant's step. */
-export async function refreshTokenGrant({ env, client, params }: GrantContext): Promise<TokenResponse> {
+export async function refreshTokenGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
   if (!params.refresh_token) throw new OAuthError("invalid_request", "refresh_token is required");
   const parsed = parseRefreshToken(params.refresh_token);
   if (!parsed) throw invalidGrant("refresh token is invalid");
-  const result = await grantObject(env, parsed.grantId).rotate(parsed.secret, client.client_id, params.scope);
+  const result = await grantObject(env, parsed.grantId).rotate(parsed.secret, client.client_id, { scope: params.scope, resources });
   if (result.status === "invalid_scope") throw invalidScope("requested scope exceeds the original grant");
+  if (result.status === "invalid_target") throw new OAuthError("invalid_target", "requested resource was not granted");
   if (result.status === "reused") throw invalidGrant("refresh token was already used; the grant has been revoked");
-  if (result.status !== "ok") throw invalidGrant("refresh token is invalid, expired or revoked");
-  const tokens = await accessAndIdToken(env, client, result.grant, { omitNonce: true });
+  if (result.status !== "ok" || !isUserGrant(result.grant)) throw invalidGrant("refresh token is invalid, expired or revoked");
+  const tokens = await accessAndIdToken(env, client, result.grant, { omitNonce: true, resources: narrowResources(result.grant.resources, resources) });
   return { ...tokens, refresh_token: result.refreshToken };
 }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { basicAuth, completeFlow, decodeJwt, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+
+const token = (client: RegisteredClient, body: string | URLSearchParams) =>
+  op("/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+    body,
+  });
+// redirect_uris: undefined drops the helper's default: a machine client has none.
+const m2m = { grant_types: ["client_credentials"], scope: "read write", redirect_uris: undefined };
+
+describe("client_credentials grant (RFC 6749 §4.4)", () => {
+  it("issues an access token for the client itself, no refresh token, scope limited to the client's", async () => {
+    const client = await registerClient(m2m);
+    expect(client.redirect_uris).toEqual([]);
+    expect(client.response_types).toEqual([]);
+    const res = await token(client, "grant_type=client_credentials&scope=read");
+    expect(res.status).toBe(200);
+    const body = await res.json<Record<string, string>>();
+    expect(body).toMatchObject({ token_type: "Bearer", scope: "read" });
+    expect(body.refresh_token).toBeUndefined();
+    expect(body.id_token).toBeUndefined();
+    expect(decodeJwt(body.access_token!)).toMatchObject({ sub: client.client_id, client_id: client.client_id, scope: "read" });
+    // All of the client's scopes when none is asked for.
+    expect((await (await token(client, "grant_type=client_credentials")).json<{ scope: string }>()).scope).toBe("read write");
+  });
+
+  it("refuses scopes beyond the client's, and clients without the grant", async () => {
+    const client = await registerClient(m2m);
+    expect(await (await token(client, "grant_type=client_credentials&scope=read admin")).json()).toMatchObject({ error: "invalid_scope" });
+    expect(await (await token(client, "grant_type=client_credentials&scope=openid")).json()).toMatchObject({ error: "invalid_scope" });
+    const web = await registerClient();
+    expect(await (await token(web, "grant_type=client_credentials")).json()).toMatchObject({ error: "unauthorized_client" });
+  });
+
+  it("public clients cannot register for it", async () => {
+    const res = await op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...m2m, token_endpoint_auth_method: "none" }) });
+    expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
+  });
+
+  it("its tokens can be introspected and revoked", async () => {
+    const client = await registerClient(m2m);
+    const { access_token } = await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>();
+    const introspect = () => op("/introspect", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: access_token }) });
+    expect(await (await introspect()).json()).toMatchObject({ active: true, sub: client.client_id });
+    await op("/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: access_token }) });
+    expect(await (await introspect()).json()).toEqual({ active: false });
+  });
+});
+
+describe("resource indicators (RFC 8707)", () => {
+  it("restrict client_credentials tokens to the named resources", async () => {
+    const client = await registerClient(m2m);
+    const body = new URLSearchParams([["grant_type", "client_credentials"], ["resource", "https://api.example.com/"], ["resource", "https://other.example.com/"]]);
+    const at = decodeJwt((await (await token(client, body)).json<{ access_token: string }>()).access_token);
+    expect(at.aud).toEqual(["https://api.example.com/", "https://other.example.com/"]);
+  });
+
+  it.each([["not absolute", "api"], ["with a fragment", "https://api.example.com/#x"]])("refuse a resource %s with invalid_target", async (_n, resource) => {
+    const client = await registerClient(m2m);
+    const res = await token(client, new URLSearchParams({ grant_type: "client_credentials", resource }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_target" });
+  });
+
+  it("flow from the authorization request through code and refresh, narrowing but never widening", async () => {
+    const { client, tokens } = await completeFlow({}, { params: { scope: "openid offline_access", prompt: "consent", resource: "https://api.example.com/" } });
+    const at = decodeJwt(tokens.access_token);
+    // openid was granted, so userinfo stays in the audience beside the resource.
+    expect(at.aud).toEqual(["https://api.example.com/", `${ISSUER}/userinfo`]);
+    expect((await op("/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(200);
+    const widen = await token(client, new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, resource: "https://evil.example.com/" }));
+    expect(await widen.json()).toMatchObject({ error: "invalid_target" });
+    // The refused request did not burn the refresh token.
+    const again = await token(client, new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, resource: "https://api.example.com/" }));
+    expect(again.status).toBe(200);
+  });
+
+  it("an invalid resource at the authorization endpoint is redirected as invalid_target", async () => {
+    const client = await registerClient();
+    const res = await op(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", resource: "nope", state: "s" })}`);
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get("location")!).searchParams.get("error")).toBe("invalid_target");
+  });
+});
