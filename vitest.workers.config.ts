@@ -13,7 +13,11 @@ const PROJECT = "workers";
 // The plugin renames the Worker under test to this runner name; siblings' script_name must follow.
 const RUNNER = `vitest-plugin-runner-${PROJECT}`;
 // Fixed here (test/workers/helpers.ts repeats them), whatever a developer's .dev.vars says.
-const TEST_VARS = { ISSUER: "http://localhost:8787", ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz" };
+const TEST_VARS = {
+  ISSUER: "http://localhost:8787",
+  ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz",
+  CLIENT_SECRET_ENCRYPTION_KEY: "test-client-secret-encryption-key-0123456789",
+};
 
 function auxiliaryWorker(worker: { name: string; config: string }) {
   const { workerOptions: w } = unstable_getMiniflareWorkerOptions(worker.config);

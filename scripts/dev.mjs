@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { devArgs, root, stageConfigs, wranglerEnv } from "./workers.mjs";
+import { DEV_SECRET_NAMES, devArgs, root, stageConfigs, wranglerEnv } from "./workers.mjs";
 
 const args = process.argv.slice(2);
 const portIdx = args.indexOf("--port");
@@ -14,17 +14,19 @@ const port = portIdx >= 0 ? args[portIdx + 1] : "8787";
 const rest = args.filter((_, i) => portIdx < 0 || (i !== portIdx && i !== portIdx + 1));
 const issuer = `http://localhost:${port}`;
 
-function devAdminToken() {
+/** Development secrets in .dev.vars (git-ignored): kept across runs, missing ones generated. */
+function devSecrets() {
   const file = path.join(root, ".dev.vars");
-  const existing = existsSync(file) ? /ADMIN_TOKEN=(\S+)/.exec(readFileSync(file, "utf8"))?.[1] : undefined;
-  if (existing) return existing;
-  const token = randomBytes(32).toString("base64url");
-  writeFileSync(file, `ADMIN_TOKEN=${token}\n`, { mode: 0o600 });
-  return token;
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const secrets = {};
+  for (const name of DEV_SECRET_NAMES) secrets[name] = new RegExp(`^${name}=(\\S+)`, "m").exec(text)?.[1] ?? randomBytes(32).toString("base64url");
+  writeFileSync(file, Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+  return secrets;
 }
 
-const adminToken = devAdminToken();
-const configs = stageConfigs(path.join(root, ".wrangler", "dev-configs"), { issuer, adminToken });
+const secrets = devSecrets();
+const adminToken = secrets.ADMIN_TOKEN;
+const configs = stageConfigs(path.join(root, ".wrangler", "dev-configs"), { issuer, secrets });
 console.log(`\nOpenID Provider: ${issuer}/.well-known/openid-configuration`);
 console.log("Development user: alice / alice-password");
 console.log(`Admin API token (from .dev.vars): ${adminToken}\n`);

@@ -14,13 +14,16 @@ export const WORKERS = [
   { name: "op-management", config: "packages/op-management/wrangler.toml" },
 ];
 
+/** The development secrets: generated once, then read back from a .dev.vars-style file. */
+export const DEV_SECRET_NAMES = ["ADMIN_TOKEN", "CLIENT_SECRET_ENCRYPTION_KEY"];
+
 /**
  * Writes a copy of each Worker's wrangler.toml into `dir` with ISSUER set and `main` made
- * absolute, plus a `.dev.vars` holding the admin token, and returns the config paths.
+ * absolute, plus a `.dev.vars` holding `secrets`, and returns the config paths.
  * Needed because `wrangler dev -c a -c b …` applies `--var` only to the first Worker: the
  * others would keep the ISSUER of their own file and name the wrong issuer on another port.
  */
-export function stageConfigs(dir, { issuer, adminToken }) {
+export function stageConfigs(dir, { issuer, secrets }) {
   return WORKERS.map((w) => {
     const source = path.join(root, w.config);
     let toml = readFileSync(source, "utf8");
@@ -34,7 +37,8 @@ export function stageConfigs(dir, { issuer, adminToken }) {
     const workerDir = path.join(dir, w.name);
     mkdirSync(workerDir, { recursive: true });
     writeFileSync(path.join(workerDir, "wrangler.toml"), toml);
-    writeFileSync(path.join(workerDir, ".dev.vars"), `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    const devVars = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join("");
+    writeFileSync(path.join(workerDir, ".dev.vars"), devVars, { mode: 0o600 });
     return path.join(workerDir, "wrangler.toml");
   });
 }

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { bin, devArgs, root, stageConfigs, wranglerEnv } from "../../scripts/workers.mjs";
+import { bin, DEV_SECRET_NAMES, devArgs, root, stageConfigs, wranglerEnv } from "../../scripts/workers.mjs";
 
 /**
  * Starts the four Workers of the OP for real with `wrangler dev` (one process, the same
@@ -52,7 +52,8 @@ export default async function setup(project: TestProject) {
   const tmp = mkdtempSync(path.join(tmpdir(), "op-e2e-"));
   const persistTo = path.join(tmp, "state");
   // Staged configs with this run's ISSUER and a private admin token; the repository's files and .dev.vars are untouched.
-  const configs = stageConfigs(path.join(tmp, "configs"), { issuer, adminToken: randomBytes(32).toString("base64url") });
+  const secrets = Object.fromEntries(DEV_SECRET_NAMES.map((name) => [name, randomBytes(32).toString("base64url")]));
+  const configs = stageConfigs(path.join(tmp, "configs"), { issuer, secrets });
   const args = [...devArgs(configs, { port, persistTo }), "--ip", BIND, "--inspector-port", String(inspectorPort)];
   let output = "";
   const wrangler: ChildProcess = spawn(path.join(bin, "wrangler"), args, {

@@ -21,6 +21,8 @@ export const ConfigSchema = z
     ENVIRONMENT: z.enum(["development", "production"]).default("production"),
     ADMIN_TOKEN: z.string().min(32).optional(),
     INITIAL_ACCESS_TOKEN: z.string().min(16).optional(),
+    CLIENT_SECRET_ENCRYPTION_KEY: z.string().min(32).optional(),
+    CLIENT_ASSERTION_MAX_LIFETIME: seconds(300, 3600),
     PKCE_PLAIN_ENABLED: flag(false),
     DEV_SEED_USERS: flag(false),
     AUTHORIZATION_CODE_TTL: seconds(60, 60), // issue: codes live at most 60 s
@@ -41,6 +43,9 @@ export const ConfigSchema = z
       development,
       adminToken: c.ADMIN_TOKEN,
       initialAccessToken: c.INITIAL_ACCESS_TOKEN,
+      /** client_secret_jwt needs the secret itself (HMAC key), kept encrypted under this key; without it the method is off. */
+      clientSecretEncryptionKey: c.CLIENT_SECRET_ENCRYPTION_KEY,
+      clientAssertionMaxLifetime: c.CLIENT_ASSERTION_MAX_LIFETIME,
       /** RFC 7591 §3: open registration only in local development, otherwise behind an initial access token. */
       registration: c.INITIAL_ACCESS_TOKEN ? ("initial_access_token" as const) : development ? ("open" as const) : ("disabled" as const),
       pkcePlainEnabled: c.PKCE_PLAIN_ENABLED,

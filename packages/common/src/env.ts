@@ -5,6 +5,7 @@ import type { BrowserSession } from "./durable-objects/browser-session";
 import type { Interaction } from "./durable-objects/interaction";
 import type { AuthorizationCode } from "./durable-objects/authorization-code";
 import type { Grant } from "./durable-objects/grant";
+import type { ReplayGuard } from "./durable-objects/replay-guard";
 
 /** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
 export interface Env {
@@ -13,6 +14,7 @@ export interface Env {
   /** Secrets (wrangler secret put / .dev.vars). */
   ADMIN_TOKEN?: string;
   INITIAL_ACCESS_TOKEN?: string;
+  CLIENT_SECRET_ENCRYPTION_KEY?: string;
   /** Optional overrides, see docs/configuration.md. */
   [key: string]: unknown;
 
@@ -24,6 +26,7 @@ export interface Env {
   INTERACTIONS: DurableObjectNamespace<Interaction>;
   AUTHORIZATION_CODES: DurableObjectNamespace<AuthorizationCode>;
   GRANTS: DurableObjectNamespace<Grant>;
+  REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

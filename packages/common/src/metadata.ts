@@ -1,6 +1,6 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
-import { SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS } from "./schemas/client";
+import { ASSERTION_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -26,9 +26,12 @@ export function providerMetadata(config: Config) {
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...SUPPORTED_ID_TOKEN_ALGS],
-    token_endpoint_auth_methods_supported: [...SUPPORTED_TOKEN_AUTH_METHODS],
-    introspection_endpoint_auth_methods_supported: [...SUPPORTED_TOKEN_AUTH_METHODS],
-    revocation_endpoint_auth_methods_supported: [...SUPPORTED_TOKEN_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
+    introspection_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
+    revocation_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
     introspection_signing_alg_values_supported: ["RS256"],
     code_challenge_methods_supported: config.pkcePlainEnabled ? ["S256", "plain"] : ["S256"],
     claims_supported: SUPPORTED_CLAIMS,
@@ -43,6 +46,15 @@ export function providerMetadata(config: Config) {
     prompt_values_supported: ["none", "login", "consent"],
     authorization_response_iss_parameter_supported: true,
   };
+}
+
+/** The client authentication methods this deployment offers. */
+export function enabledTokenAuthMethods(config: Config): TokenAuthMethod[] {
+  return SUPPORTED_TOKEN_AUTH_METHODS.filter((m) => m !== "client_secret_jwt" || config.clientSecretEncryptionKey !== undefined);
+}
+
+function assertionAlgs(config: Config): string[] {
+  return [...ASSERTION_ALGS.private_key_jwt, ...(config.clientSecretEncryptionKey ? ASSERTION_ALGS.client_secret_jwt : [])];
 }
 
 export const metadataFor = (env: Record<string, unknown>) => providerMetadata(getConfig(env));

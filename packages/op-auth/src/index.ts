@@ -6,7 +6,7 @@ import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session"
 import { errorPage } from "./html";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
-export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant } from "@op/common";
+export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard } from "@op/common";
 
 /** op-auth: authorization, login and consent, logout. */
 const app = new Hono<{ Bindings: Env }>();

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { ClientMetadataSchema, invalidClientMetadata, invalidRedirectUri, type ClientMetadata, type Config } from "@op/common";
+import {
+  ASSERTION_ALGS, ClientMetadataSchema, enabledTokenAuthMethods, invalidClientMetadata, invalidRedirectUri, type ClientMetadata, type Config,
+} from "@op/common";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
 const LOCALIZABLE = ["client_name", "logo_uri", "client_uri", "policy_uri", "tos_uri"] as const;
@@ -17,6 +19,7 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
   for (const uri of metadata.redirect_uris) checkRedirectUri(uri, metadata.application_type, config, invalidRedirectUri);
   for (const uri of metadata.post_logout_redirect_uris ?? []) checkRedirectUri(uri, metadata.application_type, config, invalidClientMetadata);
   checkGrantTypesMatchResponseTypes(metadata);
+  checkAuthenticationMethod(metadata, config);
   return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
 }
 
@@ -75,6 +78,27 @@ function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
   if (m.grant_types.includes("client_credentials") && m.token_endpoint_auth_method === "none") {
     throw invalidClientMetadata("public clients cannot use the client_credentials grant");
   }
+}
+
+/** RFC 7591 §2 / RFC 7523: the method must be enabled, and its keys present and consistent. */
+function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
+  const method = m.token_endpoint_auth_method;
+  if (!enabledTokenAuthMethods(config).includes(method)) throw invalidClientMetadata(`token_endpoint_auth_method ${method} is not enabled`);
+  if (m.jwks && m.jwks_uri) throw invalidClientMetadata("jwks and jwks_uri must not both be present");
+  if (m.jwks_uri) checkJwksUri(m.jwks_uri, config);
+  if (method === "private_key_jwt" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata("private_key_jwt needs jwks or jwks_uri");
+  const alg = m.token_endpoint_auth_signing_alg;
+  if (alg && method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClientMetadata("token_endpoint_auth_signing_alg needs a JWT authentication method");
+  if (alg && !(ASSERTION_ALGS[method as "private_key_jwt" | "client_secret_jwt"] as readonly string[]).includes(alg)) {
+    throw invalidClientMetadata(`token_endpoint_auth_signing_alg ${alg} does not fit ${method}`);
+  }
+}
+
+/** Keys are fetched by the OP, so only https (or loopback http in development): no SSRF into internal hosts. */
+function checkJwksUri(uri: string, config: Config) {
+  const url = new URL(uri);
+  if (url.protocol === "https:" || (config.development && url.protocol === "http:" && LOOPBACK.has(url.hostname))) return;
+  throw invalidClientMetadata("jwks_uri must be an https URL");
 }
 
 function localizedMembers(body: Record<string, unknown>): Record<string, string> {

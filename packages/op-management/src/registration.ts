@@ -1,5 +1,5 @@
 import {
-  bearerToken, cacheClient, isPlausibleClientId, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
+  bearerToken, cacheClient, isPlausibleClientId, sealSecret, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
   timingSafeEqual, uncacheClient, type Client, type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
@@ -18,7 +18,11 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
   const client: Client = { ...metadata, client_id: randomToken(16), client_id_issued_at: now, client_secret_expires_at: 0, localized };
   const secret = metadata.token_endpoint_auth_method === "none" ? undefined : randomToken(32);
   const registrationAccessToken = randomToken(32);
-  const created = await clientObject(env, client.client_id).create(client, secret && (await hashSecret(secret)), await hashSecret(registrationAccessToken));
+  const created = await clientObject(env, client.client_id).create(client, {
+    secretHash: secret && (await hashSecret(secret)),
+    sealedSecret: metadata.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, client.client_id, secret!) : undefined,
+    registrationTokenHash: await hashSecret(registrationAccessToken),
+  });
   if (!created) throw new OAuthError("server_error", "client id collision");
   await cacheClient(env, client);
   return json(
@@ -90,6 +94,10 @@ export async function updateClient(request: Request, env: Env, clientId: string)
   const { metadata, localized } = validateClientMetadata(b, getConfig(env));
   if ((current.token_endpoint_auth_method === "none") !== (metadata.token_endpoint_auth_method === "none")) {
     throw new OAuthError("invalid_client_metadata", "a client cannot switch between public and confidential");
+  }
+  // The sealed secret client_secret_jwt needs exists only if the client registered with it.
+  if (metadata.token_endpoint_auth_method === "client_secret_jwt" && current.token_endpoint_auth_method !== "client_secret_jwt") {
+    throw new OAuthError("invalid_client_metadata", "switching to client_secret_jwt needs a new registration");
   }
   const updated = await clientObject(env, clientId).update({ ...current, ...metadata, localized });
   if (!updated) throw invalidToken(getConfig(env).issuer, "registration access token is invalid");

@@ -1,5 +1,5 @@
 import {
-  getConfig, grantObject, json, OAuthError, readForm, releaseClaims, userBySub, verifyAccessToken, bearerToken, type Env,
+  getConfig, grantObject, json, OAuthError, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
 } from "@op/common";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
@@ -7,7 +7,7 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
   const issuer = getConfig(env).issuer;
   try {
     const token = await presentedBearerToken(request);
-    const claims = await verifyAccessToken(env, token).catch(() => {
+    const claims = await verifyAccessToken(env, token, userinfoAudience(issuer)).catch(() => {
       throw new OAuthError("invalid_token", "access token is invalid or expired");
     });
     const grant = await grantObject(env, claims.gid).status(claims.jti);

@@ -6,6 +6,8 @@ import type { Env } from "../env";
 interface StoredClient {
   client: Client;
   secretHash?: string;
+  /** client_secret_jwt only: the secret sealed with CLIENT_SECRET_ENCRYPTION_KEY (see secret-box.ts). */
+  sealedSecret?: string;
   registrationTokenHash: string;
 }
 
@@ -19,10 +21,16 @@ export class ClientRegistration extends DurableObject<Env> {
     return this.ctx.storage.kv.get<StoredClient>("client");
   }
 
-  create(client: Client, secretHash: string | undefined, registrationTokenHash: string): boolean {
+  create(client: Client, credentials: { secretHash?: string; sealedSecret?: string; registrationTokenHash: string }): boolean {
     if (this.stored()) return false;
-    this.ctx.storage.kv.put("client", { client: ClientSchema.parse(client), secretHash, registrationTokenHash } satisfies StoredClient);
+    this.ctx.storage.kv.put("client", { client: ClientSchema.parse(client), ...credentials } satisfies StoredClient);
     return true;
+  }
+
+  /** The client and its sealed secret, for verifying a client_secret_jwt assertion. */
+  sealedSecret(): { client: Client; sealedSecret?: string } | null {
+    const s = this.stored();
+    return s ? { client: s.client, sealedSecret: s.sealedSecret } : null;
   }
 
   get(): Client | null {

@@ -3,7 +3,33 @@ import { z } from "zod";
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
 export const SUPPORTED_RESPONSE_TYPES = ["code"] as const;
 export const SUPPORTED_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
-export const SUPPORTED_TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
+/** Every client authentication method implemented; `enabledTokenAuthMethods` says which are on. */
+export const SUPPORTED_TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"] as const;
+export type TokenAuthMethod = (typeof SUPPORTED_TOKEN_AUTH_METHODS)[number];
+/** RFC 7523 §3 assertion algorithms, per key type. */
+export const ASSERTION_ALGS = { private_key_jwt: ["RS256", "PS256", "ES256"], client_secret_jwt: ["HS256", "HS384", "HS512"] } as const;
+
+const jwkMember = z.string().max(4096).optional();
+
+/** A public JWK (RFC 7517, RFC 7518 §6): the members verification needs; others are dropped. */
+export const PublicJwkSchema = z
+  .object({
+    kty: z.enum(["RSA", "EC", "OKP"]),
+    kid: z.string().max(200).optional(),
+    use: jwkMember,
+    alg: jwkMember,
+    n: jwkMember,
+    e: jwkMember,
+    crv: jwkMember,
+    x: jwkMember,
+    y: jwkMember,
+    x5c: z.array(z.string().max(8192)).max(10).optional(),
+    "x5t#S256": jwkMember,
+    d: z.never({ error: "jwks must hold public keys only" }).optional(),
+  });
+
+/** A JWK Set (RFC 7517 §5) of public keys. */
+export const PublicJwksSchema = z.object({ keys: z.array(PublicJwkSchema).min(1).max(20) });
 export const SUPPORTED_ID_TOKEN_ALGS = ["RS256", "ES256"] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/ });
@@ -28,6 +54,9 @@ export const ClientMetadataSchema = z.object({
   tos_uri: httpUrl.optional(),
   contacts: z.array(z.string().max(320)).max(20).optional(),
   scope: z.string().max(2000).optional(),
+  jwks: PublicJwksSchema.optional(),
+  jwks_uri: httpUrl.optional(),
+  token_endpoint_auth_signing_alg: z.enum([...ASSERTION_ALGS.private_key_jwt, ...ASSERTION_ALGS.client_secret_jwt]).optional(),
   subject_type: z.literal("public", { error: "unsupported subject_type" }).optional(),
   id_token_signed_response_alg: z.enum(SUPPORTED_ID_TOKEN_ALGS, { error: "unsupported id_token_signed_response_alg" }).default("RS256"),
   default_max_age: z.number().int().nonnegative().optional(),

@@ -62,12 +62,14 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
   return { token, expiresIn: config.ttl.accessToken, claims };
 }
 
-/** Verifies signature, typ, issuer, audience and lifetime. Grant state is the caller's next check. */
-export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, token: string): Promise<AccessTokenClaims> {
-  const config = getConfig(env);
+/**
+ * Verifies signature, typ, issuer, lifetime and, when given, that `audience` is among the
+ * token's (userinfo passes its own; introspection takes any). Grant state is the caller's next check.
+ */
+export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, token: string, audience?: string): Promise<AccessTokenClaims> {
   const payload = await verifyOwnJwt(env, token, {
     typ: ACCESS_TOKEN_TYP,
-    audience: userinfoAudience(config.issuer),
+    ...(audience ? { audience } : {}),
     requiredClaims: ["sub", "client_id", "scope", "jti", "gid", "exp", "iat"],
     algorithms: [ACCESS_TOKEN_ALG],
   });

@@ -1,12 +1,14 @@
 import { OAuthError } from "@op/common";
 
-export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | "none";
+/** How a request presented credentials; client_assertion covers private_key_jwt and client_secret_jwt. */
+export type PresentedMethod = "client_secret_basic" | "client_secret_post" | "client_assertion" | "none";
 
 /** What the request presented, before anything is checked against the client. */
 export interface PresentedCredentials {
-  method: ClientAuthMethod;
+  method: PresentedMethod;
   clientId: string;
   secret?: string;
+  assertion?: string;
 }
 
 /** RFC 6749 §2.3.1 / §5.2: authentication failures are 401 with a challenge. */

@@ -1,4 +1,5 @@
-import { authoritativeClient, clientObject, getConfig, isPlausibleClientId, OAuthError, type Client, type Env } from "@op/common";
+import { authoritativeClient, clientObject, getConfig, isPlausibleClientId, OAuthError, type Client, type Env, type TokenAuthMethod } from "@op/common";
+import { presentedClientAssertion, verifyClientAssertion } from "./client-assertion";
 import { invalidClient, type PresentedCredentials } from "./credentials";
 import { presentedClientSecretBasic } from "./client-secret-basic";
 import { presentedClientSecretPost } from "./client-secret-post";
@@ -15,25 +16,33 @@ export async function authenticateClient(env: Env, request: Request, params: Rec
   if (params.client_id !== undefined && params.client_id !== presented.clientId) {
     throw new OAuthError("invalid_request", "client_id does not match the authenticated client");
   }
-  const client = await verifyCredentials(env, presented);
+  const client = await verifyCredentials(env, presented, new URL(request.url).pathname);
   if (!client) throw invalidClient("client authentication failed", issuer);
-  if (client.token_endpoint_auth_method !== presented.method) {
+  if (!methodMatches(client.token_endpoint_auth_method, presented.method)) {
     throw invalidClient(`client must authenticate with ${client.token_endpoint_auth_method}`, issuer);
   }
   return client;
 }
 
+const methodMatches = (registered: TokenAuthMethod, presented: PresentedCredentials["method"]) =>
+  presented === "client_assertion" ? registered === "private_key_jwt" || registered === "client_secret_jwt" : registered === presented;
+
 function presentedCredentials(request: Request, params: Record<string, string>, issuer: string): PresentedCredentials {
-  const basic = presentedClientSecretBasic(request, issuer);
-  const post = presentedClientSecretPost(params);
-  if (basic && post) throw new OAuthError("invalid_request", "only one client authentication method may be used");
-  const presented = basic ?? post ?? presentedNone(params);
+  const presentations = [presentedClientSecretBasic(request, issuer), presentedClientSecretPost(params), presentedClientAssertion(params, issuer)].filter((p) => p !== undefined);
+  if (presentations.length > 1) throw new OAuthError("invalid_request", "only one client authentication method may be used");
+  const presented = presentations[0] ?? presentedNone(params);
   if (!presented || !presented.clientId) throw invalidClient("client authentication is required", issuer);
   return presented;
 }
 
-async function verifyCredentials(env: Env, presented: PresentedCredentials): Promise<Client | null> {
+async function verifyCredentials(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<Client | null> {
   if (!isPlausibleClientId(presented.clientId)) return null;
-  if (presented.method === "none") return authoritativeClient(env, presented.clientId);
-  return clientObject(env, presented.clientId).authenticateSecret(presented.secret ?? "");
+  switch (presented.method) {
+    case "none":
+      return authoritativeClient(env, presented.clientId);
+    case "client_assertion":
+      return verifyClientAssertion(env, presented, endpointPath);
+    default:
+      return clientObject(env, presented.clientId).authenticateSecret(presented.secret ?? "");
+  }
 }

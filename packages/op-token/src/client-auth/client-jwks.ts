@@ -1,0 +1,45 @@
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { PublicJwksSchema } from "@op/common";
+
+/**
+ * Keys of clients that publish a jwks_uri, cached per isolate. A key id we have not seen makes
+ * us fetch the set again once (the client rotated), but such refetches are spaced, so forged
+ * assertions with random kids cannot turn the OP into a request amplifier.
+ */
+const CACHE_MS = 10 * 60_000;
+const UNKNOWN_KID_REFETCH_SPACING_MS = 10_000;
+const FETCH_TIMEOUT_MS = 5_000;
+const MAX_BYTES = 64 * 1024;
+
+interface Entry {
+  fetchedAt: number;
+  lastUnknownKidRefetch: number;
+  kids: Set<string | undefined>;
+  keys: JWTVerifyGetKey;
+}
+const cache = new Map<string, Entry>();
+
+async function fetchJwks(uri: string): Promise<Entry> {
+  const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  if (res.status !== 200) throw new Error(`jwks_uri answered ${res.status}`); // redirects included: no SSRF by redirect
+  const text = await res.text();
+  if (text.length > MAX_BYTES) throw new Error("jwks_uri document too large");
+  const jwks = PublicJwksSchema.parse(JSON.parse(text)) as JSONWebKeySet;
+  return { fetchedAt: Date.now(), lastUnknownKidRefetch: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks) };
+}
+
+export async function clientJwksFromUri(uri: string, kid: string | undefined): Promise<JWTVerifyGetKey> {
+  const now = Date.now();
+  let entry = cache.get(uri);
+  if (!entry || now - entry.fetchedAt > CACHE_MS) {
+    entry = await fetchJwks(uri);
+    cache.set(uri, entry);
+  } else if (!entry.kids.has(kid) && now - entry.lastUnknownKidRefetch > UNKNOWN_KID_REFETCH_SPACING_MS) {
+    const previous = entry;
+    entry = await fetchJwks(uri);
+    entry.lastUnknownKidRefetch = now;
+    cache.set(uri, entry);
+    if (!entry.kids.has(kid)) entry.kids = new Set([...entry.kids, ...previous.kids]);
+  }
+  return entry.keys;
+}

@@ -1,0 +1,72 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair } from "jose";
+import * as oidc from "openid-client";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+/**
+ * JWT client authentication and the client_credentials grant as openid-client 6 performs them
+ * against the started Workers: private_key_jwt with keys served from a jwks_uri (a loopback
+ * server here, allowed in development), client_secret_jwt, then introspection and revocation.
+ */
+const issuer = inject("issuer");
+
+let jwksServer: Server;
+let jwksUri: string;
+let rsa: Awaited<ReturnType<typeof generateKeyPair>>;
+let served: object[] = [];
+beforeAll(async () => {
+  rsa = await generateKeyPair("RS256", { extractable: true });
+  served = [{ ...(await exportJWK(rsa.publicKey)), kid: "k1", use: "sig", alg: "RS256" }];
+  jwksServer = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ keys: served }));
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
+  jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+});
+afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
+
+async function register(metadata: Record<string, unknown>) {
+  const res = await fetch(`${issuer}/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ grant_types: ["client_credentials"], scope: "read write", ...metadata }) });
+  const body = await res.text();
+  expect(res.status, body).toBe(201);
+  return JSON.parse(body) as { client_id: string; client_secret: string };
+}
+
+const configure = (clientId: string, metadata: Record<string, unknown>, auth: oidc.ClientAuth) =>
+  oidc.discovery(new URL(issuer), clientId, metadata, auth, { execute: [oidc.allowInsecureRequests] });
+
+describe("private_key_jwt with a jwks_uri", () => {
+  it("gets client_credentials tokens, introspects and revokes them", async () => {
+    const client = await register({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: jwksUri });
+    const config = await configure(client.client_id, { token_endpoint_auth_method: "private_key_jwt" }, oidc.PrivateKeyJwt({ key: rsa.privateKey, kid: "k1" }));
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: "read", resource: "https://api.example.com/" });
+    expect(tokens.scope).toBe("read");
+    expect(tokens.refresh_token).toBeUndefined();
+
+    const active = await oidc.tokenIntrospection(config, tokens.access_token);
+    expect(active).toMatchObject({ active: true, client_id: client.client_id, scope: "read", aud: "https://api.example.com/" });
+    await oidc.tokenRevocation(config, tokens.access_token);
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: false });
+  });
+
+  it("picks up a rotated client key: an unknown kid makes the OP fetch the jwks_uri again", async () => {
+    const client = await register({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: jwksUri });
+    const first = await configure(client.client_id, {}, oidc.PrivateKeyJwt({ key: rsa.privateKey, kid: "k1" }));
+    await oidc.clientCredentialsGrant(first);
+    const next = await generateKeyPair("RS256", { extractable: true });
+    served = [...served, { ...(await exportJWK(next.publicKey)), kid: "k2", use: "sig", alg: "RS256" }];
+    const rotated = await configure(client.client_id, {}, oidc.PrivateKeyJwt({ key: next.privateKey, kid: "k2" }));
+    expect((await oidc.clientCredentialsGrant(rotated)).access_token).toBeTruthy();
+  });
+});
+
+describe("client_secret_jwt", () => {
+  it("gets client_credentials tokens", async () => {
+    const client = await register({ token_endpoint_auth_method: "client_secret_jwt" });
+    const config = await configure(client.client_id, {}, oidc.ClientSecretJwt(client.client_secret));
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: "write" });
+    expect(tokens.scope).toBe("write");
+  });
+});
