@@ -34,7 +34,7 @@ async function register(metadata: Record<string, unknown>) {
   return JSON.parse(body) as { client_id: string; client_secret: string };
 }
 
-const configure = (clientId: string, metadata: Record<string, unknown>, auth: oidc.ClientAuth) =>
+const configure = (clientId: string, metadata: Partial<oidc.ClientMetadata>, auth: oidc.ClientAuth) =>
   oidc.discovery(new URL(issuer), clientId, metadata, auth, { execute: [oidc.allowInsecureRequests] });
 
 describe("private_key_jwt with a jwks_uri", () => {
