@@ -1,13 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair } from "jose";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 /**
- * JWT client authentication and the client_credentials grant as openid-client 6 performs them
+ * JWT client authentication and the grants without a browser, as openid-client 6 performs them
  * against the started Workers: private_key_jwt with keys served from a jwks_uri (a loopback
- * server here, allowed in development), client_secret_jwt, then introspection and revocation.
+ * server here, allowed in development), client_secret_jwt, client_credentials, token exchange,
+ * JWT bearer, introspection and revocation.
  */
 const issuer = inject("issuer");
 
@@ -68,5 +69,41 @@ describe("client_secret_jwt", () => {
     const config = await configure(client.client_id, {}, oidc.ClientSecretJwt(client.client_secret));
     const tokens = await oidc.clientCredentialsGrant(config, { scope: "write" });
     expect(tokens.scope).toBe("write");
+  });
+});
+
+describe("token exchange (RFC 8693) and JWT bearer (RFC 7523 §2.1) as grants", () => {
+  const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+  const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+  const AT_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+  it("exchanges the client's token for a downstream audience", async () => {
+    const client = await register({ grant_types: ["client_credentials", TOKEN_EXCHANGE], token_exchange_audiences: ["https://downstream.example.com/"] });
+    const config = await configure(client.client_id, {}, oidc.ClientSecretBasic(client.client_secret));
+    const own = await oidc.clientCredentialsGrant(config, { scope: "read write" });
+    const exchanged = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE, {
+      subject_token: own.access_token,
+      subject_token_type: AT_TYPE,
+      audience: "https://downstream.example.com/",
+      scope: "read",
+    });
+    expect(exchanged).toMatchObject({ issued_token_type: AT_TYPE, token_type: "bearer", scope: "read" });
+    expect(await oidc.tokenIntrospection(config, exchanged.access_token)).toMatchObject({ active: true, aud: "https://downstream.example.com/", scope: "read" });
+  });
+
+  it("trades a client-signed assertion for an access token", async () => {
+    const client = await register({ grant_types: [JWT_BEARER], jwks_uri: jwksUri, token_endpoint_auth_method: "private_key_jwt" });
+    const config = await configure(client.client_id, {}, oidc.PrivateKeyJwt({ key: rsa.privateKey, kid: "k1" }));
+    const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .setIssuer(client.client_id)
+      .setSubject(client.client_id)
+      .setAudience(issuer)
+      .setIssuedAt()
+      .setExpirationTime("2m")
+      .sign(rsa.privateKey);
+    const tokens = await oidc.genericGrantRequest(config, JWT_BEARER, { assertion, scope: "read" });
+    expect(tokens.scope).toBe("read");
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, sub: client.client_id });
   });
 });

@@ -23,6 +23,10 @@ export const ConfigSchema = z
     INITIAL_ACCESS_TOKEN: z.string().min(16).optional(),
     CLIENT_SECRET_ENCRYPTION_KEY: z.string().min(32).optional(),
     CLIENT_ASSERTION_MAX_LIFETIME: seconds(300, 3600),
+    CLIENT_SECRET_ROTATION_OVERLAP: seconds(86400, 30 * 86400),
+    JWT_BEARER_TRUSTED_CLIENTS: z.string().optional(),
+    TLS_CLIENT_AUTH: z.enum(["true", "false"]).optional(),
+    MTLS_ENDPOINT_ORIGIN: z.url({ protocol: /^https$/ }).optional(),
     PKCE_PLAIN_ENABLED: flag(false),
     DEV_SEED_USERS: flag(false),
     AUTHORIZATION_CODE_TTL: seconds(60, 60), // issue: codes live at most 60 s
@@ -31,6 +35,7 @@ export const ConfigSchema = z
     REFRESH_TOKEN_TTL: seconds(14 * 86400, 365 * 86400),
     SESSION_TTL: seconds(14 * 86400, 365 * 86400),
     INTERACTION_TTL: seconds(600, 3600),
+    DEVICE_CODE_TTL: seconds(600, 3600), // RFC 8628 §3.2 expires_in
     CLOCK_SKEW: seconds(60, 600),
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
     CLIENT_CACHE_TTL: z.coerce.number().int().min(60).max(86400).default(300),
@@ -46,6 +51,20 @@ export const ConfigSchema = z
       /** client_secret_jwt needs the secret itself (HMAC key), kept encrypted under this key; without it the method is off. */
       clientSecretEncryptionKey: c.CLIENT_SECRET_ENCRYPTION_KEY,
       clientAssertionMaxLifetime: c.CLIENT_ASSERTION_MAX_LIFETIME,
+      /** How long a client's previous secret stays valid after a rotation. */
+      clientSecretRotationOverlap: c.CLIENT_SECRET_ROTATION_OVERLAP,
+      /**
+       * RFC 7523 §2.1 for users: clients whose signed assertions may name any user as `sub`.
+       * An operator decision (it is impersonation power), so a setting, never client metadata.
+       */
+      /**
+       * RFC 8705 client certificates: on in development (DEV_CLIENT_CERT_HEADER stands in for the
+       * edge), in production only once the zone's mTLS is set up and TLS_CLIENT_AUTH=true.
+       */
+      tlsClientAuth: c.TLS_CLIENT_AUTH ? c.TLS_CLIENT_AUTH === "true" : development,
+      /** RFC 8705 §5: an origin whose hostname asks for client certificates, if not the issuer's. */
+      mtlsEndpointOrigin: c.MTLS_ENDPOINT_ORIGIN?.replace(/\/$/, ""),
+      jwtBearerTrustedClients: new Set((c.JWT_BEARER_TRUSTED_CLIENTS ?? "").split(/[\s,]+/).filter(Boolean)),
       /** RFC 7591 §3: open registration only in local development, otherwise behind an initial access token. */
       registration: c.INITIAL_ACCESS_TOKEN ? ("initial_access_token" as const) : development ? ("open" as const) : ("disabled" as const),
       pkcePlainEnabled: c.PKCE_PLAIN_ENABLED,
@@ -57,6 +76,7 @@ export const ConfigSchema = z
         refreshToken: c.REFRESH_TOKEN_TTL,
         session: c.SESSION_TTL,
         interaction: c.INTERACTION_TTL,
+        deviceCode: c.DEVICE_CODE_TTL,
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,

@@ -6,6 +6,7 @@ import type { Interaction } from "./durable-objects/interaction";
 import type { AuthorizationCode } from "./durable-objects/authorization-code";
 import type { Grant } from "./durable-objects/grant";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
+import type { DeviceAuthorization } from "./durable-objects/device-authorization";
 
 /** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
 export interface Env {
@@ -27,6 +28,7 @@ export interface Env {
   AUTHORIZATION_CODES: DurableObjectNamespace<AuthorizationCode>;
   GRANTS: DurableObjectNamespace<Grant>;
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
+  DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

@@ -1,6 +1,6 @@
 /**
  * OAuth 2.0 / OIDC error codes (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6;
- * RFC 7591 §3.2.2). Every rejection is an OAuthError; endpoints render it.
+ * RFC 7591 §3.2.2; RFC 8628 §3.5). Every rejection is an OAuthError; endpoints render it.
  */
 export const OAUTH_ERROR_CODES = [
   "invalid_request",
@@ -28,6 +28,9 @@ export const OAUTH_ERROR_CODES = [
   "invalid_client_metadata",
   "unsupported_token_type",
   "invalid_target",
+  "authorization_pending",
+  "slow_down",
+  "expired_token",
   "not_found",
 ] as const;
 export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];

@@ -59,19 +59,25 @@ export interface ReadParams {
   duplicates: string[];
   /** Every `resource` value: RFC 8707 §2 lets it repeat, so it is never a duplicate. */
   resources: string[];
+  /** Every `audience` value (RFC 8693 §2.1, repeatable too). */
+  audiences: string[];
 }
+
+const REPEATABLE = new Set(["resource", "audience"]);
 
 export function paramsOf(search: URLSearchParams): ReadParams {
   const params: Record<string, string> = {};
   const duplicates: string[] = [];
   const resources: string[] = [];
+  const audiences: string[] = [];
   for (const [k, v] of search) {
     if (k === "resource") resources.push(v);
+    if (k === "audience") audiences.push(v);
     if (k in params) {
-      if (k !== "resource") duplicates.push(k);
+      if (!REPEATABLE.has(k)) duplicates.push(k);
     } else params[k] = v;
   }
-  return { params, duplicates, resources };
+  return { params, duplicates, resources, audiences };
 }
 
 export function rejectDuplicates(duplicates: string[]): void {

@@ -1,6 +1,6 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
-import { ASSERTION_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
+import { ASSERTION_ALGS, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -20,6 +20,7 @@ export function providerMetadata(config: Config) {
     end_session_endpoint: url(PATHS.endSession),
     introspection_endpoint: url(PATHS.introspection),
     revocation_endpoint: url(PATHS.revocation),
+    device_authorization_endpoint: url(PATHS.deviceAuthorization),
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: [...SUPPORTED_RESPONSE_TYPES],
     response_modes_supported: ["query", "fragment"],
@@ -33,6 +34,7 @@ export function providerMetadata(config: Config) {
     revocation_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),
     revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
     introspection_signing_alg_values_supported: ["RS256"],
+    ...(config.tlsClientAuth ? { tls_client_certificate_bound_access_tokens: true, ...mtlsAliases(config) } : {}),
     code_challenge_methods_supported: config.pkcePlainEnabled ? ["S256", "plain"] : ["S256"],
     claims_supported: SUPPORTED_CLAIMS,
     claim_types_supported: ["normal"],
@@ -50,7 +52,23 @@ export function providerMetadata(config: Config) {
 
 /** The client authentication methods this deployment offers. */
 export function enabledTokenAuthMethods(config: Config): TokenAuthMethod[] {
-  return SUPPORTED_TOKEN_AUTH_METHODS.filter((m) => m !== "client_secret_jwt" || config.clientSecretEncryptionKey !== undefined);
+  return SUPPORTED_TOKEN_AUTH_METHODS.filter(
+    (m) => (m !== "client_secret_jwt" || config.clientSecretEncryptionKey !== undefined) && (!(TLS_AUTH_METHODS as readonly string[]).includes(m) || config.tlsClientAuth),
+  );
+}
+
+/** RFC 8705 §5: the endpoints clients reach with their certificate, on the mTLS origin. */
+function mtlsAliases(config: Config) {
+  if (!config.mtlsEndpointOrigin) return {};
+  const at = (p: string) => `${config.mtlsEndpointOrigin}${p}`;
+  return {
+    mtls_endpoint_aliases: {
+      token_endpoint: at(PATHS.token),
+      userinfo_endpoint: at(PATHS.userinfo),
+      introspection_endpoint: at(PATHS.introspection),
+      revocation_endpoint: at(PATHS.revocation),
+    },
+  };
 }
 
 function assertionAlgs(config: Config): string[] {

@@ -3,12 +3,13 @@ import { errorResponse, OAuthError, PATHS, workerFor, type Env } from "@op/commo
 import { authorizationEndpoint } from "./authorize/endpoint";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
+import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
-export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard } from "@op/common";
+export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization } from "@op/common";
 
-/** op-auth: authorization, login and consent, logout. */
+/** op-auth: authorization, login and consent, device verification, logout. */
 const app = new Hono<{ Bindings: Env }>();
 
 app.on(["GET", "POST"], PATHS.authorization, (c) => authorizationEndpoint(c.req.raw, c.env));
@@ -17,6 +18,10 @@ app.post(`${PATHS.interaction}/:uid/login`, (c) => submitLogin(c.req.raw, c.env,
 app.post(`${PATHS.interaction}/:uid/consent`, (c) => submitConsent(c.req.raw, c.env, c.req.param("uid")));
 app.on(["GET", "POST"], PATHS.endSession, (c) => endSessionEndpoint(c.req.raw, c.env));
 app.post(`${PATHS.endSession}/confirm`, (c) => confirmLogoutEndpoint(c.req.raw, c.env));
+app.get(PATHS.deviceVerification, (c) => showDeviceVerification(c.req.raw, c.env));
+app.post(PATHS.deviceVerification, (c) => submitUserCode(c.req.raw, c.env));
+app.post(`${PATHS.deviceVerification}/login`, (c) => submitDeviceLogin(c.req.raw, c.env));
+app.post(`${PATHS.deviceVerification}/consent`, (c) => submitDeviceConsent(c.req.raw, c.env));
 app.get("/", (c) => c.redirect(PATHS.openidConfiguration));
 app.notFound(() => errorPage(new OAuthError("not_found", "There is nothing at this address.")));
 app.onError((err) => {

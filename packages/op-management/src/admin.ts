@@ -1,4 +1,6 @@
-import { bearerToken, getConfig, json, keyStore, OAuthError, timingSafeEqual, type Env } from "@op/common";
+import {
+  authoritativeClient, bearerToken, clientObject, getConfig, hashSecret, json, keyStore, OAuthError, randomToken, sealSecret, timingSafeEqual, type Env,
+} from "@op/common";
 
 /** The admin API needs ADMIN_TOKEN (a secret); without one it does not exist. */
 export function requireAdmin(request: Request, env: Env) {
@@ -14,6 +16,23 @@ export function requireAdmin(request: Request, env: Env) {
 export async function rotateKeys(request: Request, env: Env): Promise<Response> {
   requireAdmin(request, env);
   return json(await keyStore(env).rotate());
+}
+
+/**
+ * Rotates a client's secret: the new one is returned once; the old one keeps working for
+ * CLIENT_SECRET_ROTATION_OVERLAP seconds.
+ */
+export async function rotateClientSecret(request: Request, env: Env, clientId: string): Promise<Response> {
+  requireAdmin(request, env);
+  const config = getConfig(env);
+  const client = await authoritativeClient(env, clientId);
+  if (!client || client.token_endpoint_auth_method === "none") throw new OAuthError("not_found", "no confidential client with this client_id");
+  const secret = randomToken(32);
+  const sealed = client.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, clientId, secret) : undefined;
+  if (!(await clientObject(env, clientId).rotateSecret(await hashSecret(secret), sealed, config.clientSecretRotationOverlap * 1000))) {
+    throw new OAuthError("not_found", "no confidential client with this client_id");
+  }
+  return json({ client_id: clientId, client_secret: secret, previous_secret_valid_for: config.clientSecretRotationOverlap });
 }
 
 export async function listKeys(request: Request, env: Env): Promise<Response> {

@@ -36,6 +36,9 @@ function parseMetadata(body: Record<string, unknown>): ClientMetadata {
   throw invalidClientMetadata(`${field || "metadata"}: ${issue.message}`);
 }
 
+/** Grants where the client acts on its own credentials (RFC 6749 §4.4, RFC 8693, RFC 7523). */
+const CONFIDENTIAL_GRANTS = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer"] as const;
+
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
@@ -63,20 +66,27 @@ function checkRedirectUri(uri: string, applicationType: "web" | "native", config
   }
 }
 
+/** Grants through which a user authorizes the client, and so may yield refresh tokens. */
+const USER_GRANTS: string[] = ["authorization_code", "urn:ietf:params:oauth:grant-type:device_code"];
+
 /**
  * OIDC DCR §2: response_types and grant_types must agree; redirect-based clients need redirect
- * URIs; public clients cannot use client_credentials (RFC 6749 §4.4 needs authentication).
+ * URIs (a device_code client has none: RFC 8628 §3.3 sends the user to the OP); public clients
+ * cannot use client_credentials (RFC 6749 §4.4 needs authentication).
  */
 function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
   if (m.response_types.includes("code") && !m.grant_types.includes("authorization_code")) {
     throw invalidClientMetadata("response_type code requires the authorization_code grant type");
   }
   if (m.grant_types.includes("authorization_code") && !m.redirect_uris.length) throw invalidRedirectUri("redirect_uris is required");
-  if (m.grant_types.includes("refresh_token") && !m.grant_types.includes("authorization_code")) {
-    throw invalidClientMetadata("refresh_token needs a grant that issues refresh tokens (authorization_code)");
+  if (m.grant_types.includes("refresh_token") && !m.grant_types.some((g) => USER_GRANTS.includes(g))) {
+    throw invalidClientMetadata(`refresh_token needs a grant that issues refresh tokens (${USER_GRANTS.join(", ")})`);
   }
-  if (m.grant_types.includes("client_credentials") && m.token_endpoint_auth_method === "none") {
-    throw invalidClientMetadata("public clients cannot use the client_credentials grant");
+  const needsAuthentication = m.grant_types.find((g) => (CONFIDENTIAL_GRANTS as readonly string[]).includes(g));
+  if (needsAuthentication && m.token_endpoint_auth_method === "none") throw invalidClientMetadata(`public clients cannot use the ${needsAuthentication} grant`);
+  const signsAssertions = m.jwks || m.jwks_uri || m.token_endpoint_auth_method === "client_secret_jwt";
+  if (m.grant_types.includes("urn:ietf:params:oauth:grant-type:jwt-bearer") && !signsAssertions) {
+    throw invalidClientMetadata("the jwt-bearer grant needs jwks, jwks_uri or client_secret_jwt");
   }
 }
 
@@ -87,6 +97,11 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   if (m.jwks && m.jwks_uri) throw invalidClientMetadata("jwks and jwks_uri must not both be present");
   if (m.jwks_uri) checkJwksUri(m.jwks_uri, config);
   if (method === "private_key_jwt" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata("private_key_jwt needs jwks or jwks_uri");
+  if (method === "tls_client_auth" && !m.tls_client_auth_subject_dn) throw invalidClientMetadata("tls_client_auth needs tls_client_auth_subject_dn");
+  if (method === "self_signed_tls_client_auth" && !m.jwks?.keys.some((k) => k.x5c?.length)) {
+    throw invalidClientMetadata("self_signed_tls_client_auth needs jwks holding the certificate in x5c");
+  }
+  if (m.tls_client_certificate_bound_access_tokens && !config.tlsClientAuth) throw invalidClientMetadata("certificate-bound access tokens are not enabled");
   const alg = m.token_endpoint_auth_signing_alg;
   if (alg && method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClientMetadata("token_endpoint_auth_signing_alg needs a JWT authentication method");
   if (alg && !(ASSERTION_ALGS[method as "private_key_jwt" | "client_secret_jwt"] as readonly string[]).includes(alg)) {

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
 import { deleteClient, readClient, registerClient, updateClient } from "./registration";
-import { listKeys, rotateKeys } from "./admin";
+import { listKeys, rotateClientSecret, rotateKeys } from "./admin";
 
 /** op-management: dynamic client registration and management, and the admin API. */
 const app = new Hono<{ Bindings: Env }>();
@@ -16,6 +16,7 @@ app.all(`${PATHS.registration}/:clientId`, () => methodNotAllowed("GET, PUT, DEL
 
 app.post(`${PATHS.admin}/keys/rotate`, (c) => rotateKeys(c.req.raw, c.env));
 app.get(`${PATHS.admin}/keys`, (c) => listKeys(c.req.raw, c.env));
+app.post(`${PATHS.admin}/clients/:clientId/secret`, (c) => rotateClientSecret(c.req.raw, c.env, c.req.param("clientId")));
 
 app.notFound(() => notFound());
 app.onError((err) => errorResponse(err));

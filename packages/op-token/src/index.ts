@@ -5,8 +5,9 @@ import { tokenEndpoint } from "./token-endpoint";
 import { userinfoEndpoint } from "./userinfo";
 import { introspectionEndpoint } from "./introspection";
 import { revocationEndpoint } from "./revocation";
+import { deviceAuthorizationEndpoint } from "./device-authorization";
 
-/** op-token: the token endpoint with its grants, and UserInfo. */
+/** op-token: the token endpoint with its grants, device authorization, UserInfo, introspection and revocation. */
 const app = new Hono<{ Bindings: Env }>();
 app.use(drainUnreadBody);
 
@@ -17,6 +18,8 @@ app.use(PATHS.userinfo, cors({ origin: "*", allowMethods: ["GET", "POST"], allow
 
 app.post(PATHS.token, (c) => tokenEndpoint(c.req.raw, c.env));
 app.all(PATHS.token, () => methodNotAllowed("POST"));
+app.post(PATHS.deviceAuthorization, (c) => deviceAuthorizationEndpoint(c.req.raw, c.env));
+app.all(PATHS.deviceAuthorization, () => methodNotAllowed("POST"));
 app.on(["GET", "POST"], PATHS.userinfo, (c) => userinfoEndpoint(c.req.raw, c.env));
 app.all(PATHS.userinfo, () => methodNotAllowed("GET, POST"));
 app.post(PATHS.introspection, (c) => introspectionEndpoint(c.req.raw, c.env));

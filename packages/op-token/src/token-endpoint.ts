@@ -1,25 +1,42 @@
-import { json, OAuthError, parseResources, readForm, rejectDuplicates, SUPPORTED_GRANT_TYPES, type Client, type Env } from "@op/common";
+import {
+  getConfig, json, OAuthError, parseResources, presentedClientCertificate, readForm, rejectDuplicates, SUPPORTED_GRANT_TYPES, type Client, type Env,
+} from "@op/common";
 import { authenticateClient } from "./client-auth";
 import type { GrantContext, TokenResponse } from "./grants/context";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { refreshTokenGrant } from "./grants/refresh-token";
 import { clientCredentialsGrant } from "./grants/client-credentials";
+import { tokenExchangeGrant } from "./grants/token-exchange";
+import { jwtBearerGrant } from "./grants/jwt-bearer";
+import { deviceCodeGrant } from "./grants/device-code";
 
 /** One module per grant; typed by the list discovery's grant_types_supported comes from, so they agree. */
 const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (ctx: GrantContext) => Promise<TokenResponse>> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  "urn:ietf:params:oauth:grant-type:token-exchange": tokenExchangeGrant,
+  "urn:ietf:params:oauth:grant-type:jwt-bearer": jwtBearerGrant,
+  "urn:ietf:params:oauth:grant-type:device_code": deviceCodeGrant,
 };
 
 /** RFC 6749 §3.2, §5: the token endpoint as its list of steps. */
 export async function tokenEndpoint(request: Request, env: Env): Promise<Response> {
-  const { params, duplicates, resources } = await readForm(request);
+  const { params, duplicates, resources, audiences } = await readForm(request);
   rejectDuplicates(duplicates);
   const grant = selectGrant(params.grant_type);
   const client = await authenticateClient(env, request, params);
   assertClientMayUseGrant(client, params.grant_type!);
-  return json(await grant({ env, client, params, resources: parseResources(resources) }));
+  const boundThumbprint = certificateBinding(env, request, client);
+  return json(await grant({ env, client, params, resources: parseResources(resources), audiences, boundThumbprint }));
+}
+
+/** RFC 8705 §3: clients registered for bound tokens must present their certificate. */
+function certificateBinding(env: Env, request: Request, client: Client): string | undefined {
+  if (!client.tls_client_certificate_bound_access_tokens) return undefined;
+  const cert = presentedClientCertificate(request, getConfig(env));
+  if (!cert) throw new OAuthError("invalid_request", "this client's tokens are bound to its TLS certificate, and none was presented");
+  return cert.thumbprint;
 }
 
 function selectGrant(grantType: string | undefined) {

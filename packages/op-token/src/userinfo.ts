@@ -1,5 +1,5 @@
 import {
-  getConfig, grantObject, json, OAuthError, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
+  getConfig, grantObject, json, OAuthError, presentedClientCertificate, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
 } from "@op/common";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
@@ -10,6 +10,7 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
     const claims = await verifyAccessToken(env, token, userinfoAudience(issuer)).catch(() => {
       throw new OAuthError("invalid_token", "access token is invalid or expired");
     });
+    checkCertificateBinding(request, env, claims.cnf?.["x5t#S256"]);
     const grant = await grantObject(env, claims.gid).status(claims.jti);
     if (!grant || grant.sub !== claims.sub) throw new OAuthError("invalid_token", "access token has been revoked");
     const scopes = claims.scope.split(" ");
@@ -21,6 +22,13 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
     if (err instanceof OAuthError) throw withBearerChallenge(err, issuer);
     throw err;
   }
+}
+
+/** RFC 8705 §3: a certificate-bound token is only good with that certificate. */
+function checkCertificateBinding(request: Request, env: Env, boundTo: string | undefined) {
+  if (boundTo === undefined) return;
+  const cert = presentedClientCertificate(request, getConfig(env));
+  if (!cert || cert.thumbprint !== boundTo) throw new OAuthError("invalid_token", "the access token is bound to another client certificate");
 }
 
 /** RFC 6750 §2.1/§2.2: Authorization header or form body, exactly one; never the query. */

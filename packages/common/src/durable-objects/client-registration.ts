@@ -9,6 +9,8 @@ interface StoredClient {
   /** client_secret_jwt only: the secret sealed with CLIENT_SECRET_ENCRYPTION_KEY (see secret-box.ts). */
   sealedSecret?: string;
   registrationTokenHash: string;
+  /** The secret before the last rotation, still accepted until `expiresAt` (ms). */
+  previous?: { secretHash?: string; sealedSecret?: string; expiresAt: number };
 }
 
 /**
@@ -27,10 +29,24 @@ export class ClientRegistration extends DurableObject<Env> {
     return true;
   }
 
-  /** The client and its sealed secret, for verifying a client_secret_jwt assertion. */
-  sealedSecret(): { client: Client; sealedSecret?: string } | null {
+  /** The client and its sealed secrets (current first, then one in its rotation overlap), for client_secret_jwt. */
+  sealedSecrets(now = Date.now()): { client: Client; sealedSecrets: string[] } | null {
     const s = this.stored();
-    return s ? { client: s.client, sealedSecret: s.sealedSecret } : null;
+    if (!s) return null;
+    const previous = s.previous && now < s.previous.expiresAt ? s.previous.sealedSecret : undefined;
+    return { client: s.client, sealedSecrets: [s.sealedSecret, previous].filter((x): x is string => x !== undefined) };
+  }
+
+  /**
+   * Replaces the secret; the old one stays valid for `overlapMs`, so a client can roll its
+   * configuration without downtime. An earlier previous secret is dropped.
+   */
+  rotateSecret(secretHash: string, sealedSecret: string | undefined, overlapMs: number): boolean {
+    const s = this.stored();
+    if (!s?.secretHash) return false;
+    const previous = { secretHash: s.secretHash, sealedSecret: s.sealedSecret, expiresAt: Date.now() + overlapMs };
+    this.ctx.storage.kv.put("client", { ...s, secretHash, sealedSecret, previous } satisfies StoredClient);
+    return true;
   }
 
   get(): Client | null {
@@ -50,11 +66,14 @@ export class ClientRegistration extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 
-  /** The client if `secret` is its secret (constant-time). */
-  async authenticateSecret(secret: string): Promise<Client | null> {
+  /** The client if `secret` is its secret, or its previous one within the rotation overlap (constant-time). */
+  async authenticateSecret(secret: string, now = Date.now()): Promise<Client | null> {
     const presented = await hashSecret(secret);
     const s = this.stored();
-    return s?.secretHash && timingSafeEqual(presented, s.secretHash) ? s.client : null;
+    if (!s) return null;
+    const current = !!s.secretHash && timingSafeEqual(presented, s.secretHash);
+    const previous = !!s.previous?.secretHash && now < s.previous.expiresAt && timingSafeEqual(presented, s.previous.secretHash);
+    return current || previous ? s.client : null;
   }
 
   async checkRegistrationToken(token: string): Promise<Client | null> {

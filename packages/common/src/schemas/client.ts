@@ -2,9 +2,26 @@ import { z } from "zod";
 
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
 export const SUPPORTED_RESPONSE_TYPES = ["code"] as const;
-export const SUPPORTED_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
+export const SUPPORTED_GRANT_TYPES = [
+  "authorization_code",
+  "refresh_token",
+  "client_credentials",
+  "urn:ietf:params:oauth:grant-type:token-exchange",
+  "urn:ietf:params:oauth:grant-type:jwt-bearer",
+  "urn:ietf:params:oauth:grant-type:device_code",
+] as const;
 /** Every client authentication method implemented; `enabledTokenAuthMethods` says which are on. */
-export const SUPPORTED_TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"] as const;
+export const SUPPORTED_TOKEN_AUTH_METHODS = [
+  "client_secret_basic",
+  "client_secret_post",
+  "client_secret_jwt",
+  "private_key_jwt",
+  "tls_client_auth",
+  "self_signed_tls_client_auth",
+  "none",
+] as const;
+/** RFC 8705 §2: the client authenticates with its TLS certificate. */
+export const TLS_AUTH_METHODS = ["tls_client_auth", "self_signed_tls_client_auth"] as const;
 export type TokenAuthMethod = (typeof SUPPORTED_TOKEN_AUTH_METHODS)[number];
 /** RFC 7523 §3 assertion algorithms, per key type. */
 export const ASSERTION_ALGS = { private_key_jwt: ["RS256", "PS256", "ES256"], client_secret_jwt: ["HS256", "HS384", "HS512"] } as const;
@@ -56,6 +73,12 @@ export const ClientMetadataSchema = z.object({
   scope: z.string().max(2000).optional(),
   jwks: PublicJwksSchema.optional(),
   jwks_uri: httpUrl.optional(),
+  /** RFC 8705 §2.1.2: the expected subject DN (RFC 4514 string) for tls_client_auth. */
+  tls_client_auth_subject_dn: z.string().min(1).max(1000).optional(),
+  /** RFC 8705 §3.4: bind this client's access tokens to its certificate. */
+  tls_client_certificate_bound_access_tokens: z.boolean().optional(),
+  /** RFC 8693 policy: the audiences and resources this client may exchange tokens for. */
+  token_exchange_audiences: z.array(z.string().min(1).max(2000)).max(20).optional(),
   token_endpoint_auth_signing_alg: z.enum([...ASSERTION_ALGS.private_key_jwt, ...ASSERTION_ALGS.client_secret_jwt]).optional(),
   subject_type: z.literal("public", { error: "unsupported subject_type" }).optional(),
   id_token_signed_response_alg: z.enum(SUPPORTED_ID_TOKEN_ALGS, { error: "unsupported id_token_signed_response_alg" }).default("RS256"),

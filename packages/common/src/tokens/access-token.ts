@@ -24,6 +24,16 @@ export interface AccessTokenClaims {
   gid: string;
   auth_time?: number;
   acr?: string;
+  /** RFC 8693 §4.1: who acts for the subject (nested for delegation chains). */
+  act?: ActorClaim;
+  /** RFC 8705 §3.1: the client certificate the token is bound to. */
+  cnf?: { "x5t#S256": string };
+}
+
+export interface ActorClaim {
+  sub: string;
+  client_id?: string;
+  act?: ActorClaim;
 }
 
 /** The audience of tokens meant for this OP's own userinfo endpoint. */
@@ -40,7 +50,7 @@ export function accessTokenAudience(issuer: string, scope: string, resources: st
 }
 
 export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "clientId" | "scope" | "resources"> &
-  Partial<Pick<GrantedAuthorization, "authTime" | "acr">> & { grantId: string };
+  Partial<Pick<GrantedAuthorization, "authTime" | "acr">> & { grantId: string; act?: ActorClaim; certificateThumbprint?: string };
 
 export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
   const config = getConfig(env);
@@ -57,6 +67,8 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     gid: a.grantId,
     auth_time: a.authTime,
     acr: a.acr,
+    ...(a.act ? { act: a.act } : {}),
+    ...(a.certificateThumbprint ? { cnf: { "x5t#S256": a.certificateThumbprint } } : {}),
   };
   const token = await signJwt(env, ACCESS_TOKEN_ALG, { ...claims }, ACCESS_TOKEN_TYP);
   return { token, expiresIn: config.ttl.accessToken, claims };

@@ -1,6 +1,6 @@
 import {
   AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
-  SUPPORTED_SCOPES, verifyIdTokenHint, type AuthorizationParams, type Client, type ClaimsRequest, type Env,
+  grantableScopes, verifyIdTokenHint, type AuthorizationParams, type Client, type ClaimsRequest, type Env,
   type ValidatedAuthorizationRequest,
 } from "@op/common";
 import type { ResponseTarget } from "./respond";
@@ -64,18 +64,9 @@ export function checkResponseType(client: Client, params: AuthorizationParams): 
   return "code";
 }
 
-/**
- * Unknown scope values are ignored (OIDC Core §3.1.2.1, RFC 6749 §3.3). offline_access needs a
- * client allowed to refresh (OIDC Core §11); it always goes through consent (see decide).
- */
+/** The grantable scopes (shared with the device authorization endpoint); offline_access always goes through consent (see decide). */
 export function resolveScopes(client: Client, params: AuthorizationParams): string[] {
-  const requested = (params.scope ?? "").split(" ").filter(Boolean);
-  const allowedByClient = client.scope ? new Set(client.scope.split(" ")) : undefined;
-  const scopes = [...new Set(requested)].filter(
-    (s) => SUPPORTED_SCOPES.includes(s) && (!allowedByClient || allowedByClient.has(s) || s === "openid"),
-  );
-  const offlineAllowed = client.grant_types.includes("refresh_token");
-  return scopes.filter((s) => s !== "offline_access" || offlineAllowed);
+  return grantableScopes(client, params.scope);
 }
 
 /** RFC 7636 §4.3; PKCE is required for public clients (RFC 9700 §2.1.1) and for clients that opted in. */

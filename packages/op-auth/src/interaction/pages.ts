@@ -2,7 +2,7 @@ import { SCOPE_CLAIMS, type Client, type Env, type InteractionRecord } from "@op
 import { cspSourceFor, html, page, type Html } from "../html";
 import { consentScope } from "../authorize/decide";
 
-const SCOPE_TEXT: Record<string, string> = {
+export const SCOPE_TEXT: Record<string, string> = {
   openid: "Know who you are (your account identifier)",
   profile: "Your basic profile: name, nickname, picture, birthdate, locale",
   email: "Your email address and whether it is verified",
@@ -22,13 +22,13 @@ export function localizedClientValue(client: Client, member: "client_name" | "lo
   return client[member];
 }
 
-function clientHeader(client: Client, locales: string[] | undefined): Html {
+export function clientHeader(client: Client, locales: string[] | undefined): Html {
   const name = localizedClientValue(client, "client_name", locales) ?? client.client_id;
   const logo = localizedClientValue(client, "logo_uri", locales);
   return html`<div class="client">${logo ? html`<img src="${logo}" alt="">` : ""}<strong id="client-name">${name}</strong></div>`;
 }
 
-function clientFooter(client: Client, locales: string[] | undefined): Html {
+export function clientFooter(client: Client, locales: string[] | undefined): Html {
   const policy = localizedClientValue(client, "policy_uri", locales);
   const tos = localizedClientValue(client, "tos_uri", locales);
   if (!policy && !tos) return html``;

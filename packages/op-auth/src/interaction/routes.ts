@@ -1,14 +1,12 @@
-import {
-  getClient, interactionObject, OAuthError, readForm, sha256b64url, timingSafeEqual, userByUsername, DEV_USERS, getConfig,
-  type Env, type InteractionRecord,
-} from "@op/common";
+import { getClient, interactionObject, OAuthError, readForm, sha256b64url, timingSafeEqual, type Env, type InteractionRecord } from "@op/common";
 import { errorPage } from "../html";
 import { interactionCookieName, readCookie } from "../cookies";
 import { proceed } from "../authorize/proceed";
 import { authorizationErrorResponse, targetOf } from "../authorize/respond";
 import { renderLogin } from "./pages";
-import { currentSession, startSession } from "../session";
+import { currentSession } from "../session";
 import { grantConsentFor } from "./consent";
+import { authenticateUser } from "./authenticate";
 
 /**
  * Login and consent (OIDC Core §3.1.2.3-4). Every step loads the interaction, checks that this
@@ -66,17 +64,10 @@ export async function submitLogin(request: Request, env: Env, uid: string): Prom
     const form = await readCsrfForm(request, record);
     const client = await clientOf(env, record);
     if (form.action === "cancel") return accessDenied(env, record, "the user cancelled the login");
-    const username = (form.username ?? "").slice(0, 100);
-    const password = (form.password ?? "").slice(0, 1000);
-    const config = getConfig(env);
-    const account = userByUsername(env, username);
-    const seed = config.seedDevUsers ? DEV_USERS[username.trim().toLowerCase()] : undefined;
-    if (seed) await account.profile(seed); // development users exist from their first use
-    const user = username && password ? await account.authenticate(password) : null;
-    if (!user) return renderLogin(env, client, record, "Invalid username or password.");
-    const { cookie } = await startSession(env, user.sub);
+    const login = await authenticateUser(env, form);
+    if (!login) return renderLogin(env, client, record, "Invalid username or password.");
     if (!(await interactionObject(env, uid).update({ loggedInAt: Date.now() }))) throw expired();
-    return seeOther(`/interaction/${uid}`, cookie);
+    return seeOther(`/interaction/${uid}`, login.cookie);
   });
 }
 

@@ -1,9 +1,7 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
-import {
-  ASSERTION_ALGS, claimJti, clientObject, getConfig, openSecret, PATHS, type Client, type Env,
-} from "@op/common";
+import { decodeJwt, type JWTPayload } from "jose";
+import { clientObject, getConfig, PATHS, type Client, type Env } from "@op/common";
 import { invalidClient, type PresentedCredentials } from "./credentials";
-import { clientJwksFromUri } from "./client-jwks";
+import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "./client-signed-jwt";
 
 /** RFC 7521 §4.2 / RFC 7523 §2.2 */
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -31,36 +29,17 @@ export function presentedClientAssertion(params: Record<string, string>, issuer:
  */
 export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<Client | null> {
   const config = getConfig(env);
-  const keyMaterial = await clientObject(env, presented.clientId).sealedSecret();
+  const keyMaterial = await clientObject(env, presented.clientId).sealedSecrets();
   if (!keyMaterial) return null;
-  const { client, sealedSecret } = keyMaterial;
+  const { client, sealedSecrets } = keyMaterial;
   const method = client.token_endpoint_auth_method;
   if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClient(`client must authenticate with ${method}`, config.issuer);
-  const algorithms = client.token_endpoint_auth_signing_alg ? [client.token_endpoint_auth_signing_alg] : [...ASSERTION_ALGS[method]];
-  const audience = [config.issuer, `${config.issuer}${endpointPath}`, `${config.issuer}${PATHS.token}`];
-  const verifyOptions = { issuer: client.client_id, subject: client.client_id, audience, algorithms, clockTolerance: config.clockSkew, requiredClaims: ["exp", "jti"] };
-  let payload: JWTPayload;
-  try {
-    if (method === "client_secret_jwt") {
-      if (!sealedSecret || !config.clientSecretEncryptionKey) return null;
-      const secret = new TextEncoder().encode(await openSecret(config.clientSecretEncryptionKey, client.client_id, sealedSecret));
-      ({ payload } = await jwtVerify(presented.assertion!, secret, verifyOptions));
-    } else if (client.jwks) {
-      ({ payload } = await jwtVerify(presented.assertion!, createLocalJWKSet(client.jwks as never), verifyOptions));
-    } else if (client.jwks_uri) {
-      const kid = decodeProtectedHeader(presented.assertion!).kid;
-      ({ payload } = await jwtVerify(presented.assertion!, await clientJwksFromUri(client.jwks_uri, kid), verifyOptions));
-    } else return null;
-  } catch (err) {
-    // A bad signature or claim is the client's problem; an unreachable jwks_uri is worth a log line.
-    if (!(err instanceof errors.JOSEError)) console.warn(JSON.stringify({ level: "warn", message: "client keys unavailable", clientId: client.client_id, error: String(err) }));
-    return null;
-  }
-  const now = Math.floor(Date.now() / 1000);
-  if (payload.exp! - now > config.clientAssertionMaxLifetime) throw invalidClient("client_assertion lives too long", config.issuer);
-  if (typeof payload.jti !== "string" || !payload.jti || payload.jti.length > 200) throw invalidClient("client_assertion jti is missing", config.issuer);
-  if (!(await claimJti(env, "client-assertion", client.client_id, payload.jti, (payload.exp! + config.clockSkew) * 1000))) {
-    throw invalidClient("client_assertion has already been used", config.issuer);
+  const origins = [config.issuer, ...(config.mtlsEndpointOrigin ? [config.mtlsEndpointOrigin] : [])];
+  const audience = [config.issuer, ...origins.flatMap((o) => [`${o}${endpointPath}`, `${o}${PATHS.token}`])];
+  const result = await verifyClientSignedJwt(env, client, presented.assertion!, { audience, purpose: "client-assertion", sealedSecrets });
+  if ("failure" in result) {
+    if (result.failure === "invalid") return null;
+    throw invalidClient(`client_assertion: ${SIGNED_JWT_FAILURES[result.failure]}`, config.issuer);
   }
   return client;
 }

@@ -1,4 +1,8 @@
-import { authoritativeClient, clientObject, getConfig, isPlausibleClientId, OAuthError, type Client, type Env, type TokenAuthMethod } from "@op/common";
+import {
+  authoritativeClient, clientObject, getConfig, isPlausibleClientId, OAuthError, presentedClientCertificate, TLS_AUTH_METHODS,
+  type Client, type Env, type TokenAuthMethod,
+} from "@op/common";
+import { verifySelfSignedTlsClientAuth, verifyTlsClientAuth } from "./tls-client-auth";
 import { presentedClientAssertion, verifyClientAssertion } from "./client-assertion";
 import { invalidClient, type PresentedCredentials } from "./credentials";
 import { presentedClientSecretBasic } from "./client-secret-basic";
@@ -16,7 +20,7 @@ export async function authenticateClient(env: Env, request: Request, params: Rec
   if (params.client_id !== undefined && params.client_id !== presented.clientId) {
     throw new OAuthError("invalid_request", "client_id does not match the authenticated client");
   }
-  const client = await verifyCredentials(env, presented, new URL(request.url).pathname);
+  const client = await verifyCredentials(env, presented, request);
   if (!client) throw invalidClient("client authentication failed", issuer);
   if (!methodMatches(client.token_endpoint_auth_method, presented.method)) {
     throw invalidClient(`client must authenticate with ${client.token_endpoint_auth_method}`, issuer);
@@ -24,8 +28,12 @@ export async function authenticateClient(env: Env, request: Request, params: Rec
   return client;
 }
 
-const methodMatches = (registered: TokenAuthMethod, presented: PresentedCredentials["method"]) =>
-  presented === "client_assertion" ? registered === "private_key_jwt" || registered === "client_secret_jwt" : registered === presented;
+/** A bare client_id stands for `none`, or for a TLS method whose certificate verifyCredentials checked. */
+const methodMatches = (registered: TokenAuthMethod, presented: PresentedCredentials["method"]) => {
+  if (presented === "client_assertion") return registered === "private_key_jwt" || registered === "client_secret_jwt";
+  if (presented === "none") return registered === "none" || (TLS_AUTH_METHODS as readonly string[]).includes(registered);
+  return registered === presented;
+};
 
 function presentedCredentials(request: Request, params: Record<string, string>, issuer: string): PresentedCredentials {
   const presentations = [presentedClientSecretBasic(request, issuer), presentedClientSecretPost(params), presentedClientAssertion(params, issuer)].filter((p) => p !== undefined);
@@ -35,13 +43,18 @@ function presentedCredentials(request: Request, params: Record<string, string>, 
   return presented;
 }
 
-async function verifyCredentials(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<Client | null> {
+async function verifyCredentials(env: Env, presented: PresentedCredentials, request: Request): Promise<Client | null> {
   if (!isPlausibleClientId(presented.clientId)) return null;
   switch (presented.method) {
-    case "none":
-      return authoritativeClient(env, presented.clientId);
+    case "none": {
+      const client = await authoritativeClient(env, presented.clientId);
+      const cert = client && presentedClientCertificate(request, getConfig(env));
+      if (client?.token_endpoint_auth_method === "tls_client_auth") return verifyTlsClientAuth(client, cert ?? undefined) ? client : null;
+      if (client?.token_endpoint_auth_method === "self_signed_tls_client_auth") return (await verifySelfSignedTlsClientAuth(client, cert ?? undefined)) ? client : null;
+      return client;
+    }
     case "client_assertion":
-      return verifyClientAssertion(env, presented, endpointPath);
+      return verifyClientAssertion(env, presented, new URL(request.url).pathname);
     default:
       return clientObject(env, presented.clientId).authenticateSecret(presented.secret ?? "");
   }

@@ -3,13 +3,13 @@ import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 
 /** RFC 6749 §4.1.3: redeem an authorization code. */
-export async function authorizationCodeGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
+export async function authorizationCodeGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   const code = requireCode(params.code);
   const record = await consumeAuthorizationCode(env, code, client.client_id);
   checkRedirectUri(record, params.redirect_uri);
   await verifyPkce(record, params.code_verifier);
   const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, ...authorization } = record;
-  return startGrant(env, client, { ...authorization, grantId }, narrowResources(record.resources, resources));
+  return startGrant(env, client, { ...authorization, grantId, certificateThumbprint: boundThumbprint }, narrowResources(record.resources, resources));
 }
 
 function requireCode(code: string | undefined): string {

@@ -17,7 +17,7 @@ function clientCredentialsScope(client: Client, requested: string | undefined): 
  * RFC 6749 §4.4: the client acts for itself. Each response is its own grant (no refresh token,
  * §4.4.3), so its access token can be revoked and introspected like any other.
  */
-export async function clientCredentialsGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
+export async function clientCredentialsGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   const scope = clientCredentialsScope(client, params.scope);
   const grantId = randomToken(16);
   const now = Date.now();
@@ -32,6 +32,6 @@ export async function clientCredentialsGrant({ env, client, params, resources }:
     expiresAt: now + getConfig(env).ttl.accessToken * 1000,
     offline: false,
   });
-  const at = await issueAccessToken(env, { grantId, sub: client.client_id, clientId: client.client_id, scope, resources });
+  const at = await issueAccessToken(env, { grantId, sub: client.client_id, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
 }

@@ -6,6 +6,10 @@ export interface GrantContext {
   params: Record<string, string>;
   /** RFC 8707 resource parameters of the token request, validated. */
   resources: string[];
+  /** RFC 8693 audience parameters, as sent. */
+  audiences: string[];
+  /** RFC 8705 §3: x5t#S256 the access tokens are bound to, for clients that asked for binding. */
+  boundThumbprint?: string;
 }
 
 export interface TokenResponse {
@@ -15,4 +19,6 @@ export interface TokenResponse {
   scope: string;
   id_token?: string;
   refresh_token?: string;
+  /** RFC 8693 §2.2.1 */
+  issued_token_type?: string;
 }

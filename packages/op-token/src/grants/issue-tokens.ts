@@ -1,6 +1,9 @@
 import { getConfig, issueAccessToken, issueIdToken, grantObject, invalidGrant, userBySub, type Client, type Env, type GrantedAuthorization } from "@op/common";
 import type { TokenResponse } from "./context";
 
+/** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */
+export type IssuedAuthorization = GrantedAuthorization & { grantId: string; certificateThumbprint?: string };
+
 export const scopesOf = (scope: string) => scope.split(" ").filter(Boolean);
 
 /**
@@ -26,7 +29,7 @@ export async function userClaims(env: Env, sub: string) {
 export async function accessAndIdToken(
   env: Env,
   client: Client,
-  a: GrantedAuthorization & { grantId: string },
+  a: IssuedAuthorization,
   opts: { omitNonce?: boolean; resources?: string[] } = {},
 ): Promise<TokenResponse> {
   const at = await issueAccessToken(env, { ...a, resources: opts.resources ?? a.resources });
@@ -45,7 +48,7 @@ export async function accessAndIdToken(
 }
 
 /** Starts the grant family in its Durable Object and issues the first tokens. */
-export async function startGrant(env: Env, client: Client, a: GrantedAuthorization & { grantId: string }, resources?: string[]): Promise<TokenResponse> {
+export async function startGrant(env: Env, client: Client, a: IssuedAuthorization, resources?: string[]): Promise<TokenResponse> {
   const config = getConfig(env);
   const offline = wantsRefreshToken(client, a.scope);
   const now = Date.now();

@@ -3,7 +3,7 @@ import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §6 with rotation (RFC 9700 §4.14.2); scope narrowing is checked inside the grant's step. */
-export async function refreshTokenGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
+export async function refreshTokenGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   if (!params.refresh_token) throw new OAuthError("invalid_request", "refresh_token is required");
   const parsed = parseRefreshToken(params.refresh_token);
   if (!parsed) throw invalidGrant("refresh token is invalid");
@@ -12,6 +12,6 @@ export async function refreshTokenGrant({ env, client, params, resources }: Gran
   if (result.status === "invalid_target") throw new OAuthError("invalid_target", "requested resource was not granted");
   if (result.status === "reused") throw invalidGrant("refresh token was already used; the grant has been revoked");
   if (result.status !== "ok" || !isUserGrant(result.grant)) throw invalidGrant("refresh token is invalid, expired or revoked");
-  const tokens = await accessAndIdToken(env, client, result.grant, { omitNonce: true, resources: narrowResources(result.grant.resources, resources) });
+  const tokens = await accessAndIdToken(env, client, { ...result.grant, certificateThumbprint: boundThumbprint }, { omitNonce: true, resources: narrowResources(result.grant.resources, resources) });
   return { ...tokens, refresh_token: result.refreshToken };
 }

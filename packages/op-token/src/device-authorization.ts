@@ -1,0 +1,70 @@
+import {
+  deviceAuthorizationObject, DeviceAuthorizationParamsSchema, DEVICE_CODE_GRANT_TYPE, DEVICE_POLL_INTERVAL, formatUserCode, getConfig, grantableScopes, hashSecret, json,
+  newUserCode, OAuthError, parseResources, PATHS, randomToken, readForm, rejectDuplicates, unauthorizedClient,
+  type Client, type DeviceAuthorizationParams, type Env,
+} from "@op/common";
+import { authenticateClient } from "./client-auth";
+
+/** Draws of a fresh user code before giving up; with 20^8 codes a second draw is already rare. */
+const MAX_USER_CODE_DRAWS = 5;
+
+/** RFC 8628 §3.1-3.2: the device authorization endpoint as its list of steps. */
+export async function deviceAuthorizationEndpoint(request: Request, env: Env): Promise<Response> {
+  const { params: raw, duplicates, resources } = await readForm(request);
+  rejectDuplicates(duplicates);
+  const client = await authenticateClient(env, request, raw);
+  assertDeviceClient(client);
+  const params = parseParams(raw);
+  const started = await beginDeviceAuthorization(env, client, grantableScopes(client, params.scope), parseResources(resources));
+  return json(deviceAuthorizationResponse(env, started));
+}
+
+function assertDeviceClient(client: Client) {
+  if (!(client.grant_types as string[]).includes(DEVICE_CODE_GRANT_TYPE)) throw unauthorizedClient("client is not allowed the device_code grant");
+}
+
+function parseParams(raw: Record<string, string>): DeviceAuthorizationParams {
+  const parsed = DeviceAuthorizationParamsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new OAuthError("invalid_request", `${issue.path.join(".")}: ${issue.message}`);
+}
+
+/** A new request in the object of a fresh user code; a taken code makes us draw another. */
+async function beginDeviceAuthorization(env: Env, client: Client, scopes: string[], resources: string[]) {
+  const config = getConfig(env);
+  const secret = randomToken(32);
+  const deviceSecretHash = await hashSecret(secret);
+  for (let draw = 0; draw < MAX_USER_CODE_DRAWS; draw++) {
+    const userCode = newUserCode();
+    const now = Date.now();
+    const begun = await deviceAuthorizationObject(env, userCode).begin({
+      userCode,
+      deviceSecretHash,
+      clientId: client.client_id,
+      scopes,
+      resources,
+      createdAt: now,
+      expiresAt: now + config.ttl.deviceCode * 1000,
+      interval: DEVICE_POLL_INTERVAL,
+      status: "pending",
+    });
+    if (begun) return { userCode, deviceCode: `${userCode}.${secret}` };
+  }
+  throw new OAuthError("temporarily_unavailable", "no free user code; try again", { status: 503 });
+}
+
+/** RFC 8628 §3.2 */
+function deviceAuthorizationResponse(env: Env, started: { userCode: string; deviceCode: string }) {
+  const config = getConfig(env);
+  const userCode = formatUserCode(started.userCode);
+  const verificationUri = `${config.issuer}${PATHS.deviceVerification}`;
+  return {
+    device_code: started.deviceCode,
+    user_code: userCode,
+    verification_uri: verificationUri,
+    verification_uri_complete: `${verificationUri}?${new URLSearchParams({ user_code: userCode })}`,
+    expires_in: config.ttl.deviceCode,
+    interval: DEVICE_POLL_INTERVAL,
+  };
+}

@@ -1,0 +1,49 @@
+import {
+  deviceAuthorizationObject, invalidGrant, narrowResources, OAuthError, parseDeviceCode, randomToken, type DevicePollResult,
+} from "@op/common";
+import type { GrantContext, TokenResponse } from "./context";
+import { startGrant } from "./issue-tokens";
+
+/** RFC 8628 §3.4-3.5: the client polls with its device code until the user has answered. */
+export async function deviceCodeGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
+  const deviceCode = requireDeviceCode(params.device_code);
+  const { record, approval } = approvedOrThrow(await deviceAuthorizationObject(env, deviceCode.userCode).poll(deviceCode.secret, client.client_id, resources));
+  const authorization = {
+    ...approval,
+    clientId: client.client_id,
+    scope: record.scopes.join(" "),
+    resources: record.resources,
+    authTimeRequired: client.require_auth_time ?? false,
+    grantId: randomToken(16),
+  };
+  return startGrant(env, client, authorization, narrowResources(record.resources, resources));
+}
+
+function requireDeviceCode(deviceCode: string | undefined) {
+  if (!deviceCode) throw new OAuthError("invalid_request", "device_code is required");
+  const parsed = parseDeviceCode(deviceCode);
+  if (!parsed) throw invalidGrant("device code is invalid");
+  return parsed;
+}
+
+/** RFC 8628 §3.5: every state but a fresh approval is an error response; the approval comes once. */
+function approvedOrThrow(result: DevicePollResult) {
+  switch (result.status) {
+    case "approved":
+      return result;
+    case "pending":
+      throw new OAuthError("authorization_pending", "the user has not answered yet");
+    case "slow_down":
+      throw new OAuthError("slow_down", `polling too fast; wait at least ${result.interval} seconds between requests`);
+    case "expired":
+      throw new OAuthError("expired_token", "the device code has expired; start a new device authorization");
+    case "denied":
+      throw new OAuthError("access_denied", "the user denied the request");
+    case "used":
+      throw invalidGrant("device code has already been used");
+    case "invalid_target":
+      throw new OAuthError("invalid_target", "requested resource was not granted");
+    default:
+      throw invalidGrant("device code is invalid");
+  }
+}

@@ -1,0 +1,123 @@
+import { env } from "cloudflare:workers";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tokenEndpoint } from "../../packages/op-token/src/token-endpoint";
+import { basicAuth, completeFlow, decodeJwt, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+
+const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const AT_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+const ID_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+
+const tokenInit = (client: RegisteredClient, body: Record<string, string>): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+  body: new URLSearchParams(body),
+});
+const token = (client: RegisteredClient, body: Record<string, string>) => op("/token", tokenInit(client, body));
+/** Straight into op-token's endpoint, for a different configuration than the running Workers'. */
+const tokenRequest = (client: RegisteredClient, body: Record<string, string>) => new Request(`${ISSUER}/token`, tokenInit(client, body));
+
+describe("token exchange (RFC 8693)", () => {
+  let user: Awaited<ReturnType<typeof completeFlow>>;
+  let api: RegisteredClient;
+  beforeAll(async () => {
+    // A resource server (api) that may exchange tokens addressed to it for a downstream service.
+    api = await registerClient({ grant_types: [TOKEN_EXCHANGE], redirect_uris: undefined, token_exchange_audiences: ["https://downstream.example.com/"] });
+    // A web app whose user logged in; it may exchange its own tokens for the api.
+    user = await completeFlow(
+      { grant_types: ["authorization_code", TOKEN_EXCHANGE], token_exchange_audiences: [api.client_id, "https://downstream.example.com/"] },
+      { params: { scope: "openid email" } },
+    );
+  });
+  const exchange = (client: RegisteredClient, extra: Record<string, string>) =>
+    token(client, { grant_type: TOKEN_EXCHANGE, subject_token: user.tokens.access_token, subject_token_type: AT_TYPE, ...extra });
+
+  it("exchanges the client's own token for one aimed at an allowed target, narrowing the scope", async () => {
+    const res = await exchange(user.client, { resource: "https://downstream.example.com/", scope: "email" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = await res.json<Record<string, string>>();
+    expect(body).toMatchObject({ issued_token_type: AT_TYPE, token_type: "Bearer", scope: "email" });
+    const at = decodeJwt(body.access_token!);
+    expect(at).toMatchObject({ sub: decodeJwt(user.tokens.access_token).sub, client_id: user.client.client_id, aud: "https://downstream.example.com/" });
+    expect(at.act).toBeUndefined();
+  });
+
+  it("lets the addressed service exchange again, recording the actor in act", async () => {
+    const forApi = (await (await exchange(user.client, { audience: api.client_id })).json<{ access_token: string }>()).access_token;
+    // openid stays granted, so userinfo stays an audience beside the api.
+    expect(decodeJwt(forApi).aud).toEqual([api.client_id, `${ISSUER}/userinfo`]);
+    const res = await token(api, {
+      grant_type: TOKEN_EXCHANGE, subject_token: forApi, subject_token_type: AT_TYPE, actor_token: forApi, actor_token_type: AT_TYPE, audience: "https://downstream.example.com/",
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const at = decodeJwt((await res.json<{ access_token: string }>()).access_token);
+    expect(at).toMatchObject({ client_id: api.client_id, aud: ["https://downstream.example.com/", `${ISSUER}/userinfo`], act: { sub: expect.any(String), client_id: user.client.client_id } });
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ["a target outside the client's policy", { resource: "https://elsewhere.example.com/" }, "invalid_target"],
+    ["a wider scope", { scope: "email phone" }, "invalid_scope"],
+    ["an unsupported requested_token_type", { requested_token_type: ID_TYPE }, "invalid_request"],
+    ["an actor_token_type without actor_token", { actor_token_type: AT_TYPE }, "invalid_request"],
+    ["a garbage subject token", { subject_token: "abc" }, "invalid_grant"],
+  ])("refuses %s", async (_n, extra, error) => {
+    const res = await exchange(user.client, extra);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error });
+  });
+
+  it("refuses a token the client is neither issued nor addressed by, and a revoked one", async () => {
+    expect(await (await exchange(api, {})).json()).toMatchObject({ error: "invalid_grant" });
+    const fresh = await completeFlow({ grant_types: ["authorization_code", TOKEN_EXCHANGE] });
+    await op("/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(fresh.client.client_id, fresh.client.client_secret!) }, body: new URLSearchParams({ token: fresh.tokens.access_token }) });
+    expect(await (await token(fresh.client, { grant_type: TOKEN_EXCHANGE, subject_token: fresh.tokens.access_token, subject_token_type: AT_TYPE })).json()).toMatchObject({ error: "invalid_grant" });
+  });
+});
+
+describe("JWT bearer grant (RFC 7523 §2.1)", () => {
+  let key: { privateKey: CryptoKey; publicKey: CryptoKey };
+  let client: RegisteredClient;
+  let aliceSub: string;
+  beforeAll(async () => {
+    key = await generateKeyPair("ES256", { extractable: true });
+    client = await registerClient({ grant_types: [JWT_BEARER], redirect_uris: undefined, scope: "read", jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] } });
+    aliceSub = decodeJwt((await completeFlow()).tokens.access_token).sub;
+  });
+  const assertion = (sub: string, jti: string = crypto.randomUUID()) =>
+    new SignJWT({ jti }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(client.client_id).setSubject(sub).setAudience(ISSUER).setIssuedAt().setExpirationTime("2m").sign(key.privateKey);
+
+  it("issues a token for the client itself", async () => {
+    const res = await token(client, { grant_type: JWT_BEARER, assertion: await assertion(client.client_id) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = await res.json<Record<string, string>>();
+    expect(body.scope).toBe("read");
+    expect(decodeJwt(body.access_token!).sub).toBe(client.client_id);
+  });
+
+  it("refuses a replayed assertion and, for an untrusted client, a user subject", async () => {
+    const once = await assertion(client.client_id);
+    expect((await token(client, { grant_type: JWT_BEARER, assertion: once })).status).toBe(200);
+    expect(await (await token(client, { grant_type: JWT_BEARER, assertion: once })).json()).toMatchObject({ error: "invalid_grant" });
+    expect(await (await token(client, { grant_type: JWT_BEARER, assertion: await assertion(aliceSub) })).json()).toMatchObject({ error: "invalid_grant" });
+    const stranger = await generateKeyPair("ES256");
+    const forged = await new SignJWT({ jti: "x" }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(ISSUER).setExpirationTime("2m").sign(stranger.privateKey);
+    expect(await (await token(client, { grant_type: JWT_BEARER, assertion: forged })).json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("lets an operator-trusted client assert a user", async () => {
+    const trusted = { ...env, JWT_BEARER_TRUSTED_CLIENTS: client.client_id };
+    const res = await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion(aliceSub), scope: "openid" }), trusted as never);
+    expect(res.status).toBe(200);
+    const at = decodeJwt((await res.json<{ access_token: string }>()).access_token);
+    expect(at).toMatchObject({ sub: aliceSub, scope: "openid" });
+    expect((await op("/userinfo", { headers: { authorization: `Bearer ${(await (await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion(aliceSub), scope: "openid" }), trusted as never)).json<{ access_token: string }>()).access_token}` } })).status).toBe(200);
+    const unknownUser = await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion("f".repeat(64)) }), trusted as never).catch((e) => e);
+    expect(unknownUser).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("registration requires keys for it", async () => {
+    const res = await op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ grant_types: [JWT_BEARER] }) });
+    expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
+  });
+});
