@@ -38,6 +38,7 @@ export const ConfigSchema = z
     DEVICE_CODE_TTL: seconds(600, 3600), // RFC 8628 §3.2 expires_in
     CLOCK_SKEW: seconds(60, 600),
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
+    LOG_REQUESTS: z.enum(["true", "false"]).optional(),
     CLIENT_CACHE_TTL: z.coerce.number().int().min(60).max(86400).default(300),
   })
   .transform((c) => {
@@ -80,6 +81,8 @@ export const ConfigSchema = z
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,
+      /** One JSON line per request; off by default in development, where wrangler logs requests itself. */
+      logRequests: c.LOG_REQUESTS ? c.LOG_REQUESTS === "true" : !development,
       passwordIterations: c.PASSWORD_PBKDF2_ITERATIONS,
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,

@@ -4,6 +4,7 @@ export * from "./errors";
 export * from "./crypto";
 export * from "./password";
 export * from "./http";
+export * from "./serve";
 export * from "./routes";
 export * from "./resource";
 export * from "./secret-box";

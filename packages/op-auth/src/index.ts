@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { errorResponse, OAuthError, PATHS, workerFor, type Env } from "@op/common";
+import { errorResponse, OAuthError, PATHS, REQUEST_ID_HEADER, serve, workerFor, type Env } from "@op/common";
 import { authorizationEndpoint } from "./authorize/endpoint";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
@@ -24,9 +24,9 @@ app.post(`${PATHS.deviceVerification}/login`, (c) => submitDeviceLogin(c.req.raw
 app.post(`${PATHS.deviceVerification}/consent`, (c) => submitDeviceConsent(c.req.raw, c.env));
 app.get("/", (c) => c.redirect(PATHS.openidConfiguration));
 app.notFound(() => errorPage(new OAuthError("not_found", "There is nothing at this address.")));
-app.onError((err) => {
+app.onError((err, c) => {
   if (err instanceof OAuthError) return errorPage(err);
-  return errorResponse(err);
+  return errorResponse(err, c.req.header(REQUEST_ID_HEADER));
 });
 
 const siblings = { "op-token": "OP_TOKEN", "op-discovery": "OP_DISCOVERY", "op-management": "OP_MANAGEMENT" } as const;
@@ -36,7 +36,7 @@ export default {
    * One issuer origin: paths served by a sibling Worker go to it over its service binding
    * (in production, zone routes can send them there directly; docs/architecture.md).
    */
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  fetch: serve("op-auth", async (request, env, ctx) => {
     const worker = workerFor(new URL(request.url).pathname);
     if (worker !== "op-auth") {
       const binding = env[siblings[worker]];
@@ -44,5 +44,5 @@ export default {
       return binding.fetch(request);
     }
     return app.fetch(request, env, ctx);
-  },
+  }),
 } satisfies ExportedHandler<Env>;

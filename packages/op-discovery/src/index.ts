@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { drainUnreadBody, errorResponse, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, REQUEST_ID_HEADER, serve, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
 
 /**
  * op-discovery: OIDC Discovery 1.0 and RFC 8414 metadata, and the JWKS. Public, cacheable for a
@@ -24,6 +24,6 @@ app.get(PATHS.jwks, async (c) => {
   return new Response(JSON.stringify(jwks), { headers: { ...publicHeaders, "Content-Type": "application/jwk-set+json", "Cache-Control": "public, max-age=60" } });
 });
 app.notFound(() => notFound());
-app.onError((err) => errorResponse(err));
+app.onError((err, c) => errorResponse(err, c.req.header(REQUEST_ID_HEADER)));
 
-export default app;
+export default { fetch: serve("op-discovery", async (request, env, ctx) => app.fetch(request, env, ctx)) } satisfies ExportedHandler<Env>;

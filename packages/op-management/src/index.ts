@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, REQUEST_ID_HEADER, serve, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
 import { deleteClient, readClient, registerClient, updateClient } from "./registration";
 import { listKeys, rotateClientSecret, rotateKeys } from "./admin";
 
@@ -19,6 +19,6 @@ app.get(`${PATHS.admin}/keys`, (c) => listKeys(c.req.raw, c.env));
 app.post(`${PATHS.admin}/clients/:clientId/secret`, (c) => rotateClientSecret(c.req.raw, c.env, c.req.param("clientId")));
 
 app.notFound(() => notFound());
-app.onError((err) => errorResponse(err));
+app.onError((err, c) => errorResponse(err, c.req.header(REQUEST_ID_HEADER)));
 
-export default app;
+export default { fetch: serve("op-management", async (request, env, ctx) => app.fetch(request, env, ctx)) } satisfies ExportedHandler<Env>;

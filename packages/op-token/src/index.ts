@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, REQUEST_ID_HEADER, serve, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
 import { tokenEndpoint } from "./token-endpoint";
 import { userinfoEndpoint } from "./userinfo";
 import { introspectionEndpoint } from "./introspection";
@@ -27,6 +27,6 @@ app.all(PATHS.introspection, () => methodNotAllowed("POST"));
 app.post(PATHS.revocation, (c) => revocationEndpoint(c.req.raw, c.env));
 app.all(PATHS.revocation, () => methodNotAllowed("POST"));
 app.notFound(() => notFound());
-app.onError((err) => errorResponse(err));
+app.onError((err, c) => errorResponse(err, c.req.header(REQUEST_ID_HEADER)));
 
-export default app;
+export default { fetch: serve("op-token", async (request, env, ctx) => app.fetch(request, env, ctx)) } satisfies ExportedHandler<Env>;
