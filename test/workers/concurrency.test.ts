@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, basicAuth, completeFlow, op, redeemCode, registerClient } from "./helpers";
+import { Browser, authorize, basicAuth, completeFlow, op, pkcePair, redeemCode, registerClient } from "./helpers";
 
 /** Single-use artifacts under concurrent use: exactly one success, every other attempt refused. */
 describe("concurrency", () => {
@@ -26,5 +26,22 @@ describe("concurrency", () => {
     const statuses = (await Promise.all(Array.from({ length: 20 }, refresh))).map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 400)).toHaveLength(19);
+  });
+});
+
+describe("interactions", () => {
+  it("20 parallel resumptions of one approved interaction issue exactly one code", async () => {
+    const client = await registerClient();
+    const browser = new Browser();
+    const { challenge } = await pkcePair();
+    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    const interaction = start.headers.get("location")!;
+    const login = await (await browser.fetch(interaction)).text();
+    const consent = await (await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)).text();
+    expect((await browser.submit(consent, "/consent", { decision: "approve" })).status).toBe(303);
+    const results = await Promise.all(Array.from({ length: 20 }, () => browser.fetch(interaction)));
+    const codes = results.filter((r) => r.status === 303 && new URL(r.headers.get("location")!).searchParams.has("code"));
+    expect(codes).toHaveLength(1);
+    expect(results.filter((r) => r.status === 400)).toHaveLength(19);
   });
 });
