@@ -17,6 +17,10 @@ const TEST_VARS = {
   ISSUER: "http://localhost:8787",
   ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz",
   CLIENT_SECRET_ENCRYPTION_KEY: "test-client-secret-encryption-key-0123456789",
+  // Every other limit is the default. Registration's (20/1h per address) is not: nearly every test
+  // registers its own clients, and the registration fuzz hundreds, all from the in-process
+  // address "local". test/workers/rate-limiting.test.ts checks the limit itself.
+  RATE_LIMIT_REGISTER_IP: "1000/1h",
 };
 
 function auxiliaryWorker(worker: { name: string; config: string }) {

@@ -16,8 +16,10 @@ const errorRedirect = (res: Response) => {
   expect(res.status).toBe(303);
   const url = new URL(res.headers.get("location")!);
   expect(url.origin + url.pathname).toBe("https://rp.example.com/cb");
-  expect(url.searchParams.get("iss")).toBe(ISSUER);
-  return url.searchParams;
+  // Errors for types naming tokens come back in the fragment (Multiple Response Types §2.1).
+  const params = url.hash ? new URLSearchParams(url.hash.slice(1)) : url.searchParams;
+  expect(params.get("iss")).toBe(ISSUER);
+  return params;
 };
 
 describe("authorization endpoint: untrusted client or redirect_uri gets an error page", () => {

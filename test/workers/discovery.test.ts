@@ -12,7 +12,7 @@ describe("discovery", () => {
       const m = await res.json<Record<string, unknown>>();
       expect(m.issuer).toBe(ISSUER);
       expect(m.token_endpoint).toBe(`${ISSUER}/token`);
-      expect(m.response_types_supported).toEqual(["code"]);
+      expect(m.response_types_supported).toEqual(["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token", "none"]);
       expect(m.authorization_response_iss_parameter_supported).toBe(true);
       expect(m.code_challenge_methods_supported).toEqual(["S256"]);
       expect(m.request_uri_parameter_supported).toBe(false);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OAUTH_ERROR_CODES } from "@op/common";
-import { authorize, b64url, basicAuth, Browser, completeFlow, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+import { authorize, b64url, basicAuth, Browser, completeFlow, ISSUER, op, parseForms, registerClient, type RegisteredClient } from "./helpers";
 
 /**
  * Property-based fuzzing of the HTTP surface. Each request starts from a valid one and gets a
@@ -345,6 +345,15 @@ async function runAuthorize(method: "GET" | "POST", c: AuthorizeCase) {
     return;
   }
 
+  if (res.status === 200) {
+    // form_post (OAuth 2.0 Form Post Response Mode): a page whose form posts to the registered URI.
+    expect(sent!.get("response_mode"), ctx).toBe("form_post");
+    const form = parseForms(await res.text())[0]!;
+    expect(new URL(form.action).href, ctx).toBe(new URL(target.redirectUri).href);
+    expect(form.hidden.iss, ctx).toBe(ISSUER);
+    tally(`authorize ${method} form_post`);
+    return;
+  }
   expect(res.status, ctx).toBe(303);
   const location = res.headers.get("location")!;
   if (location.startsWith(`${ISSUER}/interaction/`)) {
@@ -354,7 +363,9 @@ async function runAuthorize(method: "GET" | "POST", c: AuthorizeCase) {
   }
   const loc = new URL(location);
   const fragment = loc.hash !== "";
-  if (fragment) expect(sent!.get("response_mode"), ctx).toBe("fragment");
+  // Fragment when asked for, or by default (and instead of query) for response types that return tokens.
+  const tokenType = (sent!.get("response_type") ?? "").split(" ").some((w) => w === "token" || w === "id_token");
+  if (fragment) expect(sent!.get("response_mode") === "fragment" || (tokenType && sent!.get("response_mode") !== "form_post"), ctx).toBe(true);
   const p = fragment ? new URLSearchParams(loc.hash.slice(1)) : loc.searchParams;
   expect(p.get("iss"), ctx).toBe(ISSUER);
   expect(p.get("state"), ctx).toBe(sent!.get("state"));

@@ -13,11 +13,15 @@ describe("every Worker's entry point", () => {
     }
   });
 
-  it("refuses bodies over the limit with 413 before reading them", async () => {
-    for (const path of ["/token", "/register", "/authorize", "/introspect"]) {
-      const res = await op(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(300 * 1024) }, body: "x=".padEnd(300 * 1024, "y") });
+  it("refuses bodies over the limit with 413 before reading them: JSON on APIs, a page on browser endpoints", async () => {
+    const post = (path: string) => op(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(300 * 1024) }, body: "x=".padEnd(300 * 1024, "y") });
+    for (const path of ["/token", "/register", "/introspect"]) {
+      const res = await post(path);
       expect(res.status, path).toBe(413);
       expect(await res.json()).toMatchObject({ error: "invalid_request" });
     }
+    const page = await post("/authorize");
+    expect(page.status).toBe(413);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
   });
 });

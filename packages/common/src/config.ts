@@ -6,6 +6,18 @@ const flag = (dflt: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? dflt : v === true || v === "true" || v === "1"));
 const seconds = (dflt: number, max: number) => z.coerce.number().int().positive().max(max).default(dflt);
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+/** A rate limit "<count>/<n><s|m|h>", e.g. "50/1m" (at most a day's window), or "off". */
+const rateLimit = (dflt: string) =>
+  z
+    .string()
+    .regex(/^(off|[1-9]\d{0,6}\/[1-9]\d{0,4}[smh])$/, 'a rate limit is "<count>/<n><s|m|h>", e.g. "50/1m", or "off"')
+    .optional()
+    .transform((v) => {
+      const m = /^(\d+)\/(\d+)([smh])$/.exec(v ?? dflt);
+      return m ? { count: Number(m[1]), window: Number(m[2]) * UNIT_SECONDS[m[3] as keyof typeof UNIT_SECONDS] } : null;
+    })
+    .refine((r) => !r || r.window <= 86400, "a rate limit's window is at most 24h");
 
 /**
  * Every operator setting, parsed once per isolate from Worker variables.
@@ -40,7 +52,16 @@ export const ConfigSchema = z
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
     LOG_REQUESTS: z.enum(["true", "false"]).optional(),
     CLIENT_CACHE_TTL: z.coerce.number().int().min(60).max(86400).default(300),
+    RATE_LIMIT_LOGIN_IP: rateLimit("50/1m"),
+    RATE_LIMIT_TOKEN_CLIENT: rateLimit("600/1m"),
+    RATE_LIMIT_TOKEN_IP: rateLimit("1200/1m"),
+    RATE_LIMIT_REGISTER_IP: rateLimit("20/1h"),
+    RATE_LIMIT_DEVICE_IP: rateLimit("20/1m"),
+    LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+    LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
+    LOGIN_LOCKOUT_MAX: seconds(900, 86400),
   })
+  .refine((c) => c.LOGIN_LOCKOUT_MAX >= c.LOGIN_LOCKOUT_BACKOFF, { message: "LOGIN_LOCKOUT_MAX must be at least LOGIN_LOCKOUT_BACKOFF", path: ["LOGIN_LOCKOUT_MAX"] })
   .transform((c) => {
     const issuer = c.ISSUER.replace(/\/$/, "");
     const development = c.ENVIRONMENT === "development";
@@ -84,6 +105,16 @@ export const ConfigSchema = z
       /** One JSON line per request; off by default in development, where wrangler logs requests itself. */
       logRequests: c.LOG_REQUESTS ? c.LOG_REQUESTS === "true" : !development,
       passwordIterations: c.PASSWORD_PBKDF2_ITERATIONS,
+      /** Per key and window (durable-objects/rate-limiter.ts); null is off. Login and device count failures only. */
+      rateLimits: {
+        "login:ip": c.RATE_LIMIT_LOGIN_IP,
+        "token:client": c.RATE_LIMIT_TOKEN_CLIENT,
+        "token:ip": c.RATE_LIMIT_TOKEN_IP,
+        "register:ip": c.RATE_LIMIT_REGISTER_IP,
+        "device:ip": c.RATE_LIMIT_DEVICE_IP,
+      },
+      /** Per account: from the threshold-th consecutive failure, a lock doubling from initialBackoff to maxBackoff seconds. */
+      loginLockout: { threshold: c.LOGIN_LOCKOUT_THRESHOLD, initialBackoff: c.LOGIN_LOCKOUT_BACKOFF, maxBackoff: c.LOGIN_LOCKOUT_MAX },
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),

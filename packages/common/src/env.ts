@@ -7,6 +7,7 @@ import type { AuthorizationCode } from "./durable-objects/authorization-code";
 import type { Grant } from "./durable-objects/grant";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
 import type { DeviceAuthorization } from "./durable-objects/device-authorization";
+import type { RateLimiter } from "./durable-objects/rate-limiter";
 
 /** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
 export interface Env {
@@ -29,6 +30,7 @@ export interface Env {
   GRANTS: DurableObjectNamespace<Grant>;
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
   DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

@@ -31,3 +31,4 @@ export * from "./durable-objects/user-account";
 export * from "./durable-objects/client-registration";
 export * from "./durable-objects/replay-guard";
 export * from "./durable-objects/device-authorization";
+export * from "./durable-objects/rate-limiter";

@@ -1,6 +1,7 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
-import { ASSERTION_ALGS, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
+import { RESPONSE_MODES } from "./schemas/authorization";
+import { ASSERTION_ALGS, IMPLICIT_GRANT, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -23,8 +24,8 @@ export function providerMetadata(config: Config) {
     device_authorization_endpoint: url(PATHS.deviceAuthorization),
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: [...SUPPORTED_RESPONSE_TYPES],
-    response_modes_supported: ["query", "fragment"],
-    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+    response_modes_supported: [...RESPONSE_MODES],
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES, IMPLICIT_GRANT],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...SUPPORTED_ID_TOKEN_ALGS],
     token_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),

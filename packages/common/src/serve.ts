@@ -23,7 +23,11 @@ type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Re
  * and on the response, a size limit before any handler reads the body, and one structured log
  * line per request with method, path (never the query: it may hold codes or tokens) and status.
  */
-export function serve(worker: string, handle: Handler): Handler {
+export function serve(
+  worker: string,
+  handle: Handler,
+  renderError: (err: OAuthError, request: Request) => Response | Promise<Response> = (err) => errorResponse(err),
+): Handler {
   return async (incoming, env, ctx) => {
     const requestId = requestIdOf(incoming);
     const headers = new Headers(incoming.headers);
@@ -32,7 +36,7 @@ export function serve(worker: string, handle: Handler): Handler {
     const request = new Request(incoming, { headers, cf: (incoming as { cf?: RequestInitCfProperties }).cf });
     let response: Response;
     if (Number(request.headers.get("content-length") ?? "0") > MAX_REQUEST_BYTES) {
-      response = errorResponse(new OAuthError("invalid_request", "request body too large", { status: 413 }));
+      response = await renderError(new OAuthError("invalid_request", "request body too large", { status: 413 }), request);
     } else {
       try {
         response = await handle(request, env, ctx);

@@ -9,12 +9,13 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
  * Headers for every HTML page. form-action lists the client's redirect origin because
  * browsers apply it to the redirects that follow a form submission (CSP3 §6.3.1).
  */
-export function pageHeaders(formTargets: string[] = []): Record<string, string> {
+export function pageHeaders(formTargets: string[] = [], scriptNonce?: string): Record<string, string> {
   const formAction = ["'self'", ...formTargets].join(" ");
+  const script = scriptNonce ? `; script-src 'nonce-${scriptNonce}'` : "";
   return {
     "Content-Type": "text/html;charset=UTF-8",
     ...NO_STORE,
-    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${script}`,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",

@@ -7,7 +7,7 @@ import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitU
 import { errorPage } from "./html";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
-export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization } from "@op/common";
+export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization, RateLimiter } from "@op/common";
 
 /** op-auth: authorization, login and consent, device verification, logout. */
 const app = new Hono<{ Bindings: Env }>();
@@ -44,5 +44,5 @@ export default {
       return binding.fetch(request);
     }
     return app.fetch(request, env, ctx);
-  }),
+  }, (err, request) => (workerFor(new URL(request.url).pathname) === "op-auth" ? errorPage(err) : errorResponse(err))), // pages for browser endpoints
 } satisfies ExportedHandler<Env>;

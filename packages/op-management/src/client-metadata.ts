@@ -75,8 +75,12 @@ const USER_GRANTS: string[] = ["authorization_code", "urn:ietf:params:oauth:gran
  * cannot use client_credentials (RFC 6749 §4.4 needs authentication).
  */
 function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
-  if (m.response_types.includes("code") && !m.grant_types.includes("authorization_code")) {
+  const words = new Set(m.response_types.flatMap((t) => t.split(" ")));
+  if (words.has("code") && !m.grant_types.includes("authorization_code")) {
     throw invalidClientMetadata("response_type code requires the authorization_code grant type");
+  }
+  if ((words.has("token") || words.has("id_token")) && !m.grant_types.includes("implicit")) {
+    throw invalidClientMetadata("response types returning tokens require the implicit grant type");
   }
   if (m.grant_types.includes("authorization_code") && !m.redirect_uris.length) throw invalidRedirectUri("redirect_uris is required");
   if (m.grant_types.includes("refresh_token") && !m.grant_types.some((g) => USER_GRANTS.includes(g))) {

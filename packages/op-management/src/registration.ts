@@ -1,5 +1,5 @@
 import {
-  bearerToken, cacheClient, isPlausibleClientId, sealSecret, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
+  bearerToken, cacheClient, clientAddress, enforceRateLimit, isPlausibleClientId, sealSecret, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
   timingSafeEqual, uncacheClient, type Client, type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
@@ -12,6 +12,7 @@ const invalidToken = (issuer: string, description: string) =>
 /** RFC 7591 §3: register a client. */
 export async function registerClient(request: Request, env: Env): Promise<Response> {
   const config = getConfig(env);
+  await enforceRateLimit(env, "register:ip", clientAddress(request)); // before the token check: guessing it is throttled too
   checkRegistrationAllowed(request, env);
   const { metadata, localized } = validateClientMetadata(await readJson(request), config);
   const now = Math.floor(Date.now() / 1000);

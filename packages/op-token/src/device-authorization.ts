@@ -1,5 +1,5 @@
 import {
-  deviceAuthorizationObject, DeviceAuthorizationParamsSchema, DEVICE_CODE_GRANT_TYPE, DEVICE_POLL_INTERVAL, formatUserCode, getConfig, grantableScopes, hashSecret, json,
+  clientAddress, deviceAuthorizationObject, DeviceAuthorizationParamsSchema, enforceRateLimit, DEVICE_CODE_GRANT_TYPE, DEVICE_POLL_INTERVAL, formatUserCode, getConfig, grantableScopes, hashSecret, json,
   newUserCode, OAuthError, parseResources, PATHS, randomToken, readForm, rejectDuplicates, unauthorizedClient,
   type Client, type DeviceAuthorizationParams, type Env,
 } from "@op/common";
@@ -10,9 +10,12 @@ const MAX_USER_CODE_DRAWS = 5;
 
 /** RFC 8628 §3.1-3.2: the device authorization endpoint as its list of steps. */
 export async function deviceAuthorizationEndpoint(request: Request, env: Env): Promise<Response> {
+  // Each request stores an object, so it shares the token endpoint's budgets.
+  await enforceRateLimit(env, "token:ip", clientAddress(request));
   const { params: raw, duplicates, resources } = await readForm(request);
   rejectDuplicates(duplicates);
   const client = await authenticateClient(env, request, raw);
+  await enforceRateLimit(env, "token:client", client.client_id);
   assertDeviceClient(client);
   const params = parseParams(raw);
   const started = await beginDeviceAuthorization(env, client, grantableScopes(client, params.scope), parseResources(resources));

@@ -1,5 +1,5 @@
 import {
-  getConfig, json, OAuthError, parseResources, presentedClientCertificate, readForm, rejectDuplicates, SUPPORTED_GRANT_TYPES, type Client, type Env,
+  clientAddress, enforceRateLimit, getConfig, json, OAuthError, parseResources, presentedClientCertificate, readForm, rejectDuplicates, SUPPORTED_GRANT_TYPES, type Client, type Env,
 } from "@op/common";
 import { authenticateClient } from "./client-auth";
 import type { GrantContext, TokenResponse } from "./grants/context";
@@ -22,10 +22,12 @@ const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (ctx: GrantContext)
 
 /** RFC 6749 §3.2, §5: the token endpoint as its list of steps. */
 export async function tokenEndpoint(request: Request, env: Env): Promise<Response> {
+  await enforceRateLimit(env, "token:ip", clientAddress(request)); // before any work
   const { params, duplicates, resources, audiences } = await readForm(request);
   rejectDuplicates(duplicates);
   const grant = selectGrant(params.grant_type);
   const client = await authenticateClient(env, request, params);
+  await enforceRateLimit(env, "token:client", client.client_id); // after authentication: only the client can spend its budget
   assertClientMayUseGrant(client, params.grant_type!);
   const boundThumbprint = certificateBinding(env, request, client);
   return json(await grant({ env, client, params, resources: parseResources(resources), audiences, boundThumbprint }));

@@ -31,12 +31,17 @@ export class Grant extends DurableObject<Env> {
       hash TEXT PRIMARY KEY, status TEXT NOT NULL, issued_at INTEGER NOT NULL)`);
   }
 
-  /** Starts the grant on code redemption. If the code was replayed first, the grant stays revoked. */
+  /**
+   * Starts the grant, or extends it: a hybrid flow activates it once for the access token from
+   * the authorization endpoint and again, with the refresh token, on code redemption. A
+   * revocation (a replayed code) is kept apart from the record, so it survives either order.
+   */
   async activate(record: GrantRecord): Promise<{ refreshToken?: string }> {
     this.init();
     const grant = GrantRecordSchema.parse(record);
     const refresh = grant.offline ? await mintRefreshSecret() : undefined;
-    if (!this.ctx.storage.kv.get("grant")) this.ctx.storage.kv.put("grant", grant);
+    const existing = this.ctx.storage.kv.get<GrantRecord>("grant");
+    if (!existing || grant.expiresAt >= existing.expiresAt) this.ctx.storage.kv.put("grant", grant);
     if (refresh) this.insertActive(refresh.hash);
     await this.ctx.storage.setAlarm(grant.expiresAt);
     return { refreshToken: refresh && `${grant.grantId}.${refresh.secret}` };

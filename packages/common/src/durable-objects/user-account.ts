@@ -34,7 +34,8 @@ export interface ConsentRecord {
 
 /**
  * One object per account, named by the normalised username (the atom: one account's
- * credentials, consents and, later, its login-attempt counter). The subject identifier is this
+ * credentials and consents; its login lockout is a RateLimiter, kept for any username, existing
+ * or not, so that it reveals none). The subject identifier is this
  * object's id, so a `sub` leads back to the account without an index. The password hash never
  * leaves the object: it verifies passwords itself.
  */
@@ -65,7 +66,11 @@ export class UserAccount extends DurableObject<Env> {
 
   async authenticate(password: string): Promise<UserProfile | null> {
     const u = this.stored();
-    if (!u) return null;
+    if (!u) {
+      // The same KDF work as for a real account, so timing does not tell which usernames exist.
+      await verifyPassword(password, absentAccountHash(getConfig(this.env).passwordIterations));
+      return null;
+    }
     if (!(await verifyPassword(password, u.passwordHash))) return null;
     const iterations = getConfig(this.env).passwordIterations;
     if (needsRehash(u.passwordHash, iterations)) {
@@ -94,6 +99,9 @@ export class UserAccount extends DurableObject<Env> {
     this.ctx.storage.kv.delete(`consent:${clientId}`);
   }
 }
+
+/** A well-formed hash no password matches (its salt and digest are zeros), to spend the KDF's time on. */
+const absentAccountHash = (iterations: number) => `pbkdf2-sha256$${iterations}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
 
 export const normalizeUsername = (username: string) => username.trim().normalize("NFKC").toLowerCase();
 

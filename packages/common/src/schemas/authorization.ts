@@ -1,5 +1,10 @@
 import { z } from "zod";
 import { ClaimsRequestSchema } from "./claims";
+import { SUPPORTED_RESPONSE_TYPES } from "./client";
+
+/** Response modes: query and fragment (Multiple Response Types §2.1), form_post (Form Post Response Mode). */
+export const RESPONSE_MODES = ["query", "fragment", "form_post"] as const;
+export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
 const optionalString = (max: number) => z.string().max(max).optional();
 
@@ -40,8 +45,8 @@ export type AuthorizationParams = z.output<typeof AuthorizationParamsSchema>;
 export const ValidatedAuthorizationRequestSchema = z.object({
   clientId: z.string(),
   redirectUri: z.string(),
-  responseType: z.literal("code"),
-  responseMode: z.enum(["query", "fragment"]),
+  responseType: z.enum(SUPPORTED_RESPONSE_TYPES),
+  responseMode: z.enum(RESPONSE_MODES),
   scopes: z.array(z.string()),
   state: z.string().optional(),
   nonce: z.string().optional(),

@@ -1,7 +1,13 @@
 import { z } from "zod";
 
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
-export const SUPPORTED_RESPONSE_TYPES = ["code"] as const;
+/** OIDC Core §3 and OAuth 2.0 Multiple Response Types, each written with its words sorted. */
+export const SUPPORTED_RESPONSE_TYPES = ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token", "none"] as const;
+export type ResponseType = (typeof SUPPORTED_RESPONSE_TYPES)[number];
+/** The same words in any order name the same response type (Multiple Response Types §2). */
+export const normalizeResponseType = (value: string): string => value.split(" ").filter(Boolean).sort().join(" ");
+/** Registration-only grant type (OIDC DCR §2): tokens straight from the authorization endpoint. */
+export const IMPLICIT_GRANT = "implicit";
 export const SUPPORTED_GRANT_TYPES = [
   "authorization_code",
   "refresh_token",
@@ -60,8 +66,10 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 export const ClientMetadataSchema = z.object({
   // Required for redirect-based clients (checked with grant_types); a client_credentials-only client has none.
   redirect_uris: z.array(z.string()).max(50).default([]),
-  response_types: z.array(z.enum(SUPPORTED_RESPONSE_TYPES, { error: "unsupported response_types value" })).default(["code"]),
-  grant_types: z.array(z.enum(SUPPORTED_GRANT_TYPES, { error: "unsupported grant_types value" })).default(["authorization_code"]),
+  response_types: z
+    .array(z.string().transform(normalizeResponseType).pipe(z.enum(SUPPORTED_RESPONSE_TYPES, { error: "unsupported response_types value" })))
+    .default(["code"]),
+  grant_types: z.array(z.enum([...SUPPORTED_GRANT_TYPES, IMPLICIT_GRANT], { error: "unsupported grant_types value" })).default(["authorization_code"]),
   application_type: z.enum(["web", "native"]).default("web"),
   token_endpoint_auth_method: z.enum(SUPPORTED_TOKEN_AUTH_METHODS, { error: "unsupported token_endpoint_auth_method" }).default("client_secret_basic"),
   client_name: z.string().max(200).optional(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClaimsRequestSchema } from "./claims";
+import { SUPPORTED_RESPONSE_TYPES } from "./client";
 
 /**
  * Stored records. Each is owned by one Durable Object class; the fields reserved for later
@@ -32,6 +33,8 @@ export type GrantedAuthorization = z.output<typeof GrantedAuthorizationSchema>;
 
 export const AuthorizationCodeRecordSchema = GrantedAuthorizationSchema.extend({
   grantId: z.string(),
+  /** The response type that issued the code: a hybrid one already delivered some tokens. */
+  responseType: z.enum(SUPPORTED_RESPONSE_TYPES).default("code"),
   redirectUri: z.string(),
   codeChallenge: z.string().optional(),
   codeChallengeMethod: z.enum(["S256", "plain"]).optional(),

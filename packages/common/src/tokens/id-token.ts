@@ -12,7 +12,13 @@ export interface IdTokenInput {
   user: StandardClaims;
   /** Scope claims go into the ID token only when no access token is issued (OIDC Core §5.4). */
   includeScopeClaims: boolean;
+  /** at_hash is computed for it (OIDC Core §3.3.2.11), unless omitAtHash. */
   accessToken?: string;
+  omitAtHash?: boolean;
+  /** c_hash (OIDC Core §3.3.2.11) for a code issued beside the ID token. */
+  code?: string;
+  /** s_hash (FAPI 1.0 Advanced §5.1) for the state returned beside the ID token. */
+  state?: string;
   /** OIDC Core §12.2: an ID token from a refresh carries no nonce. */
   omitNonce?: boolean;
 }
@@ -37,6 +43,8 @@ export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVI
     sid: a.sid,
   };
   if (a.nonce && !input.omitNonce) payload.nonce = a.nonce;
-  if (input.accessToken) payload.at_hash = await halfHash(input.accessToken, alg);
+  if (input.accessToken && !input.omitAtHash) payload.at_hash = await halfHash(input.accessToken, alg);
+  if (input.code) payload.c_hash = await halfHash(input.code, alg);
+  if (input.state) payload.s_hash = await halfHash(input.state, alg);
   return signJwt(env, alg, payload);
 }

@@ -1,35 +1,71 @@
 import {
-  authorizationCodeObject, getConfig, randomToken, sessionObject, type Env, type SessionRecord, type ValidatedAuthorizationRequest,
+  authorizationCodeObject, getConfig, grantObject, issueAccessToken, issueIdToken, randomToken, sessionObject, userBySub,
+  type Client, type Env, type GrantedAuthorization, type SessionRecord, type ValidatedAuthorizationRequest,
 } from "@op/common";
-import { authorizationResponse } from "./respond";
+import { authorizationResponse, targetOf } from "./respond";
 
 /**
- * Issues the authorization code (RFC 6749 §4.1.2): 256 random bits, stored in its own Durable
- * Object for at most AUTHORIZATION_CODE_TTL seconds, then redirects to the client.
+ * The successful authorization response (RFC 6749 §4.1.2, OIDC Core §3.2.2.5, §3.3.2.5): each
+ * word of the response type adds its artifact. Everything shares one grant, so a replayed
+ * code revokes the access token a hybrid response already delivered.
  */
-export async function issueAuthorizationCode(env: Env, req: ValidatedAuthorizationRequest, session: { key: string; record: SessionRecord }, clientRequiresAuthTime = false): Promise<Response> {
-  const config = getConfig(env);
-  const code = randomToken(32);
-  const now = Date.now();
-  await authorizationCodeObject(env, code).issue({
-    grantId: randomToken(16),
+export async function issueAuthorizationResponse(env: Env, client: Client, req: ValidatedAuthorizationRequest, session: { key: string; record: SessionRecord }): Promise<Response> {
+  const words = new Set(req.responseType.split(" "));
+  const grantId = randomToken(16);
+  const authorization: GrantedAuthorization = {
     clientId: req.clientId,
-    redirectUri: req.redirectUri,
     scope: req.scopes.join(" "),
     claims: req.claims,
-    resources: req.resources,
     nonce: req.nonce,
-    codeChallenge: req.codeChallenge,
-    codeChallengeMethod: req.codeChallengeMethod,
+    resources: req.resources,
     sub: session.record.sub,
     sid: session.record.sid,
     authTime: session.record.authTime,
     acr: session.record.acr,
     amr: session.record.amr,
-    authTimeRequired: req.maxAge !== undefined || clientRequiresAuthTime,
-    issuedAt: now,
-    expiresAt: now + config.ttl.authorizationCode * 1000,
-  });
+    authTimeRequired: req.maxAge !== undefined || client.require_auth_time === true,
+  };
+  const params: Record<string, string> = {};
+  if (words.has("code")) params.code = await issueCode(env, req, authorization, grantId);
+  if (words.has("token")) Object.assign(params, await issueImplicitAccessToken(env, authorization, grantId));
+  if (words.has("id_token")) {
+    params.id_token = await issueIdToken(env, {
+      client,
+      authorization,
+      user: (await userBySub(env, session.record.sub)?.profile())?.claims ?? {},
+      // OIDC Core §5.4: scope claims ride in the ID token only when no access token is issued at all.
+      includeScopeClaims: req.responseType === "id_token",
+      accessToken: params.access_token,
+      code: params.code,
+      state: req.state,
+    });
+  }
   await sessionObject(env, session.key).addClient(req.clientId);
-  return authorizationResponse(env, { redirectUri: req.redirectUri, responseMode: req.responseMode, state: req.state }, { code });
+  return authorizationResponse(env, targetOf(req), params);
+}
+
+/** RFC 6749 §4.1.2: 256 random bits, in their own Durable Object for at most AUTHORIZATION_CODE_TTL. */
+async function issueCode(env: Env, req: ValidatedAuthorizationRequest, authorization: GrantedAuthorization, grantId: string): Promise<string> {
+  const code = randomToken(32);
+  const now = Date.now();
+  await authorizationCodeObject(env, code).issue({
+    ...authorization,
+    grantId,
+    responseType: req.responseType,
+    redirectUri: req.redirectUri,
+    codeChallenge: req.codeChallenge,
+    codeChallengeMethod: req.codeChallengeMethod,
+    issuedAt: now,
+    expiresAt: now + getConfig(env).ttl.authorizationCode * 1000,
+  });
+  return code;
+}
+
+/** OIDC Core §3.2.2.5: an access token from the authorization endpoint (no refresh token, ever). */
+async function issueImplicitAccessToken(env: Env, authorization: GrantedAuthorization, grantId: string) {
+  const now = Date.now();
+  const ttl = getConfig(env).ttl.accessToken;
+  await grantObject(env, grantId).activate({ ...authorization, grantId, createdAt: now, expiresAt: now + ttl * 1000, offline: false });
+  const at = await issueAccessToken(env, { ...authorization, grantId });
+  return { access_token: at.token, token_type: "Bearer", expires_in: String(at.expiresIn) };
 }

@@ -2,7 +2,7 @@ import { OAuthError, parseResources, rejectDuplicates, type Env, type ValidatedA
 import { errorPage } from "../html";
 import { authorizationErrorResponse, type ResponseTarget } from "./respond";
 import {
-  checkPkce, checkResponseMode, checkResponseType, effectiveMaxAge, loadClient, parseClaimsParameter, parseDisplay, parseParams,
+  checkNonce, checkPkce, checkResponseMode, checkResponseType, provisionalResponseMode, effectiveMaxAge, loadClient, parseClaimsParameter, parseDisplay, parseParams,
   parsePrompt, readAuthorizationParams, rejectUnsupportedParameters, resolveRedirectUri, resolveScopes, verifyHint,
 } from "./validate";
 import { proceed } from "./proceed";
@@ -19,17 +19,18 @@ export async function authorizationEndpoint(request: Request, env: Env): Promise
     if (duplicates.includes("client_id") || duplicates.includes("redirect_uri")) rejectDuplicates(duplicates);
     const client = await loadClient(env, raw.client_id);
     const redirectUri = resolveRedirectUri(client, raw.redirect_uri);
-    target = { redirectUri, responseMode: "query", state: raw.state };
+    target = { redirectUri, responseMode: provisionalResponseMode(raw), state: raw.state };
     rejectDuplicates(duplicates);
     const params = parseParams(raw);
-    checkResponseMode(params, target);
     rejectUnsupportedParameters(params);
-    checkResponseType(client, params);
+    const responseType = checkResponseType(client, params);
+    const responseMode = checkResponseMode(params, responseType, target);
+    checkNonce(params, responseType);
     const req: ValidatedAuthorizationRequest = {
       clientId: client.client_id,
       redirectUri,
-      responseType: "code",
-      responseMode: target.responseMode,
+      responseType,
+      responseMode,
       scopes: resolveScopes(client, params),
       state: params.state,
       nonce: params.nonce,
@@ -38,7 +39,7 @@ export async function authorizationEndpoint(request: Request, env: Env): Promise
       idTokenHintSub: await verifyHint(env, client, params.id_token_hint),
       loginHint: params.login_hint,
       claims: parseClaimsParameter(params),
-      ...checkPkce(client, params, env),
+      ...checkPkce(client, params, responseType, env),
       acrValues: params.acr_values?.split(" ").filter(Boolean),
       uiLocales: params.ui_locales?.split(" ").filter(Boolean),
       display: parseDisplay(params),

@@ -2,7 +2,7 @@ import { getConfig, interactionObject, OAuthError, randomToken, sha256b64url, us
 import { currentSession } from "../session";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
 import { decide, type InteractionProgress } from "./decide";
-import { issueAuthorizationCode } from "./complete";
+import { issueAuthorizationResponse } from "./complete";
 import { authorizationErrorResponse, targetOf } from "./respond";
 import { renderConsent, renderLogin } from "../interaction/pages";
 import { errorPage } from "../html";
@@ -23,7 +23,7 @@ export async function proceed(env: Env, request: Request, client: Client, req: V
       return errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
     }
     if (decision.kind === "error") return authorizationErrorResponse(env, targetOf(req), decision.error);
-    return issueAuthorizationCode(env, req, { key: session!.key, record: decision.session }, client.require_auth_time);
+    return issueAuthorizationResponse(env, client, req, { key: session!.key, record: decision.session });
   }
   if (!interaction) return beginInteraction(env, req);
   return decision.kind === "login" ? renderLogin(env, client, interaction) : renderConsent(env, client, interaction);

@@ -1,7 +1,7 @@
 import {
   AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
-  grantableScopes, verifyIdTokenHint, type AuthorizationParams, type Client, type ClaimsRequest, type Env,
-  type ValidatedAuthorizationRequest,
+  grantableScopes, normalizeResponseType, RESPONSE_MODES, SUPPORTED_RESPONSE_TYPES, verifyIdTokenHint, type AuthorizationParams, type Client,
+  type ClaimsRequest, type Env, type ResponseMode, type ResponseType, type ValidatedAuthorizationRequest,
 } from "@op/common";
 import type { ResponseTarget } from "./respond";
 
@@ -40,13 +40,33 @@ export function parseParams(raw: Record<string, string>): AuthorizationParams {
   throw new OAuthError("invalid_request", `${issue.path.join(".")}: ${issue.message}`);
 }
 
-/** Only the modes this OP implements for `code`; others arrive with the response-mode work. */
-export function checkResponseMode(params: Pick<AuthorizationParams, "response_mode">, target: ResponseTarget): void {
-  if (params.response_mode === undefined) return;
-  if (params.response_mode !== "query" && params.response_mode !== "fragment") {
-    throw new OAuthError("invalid_request", `response_mode ${params.response_mode} is not supported`);
-  }
-  target.responseMode = params.response_mode;
+/** Multiple Response Types §2.1 / §5: query for code and none, fragment whenever a token comes back. */
+const defaultResponseMode = (type: string): ResponseMode => (type === "code" || type === "none" ? "query" : "fragment");
+const returnsTokens = (type: string) => type.split(" ").some((w) => w === "token" || w === "id_token");
+
+/**
+ * The mode an error is returned with before the request is fully checked: the requested one if
+ * it exists (never query for tokens), else fragment when the type names tokens, else query.
+ */
+export function provisionalResponseMode(raw: Record<string, string>): ResponseMode {
+  const requested = (RESPONSE_MODES as readonly string[]).includes(raw.response_mode ?? "") ? (raw.response_mode as ResponseMode) : undefined;
+  const type = normalizeResponseType(raw.response_type ?? "");
+  const safe = requested === "query" && returnsTokens(type) ? undefined : requested;
+  return safe ?? (returnsTokens(type) ? "fragment" : "query");
+}
+
+/** The response mode for a checked response type; query is refused when tokens would land in it (§5). */
+export function checkResponseMode(params: Pick<AuthorizationParams, "response_mode">, type: ResponseType, target: ResponseTarget): ResponseMode {
+  const mode = params.response_mode ?? defaultResponseMode(type);
+  if (!(RESPONSE_MODES as readonly string[]).includes(mode)) throw new OAuthError("invalid_request", `response_mode ${mode} is not supported`);
+  if (mode === "query" && returnsTokens(type)) throw new OAuthError("invalid_request", "response_mode query cannot carry tokens");
+  target.responseMode = mode as ResponseMode;
+  return mode as ResponseMode;
+}
+
+/** OIDC Core §3.2.2.1, §3.3.2.11: nonce is required whenever an ID token comes from this endpoint. */
+export function checkNonce(params: AuthorizationParams, type: ResponseType): void {
+  if (type.split(" ").includes("id_token") && !params.nonce) throw new OAuthError("invalid_request", "nonce is required when an ID token is returned from the authorization endpoint");
 }
 
 /** OIDC Core §6: request objects are not enabled yet, so say so with the dedicated errors. */
@@ -56,12 +76,12 @@ export function rejectUnsupportedParameters(params: AuthorizationParams): void {
   if (params.registration !== undefined) throw new OAuthError("registration_not_supported", "the registration parameter is not supported");
 }
 
-export function checkResponseType(client: Client, params: AuthorizationParams): "code" {
+export function checkResponseType(client: Client, params: AuthorizationParams): ResponseType {
   if (!params.response_type) throw new OAuthError("invalid_request", "response_type is required");
-  const normalized = params.response_type.split(" ").filter(Boolean).sort().join(" ");
-  if (normalized !== "code") throw new OAuthError("unsupported_response_type", `response_type ${params.response_type} is not supported`);
+  const normalized = normalizeResponseType(params.response_type);
+  if (!(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(normalized)) throw new OAuthError("unsupported_response_type", `response_type ${params.response_type} is not supported`);
   if (!(client.response_types as string[]).includes(normalized)) throw new OAuthError("unauthorized_client", "client is not registered for this response_type");
-  return "code";
+  return normalized as ResponseType;
 }
 
 /** The grantable scopes (shared with the device authorization endpoint); offline_access always goes through consent (see decide). */
@@ -70,11 +90,12 @@ export function resolveScopes(client: Client, params: AuthorizationParams): stri
 }
 
 /** RFC 7636 §4.3; PKCE is required for public clients (RFC 9700 §2.1.1) and for clients that opted in. */
-export function checkPkce(client: Client, params: AuthorizationParams, env: Env): Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod"> {
+export function checkPkce(client: Client, params: AuthorizationParams, type: ResponseType, env: Env): Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod"> {
   const { code_challenge: challenge, code_challenge_method: method } = params;
   if (challenge === undefined) {
     if (method !== undefined) throw new OAuthError("invalid_request", "code_challenge_method without code_challenge");
-    if (isPublicClient(client) || client.require_pkce) throw new OAuthError("invalid_request", "PKCE code_challenge is required for this client");
+    const issuesCode = type.split(" ").includes("code");
+    if (issuesCode && (isPublicClient(client) || client.require_pkce)) throw new OAuthError("invalid_request", "PKCE code_challenge is required for this client");
     return {};
   }
   const m = method ?? "plain"; // RFC 7636 §4.3 default

@@ -9,7 +9,7 @@ const codeField = (userCode: string) => html`<input type="hidden" name="user_cod
 const errorLine = (error: string | undefined) => (error ? html`<p class="error" id="device-error" role="alert">${error}</p>` : "");
 
 /** RFC 8628 §3.3: the form where the user types the code the device shows; prefilled from ?user_code=. */
-export function renderUserCodeForm(csrf: string, opts: { userCode?: string; error?: string; status?: number } = {}): Promise<Response> {
+export function renderUserCodeForm(csrf: string, opts: { userCode?: string; error?: string; status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
   return page(
     "Connect a device",
     html`<h1>Connect a device</h1><p>Enter the code shown on your device.</p>${errorLine(opts.error)}
@@ -17,11 +17,11 @@ export function renderUserCodeForm(csrf: string, opts: { userCode?: string; erro
 <label for="user_code">Code</label><input type="text" id="user_code" name="user_code" required autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="20" placeholder="XXXX-XXXX" value="${opts.userCode ?? ""}" autofocus>
 <button type="submit" id="continue">Continue</button>
 </form>`,
-    { status: opts.status ?? (opts.error ? 400 : 200) },
+    { status: opts.status ?? (opts.error ? 400 : 200), headers: opts.headers },
   );
 }
 
-export function renderDeviceLogin(csrf: string, client: Client, userCode: string, error?: string): Promise<Response> {
+export function renderDeviceLogin(csrf: string, client: Client, userCode: string, error?: string, refusal: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
   return page(
     "Sign in",
     html`<h1>Sign in</h1>${clientHeader(client, undefined)}<p>to connect your device (code <strong id="user-code">${userCode}</strong>).</p>
@@ -31,7 +31,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ""
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit" name="action" value="login">Sign in</button><button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
 </form>${clientFooter(client, undefined)}`,
-    { status: error ? 401 : 200 },
+    { status: refusal.status ?? (error ? 401 : 200), headers: refusal.headers },
   );
 }
 

@@ -1,6 +1,6 @@
 import {
-  deviceAuthorizationObject, formatUserCode, getClient, getConfig, normalizeUserCode, OAuthError, PATHS, randomToken, readForm, sessionObject,
-  timingSafeEqual, userBySub, type Client, type Env, type PendingDeviceAuthorization,
+  clientAddress, deviceAuthorizationObject, enforceRateLimit, formatUserCode, getClient, getConfig, normalizeUserCode, OAuthError, PATHS, randomToken,
+  RateLimitedError, readForm, refundRateLimit, sessionObject, timingSafeEqual, userBySub, type Client, type Env, type PendingDeviceAuthorization,
 } from "@op/common";
 import { errorPage } from "../html";
 import { readCookie, setCookie } from "../cookies";
@@ -34,7 +34,7 @@ export async function showDeviceVerification(request: Request, env: Env): Promis
 /** POST /device: a code the user can answer leads to login, or with a session straight to consent. */
 export const submitUserCode = (request: Request, env: Env) =>
   formStep(request, env, async (form, csrf) => {
-    const found = await pendingRequest(env, form.user_code);
+    const found = await pendingRequest(env, request, form.user_code);
     if (!found) return unknownCode(csrf, form);
     const session = await currentSession(request, env);
     return session ? consentPage(csrf, found) : loginPage(csrf, found);
@@ -43,11 +43,11 @@ export const submitUserCode = (request: Request, env: Env) =>
 /** POST /device/login: the shared password login, then the consent page with the new session. */
 export const submitDeviceLogin = (request: Request, env: Env) =>
   formStep(request, env, async (form, csrf) => {
-    const found = await pendingRequest(env, form.user_code);
+    const found = await pendingRequest(env, request, form.user_code);
     if (!found) return unknownCode(csrf, form);
     if (form.action === "cancel") return deny(env, csrf, found);
-    const login = await authenticateUser(env, form);
-    if (!login) return renderDeviceLogin(csrf, found.client, formatUserCode(found.userCode), "Invalid username or password.");
+    const login = await authenticateUser(env, request, form);
+    if ("error" in login) return renderDeviceLogin(csrf, found.client, formatUserCode(found.userCode), login.error, login);
     const res = await consentPage(csrf, found);
     res.headers.append("Set-Cookie", login.cookie);
     return res;
@@ -56,7 +56,7 @@ export const submitDeviceLogin = (request: Request, env: Env) =>
 /** POST /device/consent: the user's answer. */
 export const submitDeviceConsent = (request: Request, env: Env) =>
   formStep(request, env, async (form, csrf) => {
-    const found = await pendingRequest(env, form.user_code);
+    const found = await pendingRequest(env, request, form.user_code);
     if (!found) return unknownCode(csrf, form);
     if (form.decision !== "approve") return deny(env, csrf, found);
     const session = await currentSession(request, env);
@@ -73,20 +73,35 @@ async function formStep(request: Request, env: Env, step: (form: Record<string, 
     if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
       return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error: "The form has expired; enter the code again.", status: 403 }));
     }
-    return withCsrfCookie(env, csrf, step(form, csrf));
+    return withCsrfCookie(env, csrf, step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)));
   } catch (err) {
     if (err instanceof OAuthError) return errorPage(err);
     throw err;
   }
 }
 
-/** The pending request for what the user typed, with its client; null when there is none to answer. */
-async function pendingRequest(env: Env, typed: string | undefined): Promise<Found | null> {
+/**
+ * The pending request for what the user typed, with its client; null when there is none to
+ * answer. RFC 8628 §5.1: user codes are short enough to guess, so every lookup counts against
+ * the address until it turns out to lead to a request (then it is taken back): what is limited
+ * is unknown codes, on every page that looks one up, not people answering their devices.
+ */
+async function pendingRequest(env: Env, http: Request, typed: string | undefined): Promise<Found | null> {
   const userCode = normalizeUserCode(typed ?? "");
   if (!userCode) return null;
+  const ticket = await enforceRateLimit(env, "device:ip", clientAddress(http));
   const request = await deviceAuthorizationObject(env, userCode).pending();
   const client = request && (await getClient(env, request.clientId));
-  return request && client ? { userCode, request, client } : null;
+  if (!request || !client) return null;
+  await refundRateLimit(env, ticket);
+  return { userCode, request, client };
+}
+
+/** Over the limit of unknown codes: the code form again, with 429 and Retry-After. */
+function tooManyCodes(err: unknown, csrf: string, form: Record<string, string>): Promise<Response> {
+  if (!(err instanceof RateLimitedError)) throw err;
+  const error = `Too many unknown codes were entered from your network. Wait ${err.retryAfter} seconds, then try again.`;
+  return renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 429, headers: err.headers });
 }
 
 /** Records consent, then approves with who is logged in (RFC 8628 §3.3). */

@@ -1,12 +1,25 @@
-import { DEV_USERS, getConfig, userByUsername, type Env } from "@op/common";
+import {
+  beginLoginAttempt, clientAddress, DEV_USERS, enforceRateLimit, getConfig, loginSucceeded, RateLimitedError, refundRateLimit, userByUsername, type Env,
+} from "@op/common";
 import { startSession, type CurrentSession } from "../session";
+
+/** Why a login page is shown again: its message, status and headers. */
+export interface LoginRefusal {
+  error: string;
+  status: 401 | 429;
+  headers: Record<string, string>;
+}
+
+const INVALID: LoginRefusal = { error: "Invalid username or password.", status: 401, headers: {} };
 
 /**
  * Password login, shared by the authorization interaction and the device verification pages:
  * the account's object checks the password itself, and success starts a fresh session (no
- * session fixation). Null for a wrong username or password alike, so the pages say the same.
+ * session fixation). A wrong username or password is refused alike, and so is a locked account:
+ * the lockout is kept per username whether or not the account exists, so neither reveals which
+ * usernames do. Failed attempts count per address too; a success is taken back from that count.
  */
-export async function authenticateUser(env: Env, form: Record<string, string>): Promise<{ session: CurrentSession; cookie: string } | null> {
+export async function authenticateUser(env: Env, request: Request, form: Record<string, string>): Promise<{ session: CurrentSession; cookie: string } | LoginRefusal> {
   const username = (form.username ?? "").slice(0, 100);
   const password = (form.password ?? "").slice(0, 1000);
   const account = userByUsername(env, username);
@@ -14,6 +27,19 @@ export async function authenticateUser(env: Env, form: Record<string, string>): 
   // Own keys only: a username like "constructor" must not pick up an Object.prototype member.
   const seed = getConfig(env).seedDevUsers && Object.hasOwn(DEV_USERS, seedName) ? DEV_USERS[seedName] : undefined;
   if (seed) await account.profile(seed); // development users exist from their first use
-  const user = username && password ? await account.authenticate(password) : null;
-  return user ? startSession(env, user.sub) : null;
+  if (!username || !password) return INVALID;
+  try {
+    const ticket = await enforceRateLimit(env, "login:ip", clientAddress(request));
+    await beginLoginAttempt(env, username); // refused while locked, even with the right password
+    const user = await account.authenticate(password);
+    if (!user) return INVALID;
+    await Promise.all([loginSucceeded(env, username), refundRateLimit(env, ticket)]);
+    return await startSession(env, user.sub);
+  } catch (err) {
+    if (err instanceof RateLimitedError) return { error: `Too many sign-in attempts. Try again in ${inWords(err.retryAfter)}.`, status: 429, headers: err.headers };
+    throw err;
+  }
 }
+
+const inWords = (seconds: number) =>
+  seconds < 90 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`;

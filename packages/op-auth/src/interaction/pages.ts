@@ -37,7 +37,8 @@ export function clientFooter(client: Client, locales: string[] | undefined): Htm
 
 const action = (i: InteractionRecord, step: string) => `/interaction/${i.uid}/${step}`;
 
-export function renderLogin(env: Env, client: Client, i: InteractionRecord, error?: string): Promise<Response> {
+/** The login form; with an error, shown again with its status (401, or 429 with Retry-After). */
+export function renderLogin(env: Env, client: Client, i: InteractionRecord, error?: string, refusal: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
   const locales = i.request.uiLocales;
   return page(
     "Sign in",
@@ -49,7 +50,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ""
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit" name="action" value="login">Sign in</button><button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
 </form>${clientFooter(client, locales)}`,
-    { status: error ? 401 : 200, formTargets: [cspSourceFor(i.request.redirectUri)], lang: locales?.[0] },
+    { status: refusal.status ?? (error ? 401 : 200), headers: refusal.headers, formTargets: [cspSourceFor(i.request.redirectUri)], lang: locales?.[0] },
   );
 }
 

@@ -64,8 +64,8 @@ export async function submitLogin(request: Request, env: Env, uid: string): Prom
     const form = await readCsrfForm(request, record);
     const client = await clientOf(env, record);
     if (form.action === "cancel") return accessDenied(env, record, "the user cancelled the login");
-    const login = await authenticateUser(env, form);
-    if (!login) return renderLogin(env, client, record, "Invalid username or password.");
+    const login = await authenticateUser(env, request, form);
+    if ("error" in login) return renderLogin(env, client, record, login.error, login);
     if (!(await interactionObject(env, uid).update({ loggedInAt: Date.now() }))) throw expired();
     return seeOther(`/interaction/${uid}`, login.cookie);
   });

@@ -8,8 +8,9 @@ export async function authorizationCodeGrant({ env, client, params, resources, b
   const record = await consumeAuthorizationCode(env, code, client.client_id);
   checkRedirectUri(record, params.redirect_uri);
   await verifyPkce(record, params.code_verifier);
-  const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, ...authorization } = record;
-  return startGrant(env, client, { ...authorization, grantId, certificateThumbprint: boundThumbprint }, narrowResources(record.resources, resources));
+  const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
+  const omitAtHash = responseType.split(" ").includes("token");
+  return startGrant(env, client, { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash }, narrowResources(record.resources, resources));
 }
 
 function requireCode(code: string | undefined): string {

@@ -2,7 +2,12 @@ import { getConfig, issueAccessToken, issueIdToken, grantObject, invalidGrant, u
 import type { TokenResponse } from "./context";
 
 /** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */
-export type IssuedAuthorization = GrantedAuthorization & { grantId: string; certificateThumbprint?: string };
+export type IssuedAuthorization = GrantedAuthorization & {
+  grantId: string;
+  certificateThumbprint?: string;
+  /** A hybrid response already returned an access token, so this ID token carries no at_hash. */
+  omitAtHash?: boolean;
+};
 
 export const scopesOf = (scope: string) => scope.split(" ").filter(Boolean);
 
@@ -41,6 +46,7 @@ export async function accessAndIdToken(
       user: await userClaims(env, a.sub),
       includeScopeClaims: false, // an access token is issued, so scope claims come from userinfo (OIDC Core §5.4)
       accessToken: at.token,
+      omitAtHash: a.omitAtHash,
       omitNonce: opts.omitNonce,
     });
   }
