@@ -1,7 +1,7 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 import { RESPONSE_MODES } from "./schemas/authorization";
-import { ASSERTION_ALGS, IMPLICIT_GRANT, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
+import { ASSERTION_ALGS, IMPLICIT_GRANT, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_SIGNING_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -28,6 +28,7 @@ export function providerMetadata(config: Config) {
     grant_types_supported: [...SUPPORTED_GRANT_TYPES, IMPLICIT_GRANT],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...SUPPORTED_ID_TOKEN_ALGS],
+    userinfo_signing_alg_values_supported: [...SUPPORTED_SIGNING_ALGS],
     token_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),
     token_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
     introspection_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),

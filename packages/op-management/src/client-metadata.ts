@@ -82,6 +82,10 @@ function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
   if ((words.has("token") || words.has("id_token")) && !m.grant_types.includes("implicit")) {
     throw invalidClientMetadata("response types returning tokens require the implicit grant type");
   }
+  // OIDC Core §10.1 / §3.2.2.11: an unsigned ID token may not travel through the browser.
+  if (m.id_token_signed_response_alg === "none" && (words.has("id_token") || words.has("token"))) {
+    throw invalidClientMetadata("id_token_signed_response_alg none is only allowed with response type code");
+  }
   if (m.grant_types.includes("authorization_code") && !m.redirect_uris.length) throw invalidRedirectUri("redirect_uris is required");
   if (m.grant_types.includes("refresh_token") && !m.grant_types.some((g) => USER_GRANTS.includes(g))) {
     throw invalidClientMetadata(`refresh_token needs a grant that issues refresh tokens (${USER_GRANTS.join(", ")})`);

@@ -1,5 +1,5 @@
 import {
-  getConfig, grantObject, json, OAuthError, presentedClientCertificate, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
+  authoritativeClient, getConfig, grantObject, json, NO_STORE, OAuthError, signJwt, presentedClientCertificate, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
 } from "@op/common";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
@@ -17,11 +17,19 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
     if (!scopes.includes("openid")) throw new OAuthError("insufficient_scope", "the openid scope is required");
     const profile = await userBySub(env, claims.sub)?.profile();
     if (!profile) throw new OAuthError("invalid_token", "the user no longer exists");
-    return json({ ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
+    return await userinfoResponse(env, claims.client_id, { ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
   } catch (err) {
     if (err instanceof OAuthError) throw withBearerChallenge(err, issuer);
     throw err;
   }
+}
+
+/** OIDC Core §5.3.2: JSON, or a JWT signed with the client's userinfo_signed_response_alg (with iss and aud). */
+async function userinfoResponse(env: Env, clientId: string, body: Record<string, unknown>): Promise<Response> {
+  const alg = (await authoritativeClient(env, clientId))?.userinfo_signed_response_alg;
+  if (!alg) return json(body);
+  const jwt = await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: clientId });
+  return new Response(jwt, { headers: { "Content-Type": "application/jwt", ...NO_STORE } });
 }
 
 /** RFC 8705 §3: a certificate-bound token is only good with that certificate. */

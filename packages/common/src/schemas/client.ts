@@ -53,7 +53,9 @@ export const PublicJwkSchema = z
 
 /** A JWK Set (RFC 7517 §5) of public keys. */
 export const PublicJwksSchema = z.object({ keys: z.array(PublicJwkSchema).min(1).max(20) });
-export const SUPPORTED_ID_TOKEN_ALGS = ["RS256", "ES256"] as const;
+export const SUPPORTED_SIGNING_ALGS = ["RS256", "ES256"] as const;
+/** OIDC Core §10.1: `none` only for ID tokens that travel from the token endpoint (checked at registration). */
+export const SUPPORTED_ID_TOKEN_ALGS = [...SUPPORTED_SIGNING_ALGS, "none"] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -90,6 +92,8 @@ export const ClientMetadataSchema = z.object({
   token_endpoint_auth_signing_alg: z.enum([...ASSERTION_ALGS.private_key_jwt, ...ASSERTION_ALGS.client_secret_jwt]).optional(),
   subject_type: z.literal("public", { error: "unsupported subject_type" }).optional(),
   id_token_signed_response_alg: z.enum(SUPPORTED_ID_TOKEN_ALGS, { error: "unsupported id_token_signed_response_alg" }).default("RS256"),
+  /** OIDC Core §5.3.2: userinfo as a signed JWT instead of JSON. */
+  userinfo_signed_response_alg: z.enum(SUPPORTED_SIGNING_ALGS, { error: "unsupported userinfo_signed_response_alg" }).optional(),
   default_max_age: z.number().int().nonnegative().optional(),
   require_auth_time: z.boolean().optional(),
   default_acr_values: z.array(z.string()).optional(),

@@ -3,7 +3,12 @@ import type { GrantedAuthorization } from "../schemas/records";
 import type { StandardClaims } from "../schemas/claims";
 import { releaseClaims } from "../claims";
 import { getConfig } from "../config";
+import { base64url } from "../crypto";
 import { halfHash, nowSeconds, signJwt } from "./jwt";
+
+/** RFC 7519 §6: an unsecured JWT, for clients registered for `none` (they get it over TLS from the token endpoint). */
+const unsecuredJwt = (payload: Record<string, unknown>) =>
+  `${base64url(new TextEncoder().encode(JSON.stringify({ alg: "none" })))}.${base64url(new TextEncoder().encode(JSON.stringify(payload)))}.`;
 import type { Env } from "../env";
 
 export interface IdTokenInput {
@@ -43,6 +48,7 @@ export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVI
     sid: a.sid,
   };
   if (a.nonce && !input.omitNonce) payload.nonce = a.nonce;
+  if (alg === "none") return unsecuredJwt(payload); // no hash claims: `none` names no hash function
   if (input.accessToken && !input.omitAtHash) payload.at_hash = await halfHash(input.accessToken, alg);
   if (input.code) payload.c_hash = await halfHash(input.code, alg);
   if (input.state) payload.s_hash = await halfHash(input.state, alg);
