@@ -1,6 +1,6 @@
 import * as oidc from "openid-client";
-import { beforeAll, describe, expect, inject, it } from "vitest";
-import { Browser, navigate as navigateOp } from "../support/browser";
+import { beforeAll, describe, expect, it } from "vitest";
+import { discover, issuer, navigate, newBrowser, POST_LOGOUT_REDIRECT_URI, REDIRECT_URI, register, type Registered } from "./support";
 
 /**
  * The OP as a real Relying Party sees it: the four Workers run under `wrangler dev`
@@ -9,79 +9,8 @@ import { Browser, navigate as navigateOp } from "../support/browser";
  * browser part (login and consent HTML forms) is plain fetch with a small cookie jar.
  */
 
-const issuer = inject("issuer");
 const issuerOrigin = new URL(issuer).origin;
 const SCOPE = "openid profile email address phone offline_access";
-// Loopback redirect URIs (allowed over http in development). Nothing listens there: the
-// browser stops at the redirect that leaves the OP and hands its URL to the RP code.
-const REDIRECT_URI = "http://127.0.0.1/e2e/callback";
-const POST_LOGOUT_REDIRECT_URI = "http://127.0.0.1/e2e/logged-out";
-
-/** The shared test browser (test/support/browser.ts) over the network. */
-const newBrowser = () => new Browser(issuer, (request) => fetch(request));
-
-/** Follows an authorization or logout request until the OP redirects away; fails on any page it stops on. */
-async function navigate(browser: Browser, start: URL) {
-  const run = await navigateOp(browser, start);
-  if (!run.callback) throw new Error(`the OP stopped on a ${run.page?.status} page instead of redirecting:\n${run.page?.html}`);
-  return { callback: run.callback, pages: run.pages };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The Relying Party side.
-
-interface Registered {
-  client_id: string;
-  client_secret?: string;
-  token_endpoint_auth_method: string;
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  [k: string]: unknown;
-}
-
-async function register(metadata: Record<string, unknown>): Promise<Registered> {
-  const res = await fetch(`${issuer}/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({
-      redirect_uris: [REDIRECT_URI],
-      post_logout_redirect_uris: [POST_LOGOUT_REDIRECT_URI],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      ...metadata,
-    }),
-  });
-  const body = await res.text();
-  expect(res.status, body).toBe(201);
-  const client = JSON.parse(body) as Registered;
-  // op-management must know the issuer too (wrangler dev gives --var to the first Worker only).
-  expect(client.registration_client_uri).toBe(`${issuer}/register/${encodeURIComponent(client.client_id)}`);
-  expect(res.headers.get("location")).toBe(client.registration_client_uri);
-  return client;
-}
-
-function clientAuth(client: Registered): oidc.ClientAuth {
-  switch (client.token_endpoint_auth_method) {
-    case "client_secret_basic":
-      return oidc.ClientSecretBasic(client.client_secret);
-    case "client_secret_post":
-      return oidc.ClientSecretPost(client.client_secret);
-    case "none":
-      return oidc.None();
-    default:
-      throw new Error(`unexpected auth method ${client.token_endpoint_auth_method}`);
-  }
-}
-
-async function discover(client: Registered): Promise<oidc.Configuration> {
-  return oidc.discovery(
-    new URL(issuer),
-    client.client_id,
-    { client_secret: client.client_secret, token_endpoint_auth_method: client.token_endpoint_auth_method, id_token_signed_response_alg: "RS256" },
-    clientAuth(client),
-    { execute: [oidc.allowInsecureRequests] },
-  );
-}
 
 /** Per-authorization request values the RP keeps to check the response. */
 async function authorizationRequest(config: oidc.Configuration, extra: Record<string, string> = {}) {
