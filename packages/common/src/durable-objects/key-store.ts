@@ -28,6 +28,8 @@ export interface PublicJwk extends JWK {
  */
 export class KeyStore extends DurableObject<Env> {
   private signers = new Map<string, CryptoKey>();
+  /** The active key per alg, read once: every signature of the issuer passes through here. */
+  private active = new Map<SigningAlg, KeyRow>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -42,9 +44,14 @@ export class KeyStore extends DurableObject<Env> {
   }
 
   private activeRow(alg: SigningAlg): KeyRow | undefined {
-    return this.ctx.storage.sql
-      .exec<KeyRow>("SELECT * FROM keys WHERE alg = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1", alg)
-      .toArray()[0];
+    let row = this.active.get(alg);
+    if (!row) {
+      row = this.ctx.storage.sql
+        .exec<KeyRow>("SELECT * FROM keys WHERE alg = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1", alg)
+        .toArray()[0];
+      if (row) this.active.set(alg, row);
+    }
+    return row;
   }
 
   private async generate(alg: SigningAlg): Promise<string> {
@@ -87,6 +94,7 @@ export class KeyStore extends DurableObject<Env> {
     const now = Date.now();
     const retired = this.ctx.storage.sql.exec<{ kid: string }>("SELECT kid FROM keys WHERE retired_at IS NULL").toArray().map((r) => r.kid);
     this.ctx.storage.sql.exec("UPDATE keys SET retired_at = ? WHERE retired_at IS NULL", now);
+    this.active.clear();
     const kids: string[] = [];
     for (const alg of getConfig(this.env).signingAlgs) kids.push(await this.generate(alg));
     await this.scheduleCleanup();
