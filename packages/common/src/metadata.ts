@@ -1,7 +1,7 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 import { RESPONSE_MODES } from "./schemas/authorization";
-import { ASSERTION_ALGS, IMPLICIT_GRANT, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_SIGNING_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
+import { ASSERTION_ALGS, ENCRYPTION_ALGS, ENCRYPTION_ENCS, IMPLICIT_GRANT, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_SIGNING_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -29,6 +29,10 @@ export function providerMetadata(config: Config) {
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...SUPPORTED_ID_TOKEN_ALGS],
     userinfo_signing_alg_values_supported: [...SUPPORTED_SIGNING_ALGS],
+    id_token_encryption_alg_values_supported: [...ENCRYPTION_ALGS],
+    id_token_encryption_enc_values_supported: [...ENCRYPTION_ENCS],
+    userinfo_encryption_alg_values_supported: [...ENCRYPTION_ALGS],
+    userinfo_encryption_enc_values_supported: [...ENCRYPTION_ENCS],
     token_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),
     token_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
     introspection_endpoint_auth_methods_supported: enabledTokenAuthMethods(config),

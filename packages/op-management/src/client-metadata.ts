@@ -110,10 +110,25 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
     throw invalidClientMetadata("self_signed_tls_client_auth needs jwks holding the certificate in x5c");
   }
   if (m.tls_client_certificate_bound_access_tokens && !config.tlsClientAuth) throw invalidClientMetadata("certificate-bound access tokens are not enabled");
+  checkEncryption(m, "id_token");
+  checkEncryption(m, "userinfo");
   const alg = m.token_endpoint_auth_signing_alg;
   if (alg && method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClientMetadata("token_endpoint_auth_signing_alg needs a JWT authentication method");
   if (alg && !(ASSERTION_ALGS[method as "private_key_jwt" | "client_secret_jwt"] as readonly string[]).includes(alg)) {
     throw invalidClientMetadata(`token_endpoint_auth_signing_alg ${alg} does not fit ${method}`);
+  }
+}
+
+/** OIDC DCR §2: enc needs alg; alg needs keys to encrypt to (inline keys are checked for a fitting one now). */
+function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo") {
+  const alg = m[`${what}_encrypted_response_alg`];
+  const enc = m[`${what}_encrypted_response_enc`];
+  if (enc && !alg) throw invalidClientMetadata(`${what}_encrypted_response_enc needs ${what}_encrypted_response_alg`);
+  if (!alg) return;
+  if (!m.jwks && !m.jwks_uri) throw invalidClientMetadata(`${what}_encrypted_response_alg needs jwks or jwks_uri`);
+  const kty = alg.startsWith("RSA") ? "RSA" : "EC";
+  if (m.jwks && !m.jwks.keys.some((k) => k.kty === kty && (k.use === undefined || k.use === "enc"))) {
+    throw invalidClientMetadata(`jwks has no ${kty} encryption key for ${alg}`);
   }
 }
 

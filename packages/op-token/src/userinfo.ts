@@ -1,5 +1,5 @@
 import {
-  authoritativeClient, getConfig, grantObject, json, NO_STORE, OAuthError, signJwt, presentedClientCertificate, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
+  authoritativeClient, encryptForClient, getConfig, grantObject, json, NO_STORE, OAuthError, signJwt, presentedClientCertificate, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
 } from "@op/common";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
@@ -26,9 +26,15 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
 
 /** OIDC Core §5.3.2: JSON, or a JWT signed with the client's userinfo_signed_response_alg (with iss and aud). */
 async function userinfoResponse(env: Env, clientId: string, body: Record<string, unknown>): Promise<Response> {
-  const alg = (await authoritativeClient(env, clientId))?.userinfo_signed_response_alg;
-  if (!alg) return json(body);
-  const jwt = await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: clientId });
+  const client = await authoritativeClient(env, clientId);
+  const alg = client?.userinfo_signed_response_alg;
+  const encAlg = client?.userinfo_encrypted_response_alg;
+  if (!alg && !encAlg) return json(body);
+  // OIDC Core §5.3.2: signed, then encrypted when both are registered (a nested JWT).
+  const signed = alg ? await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: clientId }) : undefined;
+  const jwt = encAlg
+    ? await encryptForClient(client!, signed ?? JSON.stringify(body), { alg: encAlg, enc: client!.userinfo_encrypted_response_enc ?? "A128CBC-HS256", nested: signed !== undefined })
+    : signed!;
   return new Response(jwt, { headers: { "Content-Type": "application/jwt", ...NO_STORE } });
 }
 

@@ -54,6 +54,9 @@ export const PublicJwkSchema = z
 /** A JWK Set (RFC 7517 §5) of public keys. */
 export const PublicJwksSchema = z.object({ keys: z.array(PublicJwkSchema).min(1).max(20) });
 export const SUPPORTED_SIGNING_ALGS = ["RS256", "ES256"] as const;
+/** OIDC Core §10.2 key management algorithms offered, and content encryption algorithms. */
+export const ENCRYPTION_ALGS = ["RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A256KW"] as const;
+export const ENCRYPTION_ENCS = ["A128CBC-HS256", "A256CBC-HS512", "A128GCM", "A256GCM"] as const;
 /** OIDC Core §10.1: `none` only for ID tokens that travel from the token endpoint (checked at registration). */
 export const SUPPORTED_ID_TOKEN_ALGS = [...SUPPORTED_SIGNING_ALGS, "none"] as const;
 
@@ -92,6 +95,11 @@ export const ClientMetadataSchema = z.object({
   token_endpoint_auth_signing_alg: z.enum([...ASSERTION_ALGS.private_key_jwt, ...ASSERTION_ALGS.client_secret_jwt]).optional(),
   subject_type: z.literal("public", { error: "unsupported subject_type" }).optional(),
   id_token_signed_response_alg: z.enum(SUPPORTED_ID_TOKEN_ALGS, { error: "unsupported id_token_signed_response_alg" }).default("RS256"),
+  /** OIDC Core §10.2: ID tokens and userinfo encrypted to the client's jwks (enc defaults to A128CBC-HS256). */
+  id_token_encrypted_response_alg: z.enum(ENCRYPTION_ALGS, { error: "unsupported id_token_encrypted_response_alg" }).optional(),
+  id_token_encrypted_response_enc: z.enum(ENCRYPTION_ENCS, { error: "unsupported id_token_encrypted_response_enc" }).optional(),
+  userinfo_encrypted_response_alg: z.enum(ENCRYPTION_ALGS, { error: "unsupported userinfo_encrypted_response_alg" }).optional(),
+  userinfo_encrypted_response_enc: z.enum(ENCRYPTION_ENCS, { error: "unsupported userinfo_encrypted_response_enc" }).optional(),
   /** OIDC Core §5.3.2: userinfo as a signed JWT instead of JSON. */
   userinfo_signed_response_alg: z.enum(SUPPORTED_SIGNING_ALGS, { error: "unsupported userinfo_signed_response_alg" }).optional(),
   default_max_age: z.number().int().nonnegative().optional(),

@@ -4,6 +4,7 @@ import type { StandardClaims } from "../schemas/claims";
 import { releaseClaims } from "../claims";
 import { getConfig } from "../config";
 import { base64url } from "../crypto";
+import { encryptForClient } from "./encryption";
 import { halfHash, nowSeconds, signJwt } from "./jwt";
 
 /** RFC 7519 §6: an unsecured JWT, for clients registered for `none` (they get it over TLS from the token endpoint). */
@@ -48,9 +49,16 @@ export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVI
     sid: a.sid,
   };
   if (a.nonce && !input.omitNonce) payload.nonce = a.nonce;
-  if (alg === "none") return unsecuredJwt(payload); // no hash claims: `none` names no hash function
-  if (input.accessToken && !input.omitAtHash) payload.at_hash = await halfHash(input.accessToken, alg);
-  if (input.code) payload.c_hash = await halfHash(input.code, alg);
-  if (input.state) payload.s_hash = await halfHash(input.state, alg);
-  return signJwt(env, alg, payload);
+  let jwt: string;
+  if (alg === "none") {
+    jwt = unsecuredJwt(payload); // no hash claims: `none` names no hash function
+  } else {
+    if (input.accessToken && !input.omitAtHash) payload.at_hash = await halfHash(input.accessToken, alg);
+    if (input.code) payload.c_hash = await halfHash(input.code, alg);
+    if (input.state) payload.s_hash = await halfHash(input.state, alg);
+    jwt = await signJwt(env, alg, payload);
+  }
+  const encAlg = client.id_token_encrypted_response_alg;
+  if (!encAlg) return jwt;
+  return encryptForClient(client, jwt, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
 }

@@ -1,6 +1,5 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
-import { ASSERTION_ALGS, claimJti, getConfig, openSecret, OAuthError, type Client, type Env, type ReplayPurpose } from "@op/common";
-import { clientJwksFromUri } from "./client-jwks";
+import { ASSERTION_ALGS, claimJti, clientJwksFromUri, getConfig, openSecret, OAuthError, type Client, type Env, type ReplayPurpose } from "@op/common";
 
 export type SignedJwtFailure = "invalid" | "too_long" | "no_jti" | "replayed";
 

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { PublicJwksSchema } from "@op/common";
+import { PublicJwksSchema, type Client } from "./schemas/client";
 
 /**
  * Keys of clients that publish a jwks_uri, cached per isolate. A key id we have not seen makes
@@ -16,6 +16,7 @@ interface Entry {
   lastUnknownKidRefetch: number;
   kids: Set<string | undefined>;
   keys: JWTVerifyGetKey;
+  jwks: JSONWebKeySet;
 }
 const cache = new Map<string, Entry>();
 
@@ -25,21 +26,33 @@ async function fetchJwks(uri: string): Promise<Entry> {
   const text = await res.text();
   if (text.length > MAX_BYTES) throw new Error("jwks_uri document too large");
   const jwks = PublicJwksSchema.parse(JSON.parse(text)) as JSONWebKeySet;
-  return { fetchedAt: Date.now(), lastUnknownKidRefetch: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks) };
+  return { fetchedAt: Date.now(), lastUnknownKidRefetch: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks), jwks };
 }
 
-export async function clientJwksFromUri(uri: string, kid: string | undefined): Promise<JWTVerifyGetKey> {
+/** The cached set; `kid` null means no particular key is wanted, so no refetch for it. */
+async function cachedEntry(uri: string, kid: string | undefined | null): Promise<Entry> {
   const now = Date.now();
   let entry = cache.get(uri);
   if (!entry || now - entry.fetchedAt > CACHE_MS) {
     entry = await fetchJwks(uri);
     cache.set(uri, entry);
-  } else if (!entry.kids.has(kid) && now - entry.lastUnknownKidRefetch > UNKNOWN_KID_REFETCH_SPACING_MS) {
+  } else if (kid !== null && !entry.kids.has(kid) && now - entry.lastUnknownKidRefetch > UNKNOWN_KID_REFETCH_SPACING_MS) {
     const previous = entry;
     entry = await fetchJwks(uri);
     entry.lastUnknownKidRefetch = now;
     cache.set(uri, entry);
     if (!entry.kids.has(kid)) entry.kids = new Set([...entry.kids, ...previous.kids]);
   }
-  return entry.keys;
+  return entry;
+}
+
+/** Verification keys of a client's jwks_uri, for a JWT whose header names `kid`. */
+export async function clientJwksFromUri(uri: string, kid: string | undefined): Promise<JWTVerifyGetKey> {
+  return (await cachedEntry(uri, kid)).keys;
+}
+
+/** The client's key set as a document (inline jwks, or its jwks_uri through the same cache), e.g. for encryption keys. */
+export async function clientJwksDocument(client: Client): Promise<JSONWebKeySet | undefined> {
+  if (client.jwks) return client.jwks as JSONWebKeySet;
+  return client.jwks_uri ? (await cachedEntry(client.jwks_uri, null)).jwks : undefined;
 }
