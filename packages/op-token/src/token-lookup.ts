@@ -1,4 +1,4 @@
-import { grantObject, parseRefreshToken, verifyAccessToken, type AccessTokenClaims, type Env, type GrantRecord } from "@op/common";
+import { audiencesOf, grantObject, parseRefreshToken, verifyAccessToken, type AccessTokenClaims, type Env, type GrantRecord } from "@op/common";
 
 export type ActiveToken =
   | { kind: "access_token"; claims: AccessTokenClaims; grant: GrantRecord }
@@ -37,6 +37,5 @@ async function asRefreshToken(env: Env, token: string): Promise<ActiveToken | nu
 export function tokenVisibleTo(token: ActiveToken, clientId: string): boolean {
   if (token.grant.clientId === clientId) return true;
   if (token.kind !== "access_token") return false;
-  const aud = Array.isArray(token.claims.aud) ? token.claims.aud : [token.claims.aud];
-  return aud.includes(clientId);
+  return audiencesOf(token.claims.aud).includes(clientId);
 }

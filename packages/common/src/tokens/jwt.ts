@@ -68,6 +68,9 @@ export async function verifyIdTokenHint(env: KeyEnv, token: string): Promise<(JW
 
 export { errors as joseErrors };
 
+/** RFC 7519 §4.1.3: `aud` is a string or an array of them. */
+export const audiencesOf = (aud: unknown): string[] => (Array.isArray(aud) ? aud : typeof aud === "string" ? [aud] : []);
+
 /** OIDC Core §3.1.3.6 / §3.3.2.11: left half of the hash the signing alg uses, base64url. */
 export async function halfHash(value: string, alg: string): Promise<string> {
   const digest = alg === "EdDSA" || alg === "Ed25519" || alg.endsWith("512") ? "SHA-512" : alg.endsWith("384") ? "SHA-384" : "SHA-256";

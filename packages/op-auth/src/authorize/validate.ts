@@ -1,5 +1,5 @@
 import {
-  AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
+  audiencesOf, AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
   grantableScopes, normalizeResponseType, RESPONSE_MODES, SUPPORTED_RESPONSE_TYPES, verifyIdTokenHint, type AuthorizationParams, type Client,
   type ClaimsRequest, type Env, type ResponseMode, type ResponseType, type ValidatedAuthorizationRequest,
 } from "@op/common";
@@ -139,8 +139,7 @@ export function parseDisplay(params: AuthorizationParams): ValidatedAuthorizatio
 export async function verifyHint(env: Env, client: Client, hint: string | undefined): Promise<string | undefined> {
   if (hint === undefined) return undefined;
   const claims = await verifyIdTokenHint(env, hint);
-  const aud = claims && (Array.isArray(claims.aud) ? claims.aud : [claims.aud]);
-  if (!claims || !aud!.includes(client.client_id)) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued to this client");
+  if (!claims || !audiencesOf(claims.aud).includes(client.client_id)) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued to this client");
   return claims.sub;
 }
 

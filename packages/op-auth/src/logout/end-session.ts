@@ -1,5 +1,5 @@
 import {
-  getClient, OAuthError, paramsOf, randomToken, readForm, rejectDuplicates, timingSafeEqual, verifyIdTokenHint, NO_STORE,
+  audiencesOf, getClient, OAuthError, paramsOf, randomToken, readForm, rejectDuplicates, timingSafeEqual, verifyIdTokenHint, NO_STORE,
   type Client, type Env,
 } from "@op/common";
 import { cspSourceFor, errorPage, html, page } from "../html";
@@ -22,7 +22,7 @@ const CSRF_COOKIE = "op_logout_csrf";
 async function validateLogoutRequest(env: Env, params: Record<string, string>): Promise<LogoutRequest> {
   const hint = params.id_token_hint ? await verifyIdTokenHint(env, params.id_token_hint.slice(0, 8000)) : undefined;
   if (hint === null) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued by this provider");
-  const audiences = hint ? (Array.isArray(hint.aud) ? hint.aud : [hint.aud]) : [];
+  const audiences = audiencesOf(hint?.aud);
   if (params.client_id && hint && !audiences.includes(params.client_id)) throw new OAuthError("invalid_request", "client_id does not match the id_token_hint");
   const clientId = params.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
   const client = clientId ? ((await getClient(env, clientId)) ?? undefined) : undefined;

@@ -1,5 +1,5 @@
 import {
-  getConfig, grantObject, invalidScope, issueAccessToken, OAuthError, randomToken, verifyIdTokenHint, type ActorClaim, type Client, type Env,
+  audiencesOf, getConfig, grantObject, invalidScope, issueAccessToken, narrowScope, OAuthError, randomToken, verifyIdTokenHint, type ActorClaim, type Client, type Env,
 } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";
@@ -52,9 +52,8 @@ async function actorOf(env: Env, client: Client, params: Record<string, string>)
   }
   if (params.actor_token_type === ID_TOKEN_TYPE) {
     const claims = await verifyIdTokenHint(env, params.actor_token);
-    const aud = claims && (Array.isArray(claims.aud) ? claims.aud : [claims.aud]);
     const fresh = claims && typeof claims.exp === "number" && claims.exp * 1000 > Date.now();
-    if (!claims || !fresh || !aud!.includes(client.client_id)) throw new OAuthError("invalid_grant", "actor_token is not a valid ID token for this client");
+    if (!claims || !fresh || !audiencesOf(claims.aud).includes(client.client_id)) throw new OAuthError("invalid_grant", "actor_token is not a valid ID token for this client");
     return { sub: claims.sub };
   }
   throw new OAuthError("invalid_request", "actor_token_type must be an access token or an ID token");
@@ -72,12 +71,9 @@ function exchangeTargets(client: Client, requested: string[]): string[] {
   return [...new Set(requested)].sort();
 }
 
-/** §2.1: scope may narrow the subject token's, never widen it. */
+/** §2.1: scope may narrow the subject token's, never widen it (the same rule as a refresh). */
 function exchangedScope(subjectScope: string, requested: string | undefined): string {
-  if (requested === undefined) return subjectScope;
-  const allowed = new Set(subjectScope.split(" "));
-  const wanted = [...new Set(requested.split(" ").filter(Boolean))];
-  const refused = wanted.find((s) => !allowed.has(s));
-  if (refused || !wanted.length) throw invalidScope(`scope ${refused ?? ""} exceeds the subject token's`);
-  return wanted.join(" ");
+  const scope = narrowScope(subjectScope, requested);
+  if (scope === null) throw invalidScope("requested scope exceeds the subject token's");
+  return scope;
 }
