@@ -5,6 +5,10 @@ const flag = (dflt: boolean) =>
     .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
     .optional()
     .transform((v) => (v === undefined ? dflt : v === true || v === "true" || v === "1"));
+/** Disabled / optional / required, for PAR, JAR and JARM (hardened-requests.ts). */
+export const HARDENING_MODES = ["disabled", "optional", "required"] as const;
+export type HardeningMode = (typeof HARDENING_MODES)[number];
+const hardeningMode = (dflt: HardeningMode) => z.enum(HARDENING_MODES).default(dflt);
 const seconds = (dflt: number, max: number) => z.coerce.number().int().positive().max(max).default(dflt);
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 /** A rate limit "<count>/<n><s|m|h>", e.g. "50/1m" (at most a day's window), or "off". */
@@ -57,6 +61,9 @@ export const ConfigSchema = z
     RATE_LIMIT_TOKEN_IP: rateLimit("1200/1m"),
     RATE_LIMIT_REGISTER_IP: rateLimit("20/1h"),
     RATE_LIMIT_DEVICE_IP: rateLimit("20/1m"),
+    PAR_MODE: hardeningMode("optional"),
+    JAR_MODE: hardeningMode("optional"),
+    JARM_MODE: hardeningMode("optional"),
     LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
@@ -115,6 +122,8 @@ export const ConfigSchema = z
       },
       /** Per account: from the threshold-th consecutive failure, a lock doubling from initialBackoff to maxBackoff seconds. */
       loginLockout: { threshold: c.LOGIN_LOCKOUT_THRESHOLD, initialBackoff: c.LOGIN_LOCKOUT_BACKOFF, maxBackoff: c.LOGIN_LOCKOUT_MAX },
+      /** Server-wide PAR (RFC 9126), JAR (RFC 9101) and JARM modes; a client may tighten, never loosen (hardened-requests.ts). */
+      hardening: { par: c.PAR_MODE, jar: c.JAR_MODE, jarm: c.JARM_MODE },
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),

@@ -12,6 +12,7 @@ export * from "./client-certificate";
 export * from "./client-keys";
 export * from "./claims";
 export * from "./metadata";
+export * from "./hardened-requests";
 export * from "./authentication";
 export * from "./seeds";
 export * from "./schemas/client";

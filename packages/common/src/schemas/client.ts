@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HARDENING_MODES } from "../config";
 
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
 /** OIDC Core §3 and OAuth 2.0 Multiple Response Types, each written with its words sorted. */
@@ -107,6 +108,14 @@ export const ClientMetadataSchema = z.object({
   default_acr_values: z.array(z.string()).optional(),
   post_logout_redirect_uris: z.array(z.string()).optional(),
   require_pkce: z.boolean().optional(),
+  /** RFC 9126 §6: this client's authorization requests must be pushed. */
+  require_pushed_authorization_requests: z.boolean().optional(),
+  /** RFC 9101 §10.5: this client's authorization requests must be signed request objects. */
+  require_signed_request_object: z.boolean().optional(),
+  /** Per-client PAR / JAR / JARM modes (an extension; hardened-requests.ts resolves them against the server's). */
+  par_mode: z.enum(HARDENING_MODES, { error: "par_mode is disabled, optional or required" }).optional(),
+  jar_mode: z.enum(HARDENING_MODES, { error: "jar_mode is disabled, optional or required" }).optional(),
+  jarm_mode: z.enum(HARDENING_MODES, { error: "jarm_mode is disabled, optional or required" }).optional(),
   software_id: z.string().max(200).optional(),
   software_version: z.string().max(200).optional(),
 });
