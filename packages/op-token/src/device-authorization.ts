@@ -1,9 +1,9 @@
 import {
+  authenticateClient,
   clientAddress, deviceAuthorizationObject, DeviceAuthorizationParamsSchema, enforceRateLimit, DEVICE_CODE_GRANT_TYPE, DEVICE_POLL_INTERVAL, formatUserCode, getConfig, grantableScopes, hashSecret, json,
   newUserCode, OAuthError, parseResources, PATHS, randomToken, readForm, rejectDuplicates, unauthorizedClient,
   type Client, type DeviceAuthorizationParams, type Env,
 } from "@op/common";
-import { authenticateClient } from "./client-auth";
 
 /** Draws of a fresh user code before giving up; with 20^8 codes a second draw is already rare. */
 const MAX_USER_CODE_DRAWS = 5;

@@ -1,5 +1,4 @@
-import { grantObject, OAuthError, readForm, rejectDuplicates, NO_STORE, type Env } from "@op/common";
-import { authenticateClient } from "./client-auth";
+import { authenticateClient, grantObject, OAuthError, readForm, rejectDuplicates, NO_STORE, type Env } from "@op/common";
 import { lookupActiveToken } from "./token-lookup";
 
 /**

@@ -1,7 +1,7 @@
 import {
+  authenticateClient,
   clientAddress, enforceRateLimit, getConfig, json, OAuthError, parseResources, presentedClientCertificate, readForm, rejectDuplicates, SUPPORTED_GRANT_TYPES, type Client, type Env,
 } from "@op/common";
-import { authenticateClient } from "./client-auth";
 import type { GrantContext, TokenResponse } from "./grants/context";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { refreshTokenGrant } from "./grants/refresh-token";

@@ -1,4 +1,5 @@
-import { certificateThumbprint, type Client, type ClientCertificate } from "@op/common";
+import { certificateThumbprint, type ClientCertificate } from "../client-certificate";
+import type { Client } from "../schemas/client";
 
 /** RFC 4514 strings compared loosely: case of attribute types and spaces around separators do not matter. */
 const normalizeDN = (dn: string) =>

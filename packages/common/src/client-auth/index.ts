@@ -1,7 +1,10 @@
-import {
-  authoritativeClient, clientObject, getConfig, isPlausibleClientId, OAuthError, presentedClientCertificate, TLS_AUTH_METHODS,
-  type Client, type Env, type TokenAuthMethod,
-} from "@op/common";
+import { presentedClientCertificate } from "../client-certificate";
+import { getConfig } from "../config";
+import { clientObject, isPlausibleClientId } from "../durable-objects/client-registration";
+import type { Env } from "../env";
+import { OAuthError } from "../errors";
+import { TLS_AUTH_METHODS, type Client, type TokenAuthMethod } from "../schemas/client";
+import { authoritativeClient } from "../storage/clients";
 import { verifySelfSignedTlsClientAuth, verifyTlsClientAuth } from "./tls-client-auth";
 import { presentedClientAssertion, verifyClientAssertion } from "./client-assertion";
 import { invalidClient, type PresentedCredentials } from "./credentials";
@@ -9,8 +12,12 @@ import { presentedClientSecretBasic } from "./client-secret-basic";
 import { presentedClientSecretPost } from "./client-secret-post";
 import { presentedNone } from "./none";
 
+export { SIGNED_JWT_FAILURES, verifyClientSignedJwt, type SignedJwtFailure } from "./client-signed-jwt";
+export { JWT_BEARER_ASSERTION_TYPE } from "./client-assertion";
+
 /**
- * Authenticates the client at the token endpoint. RFC 6749 §2.3: exactly one method per
+ * Authenticates the client at the token, introspection, revocation, device authorization and
+ * PAR endpoints (one code for both Workers). RFC 6749 §2.3: exactly one method per
  * request; it must be the client's registered token_endpoint_auth_method. Clients are read
  * from their Durable Object, never from the KV cache, so a deleted client fails at once.
  */

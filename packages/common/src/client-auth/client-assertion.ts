@@ -1,5 +1,9 @@
 import { decodeJwt, type JWTPayload } from "jose";
-import { clientObject, getConfig, PATHS, type Client, type Env } from "@op/common";
+import { getConfig } from "../config";
+import { clientObject } from "../durable-objects/client-registration";
+import type { Env } from "../env";
+import { PATHS } from "../routes";
+import type { Client } from "../schemas/client";
 import { invalidClient, type PresentedCredentials } from "./credentials";
 import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "./client-signed-jwt";
 

@@ -1,5 +1,11 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
-import { ASSERTION_ALGS, claimJti, clientJwksFromUri, getConfig, openSecret, OAuthError, type Client, type Env, type ReplayPurpose } from "@op/common";
+import { getConfig } from "../config";
+import { clientJwksFromUri } from "../client-keys";
+import { claimJti, type ReplayPurpose } from "../durable-objects/replay-guard";
+import type { Env } from "../env";
+import { OAuthError } from "../errors";
+import { ASSERTION_ALGS, type Client } from "../schemas/client";
+import { openSecret } from "../secret-box";
 
 export type SignedJwtFailure = "invalid" | "too_long" | "no_jti" | "replayed";
 

@@ -1,4 +1,4 @@
-import { OAuthError } from "@op/common";
+import { OAuthError } from "../errors";
 
 /** How a request presented credentials; client_assertion covers private_key_jwt and client_secret_jwt. */
 export type PresentedMethod = "client_secret_basic" | "client_secret_post" | "client_assertion" | "none";
