@@ -17,6 +17,7 @@ const TEST_VARS = {
   ISSUER: "http://localhost:8787",
   ADMIN_TOKEN: "test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz",
   CLIENT_SECRET_ENCRYPTION_KEY: "test-client-secret-encryption-key-0123456789",
+  PAIRWISE_SALT: "test-pairwise-salt-0123456789abcdefghijklmnop",
   // Every other limit is the default. Registration's (20/1h per address) is not: nearly every test
   // registers its own clients, and the registration fuzz hundreds, all from the in-process
   // address "local". test/workers/rate-limiting.test.ts checks the limit itself.
@@ -55,6 +56,8 @@ export default defineConfig({
   test: {
     name: PROJECT,
     include: ["test/workers/**/*.test.ts"],
+    // Client documents the OP fetches (sector_identifier_uri, …), served from Node over loopback.
+    globalSetup: ["test/setup/document-server.ts"],
     testTimeout: 30_000,
   },
 });

@@ -38,6 +38,7 @@ export const ConfigSchema = z
     ADMIN_TOKEN: z.string().min(32).optional(),
     INITIAL_ACCESS_TOKEN: z.string().min(16).optional(),
     CLIENT_SECRET_ENCRYPTION_KEY: z.string().min(32).optional(),
+    PAIRWISE_SALT: z.string().min(32).optional(),
     CLIENT_ASSERTION_MAX_LIFETIME: seconds(300, 3600),
     CLIENT_SECRET_ROTATION_OVERLAP: seconds(86400, 30 * 86400),
     JWT_BEARER_TRUSTED_CLIENTS: z.string().optional(),
@@ -64,6 +65,13 @@ export const ConfigSchema = z
     PAR_MODE: hardeningMode("optional"),
     JAR_MODE: hardeningMode("optional"),
     JARM_MODE: hardeningMode("optional"),
+    // JARM §2.1: the response JWT is short-lived; the conformance suite checks 10 s ≤ lifetime ≤ 10 min.
+    JARM_RESPONSE_TTL: z.coerce.number().int().min(10).max(600).default(120),
+    PAR_TTL: seconds(60, 600), // RFC 9126 §2.2 expires_in
+    PAR_REUSE_WINDOW: z.coerce.number().int().min(0).max(600).default(0),
+    REQUEST_OBJECT_MAX_BYTES: z.coerce.number().int().min(1024).max(65536).default(16384),
+    REQUEST_OBJECT_MAX_LIFETIME: seconds(3600, 86400),
+    REQUEST_OBJECT_REQUIRE_JTI: flag(false),
     LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
@@ -79,6 +87,11 @@ export const ConfigSchema = z
       initialAccessToken: c.INITIAL_ACCESS_TOKEN,
       /** client_secret_jwt needs the secret itself (HMAC key), kept encrypted under this key; without it the method is off. */
       clientSecretEncryptionKey: c.CLIENT_SECRET_ENCRYPTION_KEY,
+      /**
+       * OIDC Core §8.1 pairwise subjects are keyed by this secret; without it (in production) only
+       * public subjects are offered. Development derives a stable default so `start` just works.
+       */
+      pairwiseSalt: c.PAIRWISE_SALT ?? (development ? `development-pairwise-salt:${issuer}` : undefined),
       clientAssertionMaxLifetime: c.CLIENT_ASSERTION_MAX_LIFETIME,
       /** How long a client's previous secret stays valid after a rotation. */
       clientSecretRotationOverlap: c.CLIENT_SECRET_ROTATION_OVERLAP,
@@ -106,6 +119,7 @@ export const ConfigSchema = z
         session: c.SESSION_TTL,
         interaction: c.INTERACTION_TTL,
         deviceCode: c.DEVICE_CODE_TTL,
+        jarmResponse: c.JARM_RESPONSE_TTL,
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,
@@ -124,6 +138,10 @@ export const ConfigSchema = z
       loginLockout: { threshold: c.LOGIN_LOCKOUT_THRESHOLD, initialBackoff: c.LOGIN_LOCKOUT_BACKOFF, maxBackoff: c.LOGIN_LOCKOUT_MAX },
       /** Server-wide PAR (RFC 9126), JAR (RFC 9101) and JARM modes; a client may tighten, never loosen (hardened-requests.ts). */
       hardening: { par: c.PAR_MODE, jar: c.JAR_MODE, jarm: c.JARM_MODE },
+      /** RFC 9126: pushed requests live `ttl` seconds; a request_uri may be used again for `reuseWindow` seconds after its first use (0: once). */
+      par: { ttl: c.PAR_TTL, reuseWindow: c.PAR_REUSE_WINDOW },
+      /** RFC 9101 request objects: size in bytes, the furthest `exp` ahead, and whether `jti` is required. */
+      requestObject: { maxBytes: c.REQUEST_OBJECT_MAX_BYTES, maxLifetime: c.REQUEST_OBJECT_MAX_LIFETIME, requireJti: c.REQUEST_OBJECT_REQUIRE_JTI },
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),
@@ -146,5 +164,5 @@ export function getConfig(env: Record<string, unknown>): Config {
 
 /** The maximum lifetime of anything signed with a key; a retired key stays published this long. */
 export function signedArtifactMaxLifetime(config: Config): number {
-  return Math.max(config.ttl.accessToken, config.ttl.idToken) + config.clockSkew;
+  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse) + config.clockSkew;
 }

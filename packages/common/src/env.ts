@@ -8,6 +8,7 @@ import type { Grant } from "./durable-objects/grant";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
 import type { DeviceAuthorization } from "./durable-objects/device-authorization";
 import type { RateLimiter } from "./durable-objects/rate-limiter";
+import type { PushedAuthorizationRequest } from "./durable-objects/pushed-authorization-request";
 
 /** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
 export interface Env {
@@ -17,6 +18,7 @@ export interface Env {
   ADMIN_TOKEN?: string;
   INITIAL_ACCESS_TOKEN?: string;
   CLIENT_SECRET_ENCRYPTION_KEY?: string;
+  PAIRWISE_SALT?: string;
   /** Optional overrides, see docs/configuration.md. */
   [key: string]: unknown;
 
@@ -31,6 +33,7 @@ export interface Env {
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
   DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  PUSHED_AUTHORIZATION_REQUESTS: DurableObjectNamespace<PushedAuthorizationRequest>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

@@ -11,6 +11,8 @@ export const OAUTH_ERROR_CODES = [
   "invalid_scope",
   "access_denied",
   "unsupported_response_type",
+  // A response mode this OP does not offer (as node oidc-provider answers; JARM modes when JARM_MODE=disabled).
+  "unsupported_response_mode",
   "server_error",
   "temporarily_unavailable",
   "interaction_required",

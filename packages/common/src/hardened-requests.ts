@@ -1,5 +1,6 @@
 import type { Config, HardeningMode } from "./config";
 import type { Client } from "./schemas/client";
+import { OAuthError } from "./errors";
 
 /**
  * PAR (RFC 9126), JAR (RFC 9101) and JARM each run disabled, optional or required, server-wide
@@ -35,4 +36,26 @@ export function conflictingClientMode(config: Pick<Config, "hardening">, client:
     if (config.hardening[feature] === "disabled" && wish === "required") return feature;
   }
   return undefined;
+}
+
+/** How an authorization request arrived: pushed or not (RFC 9126), and where its request object came from (RFC 9101 §5). */
+export interface Arrival {
+  pushed: boolean;
+  requestObject: "absent" | "request" | "request_uri";
+}
+
+/**
+ * The one enforcement point of the PAR and JAR modes, for the PAR endpoint (pushed) and the
+ * authorization endpoint (direct, or by a pushed request_uri). It returns what the request
+ * object validator must demand: a signature whenever JAR is required (RFC 9101 §10.5).
+ */
+export function enforceHardening(config: Pick<Config, "hardening">, client: ClientModes, arrival: Arrival): { signatureRequired: boolean } {
+  const par = effectiveMode(config, client, "par");
+  const jar = effectiveMode(config, client, "jar");
+  if (arrival.pushed && par === "disabled") throw new OAuthError("invalid_request", "pushed authorization requests are not enabled for this client");
+  if (!arrival.pushed && par === "required") throw new OAuthError("invalid_request", "this client must push its authorization requests (RFC 9126 §6)");
+  if (arrival.requestObject === "request" && jar === "disabled") throw new OAuthError("request_not_supported", "the request parameter is not supported for this client");
+  if (arrival.requestObject === "request_uri" && jar === "disabled") throw new OAuthError("request_uri_not_supported", "the request_uri parameter is not supported for this client");
+  if (arrival.requestObject === "absent" && jar === "required") throw new OAuthError("invalid_request", "this client must send a signed request object (RFC 9101 §10.5)");
+  return { signatureRequired: jar === "required" };
 }

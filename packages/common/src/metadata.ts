@@ -1,7 +1,7 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
-import { RESPONSE_MODES } from "./schemas/authorization";
-import { ASSERTION_ALGS, ENCRYPTION_ALGS, ENCRYPTION_ENCS, IMPLICIT_GRANT, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_SIGNING_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
+import { PLAIN_RESPONSE_MODES, RESPONSE_MODES } from "./schemas/authorization";
+import { ASSERTION_ALGS, ENCRYPTION_ALGS, ENCRYPTION_ENCS, IMPLICIT_GRANT, REQUEST_OBJECT_SIGNING_ALGS, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_SIGNING_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -24,9 +24,18 @@ export function providerMetadata(config: Config) {
     device_authorization_endpoint: url(PATHS.deviceAuthorization),
     scopes_supported: SUPPORTED_SCOPES,
     response_types_supported: [...SUPPORTED_RESPONSE_TYPES],
-    response_modes_supported: [...RESPONSE_MODES],
+    // JARM §3: the *.jwt modes and their algorithms only while JARM is on.
+    response_modes_supported: config.hardening.jarm === "disabled" ? [...PLAIN_RESPONSE_MODES] : [...RESPONSE_MODES],
+    ...(config.hardening.jarm !== "disabled"
+      ? {
+          authorization_signing_alg_values_supported: [...SUPPORTED_SIGNING_ALGS],
+          authorization_encryption_alg_values_supported: [...ENCRYPTION_ALGS],
+          authorization_encryption_enc_values_supported: [...ENCRYPTION_ENCS],
+        }
+      : {}),
     grant_types_supported: [...SUPPORTED_GRANT_TYPES, IMPLICIT_GRANT],
-    subject_types_supported: ["public"],
+    // OIDC Core §8: pairwise only where a PAIRWISE_SALT keys it.
+    subject_types_supported: config.pairwiseSalt ? ["public", "pairwise"] : ["public"],
     id_token_signing_alg_values_supported: [...SUPPORTED_ID_TOKEN_ALGS],
     userinfo_signing_alg_values_supported: [...SUPPORTED_SIGNING_ALGS],
     id_token_encryption_alg_values_supported: [...ENCRYPTION_ALGS],
@@ -45,15 +54,38 @@ export function providerMetadata(config: Config) {
     claims_supported: SUPPORTED_CLAIMS,
     claim_types_supported: ["normal"],
     claims_parameter_supported: true,
-    // Request objects arrive with the JAR work; OIDC Discovery §3 defaults request_uri support to true, so say no explicitly.
-    request_parameter_supported: false,
-    request_uri_parameter_supported: false,
-    require_request_uri_registration: false,
+    ...requestObjectMetadata(config),
+    ...pushedRequestMetadata(config),
     acr_values_supported: [ACR_PASSWORD],
     display_values_supported: ["page", "popup", "touch", "wap"],
     prompt_values_supported: ["none", "login", "consent"],
     authorization_response_iss_parameter_supported: true,
   };
+}
+
+/**
+ * RFC 9101 §10.5 / OIDC Discovery §3: request objects while JAR is on (Discovery defaults
+ * request_uri support to true, so "off" is said explicitly); request_uri values must be registered.
+ */
+function requestObjectMetadata(config: Config) {
+  const enabled = config.hardening.jar !== "disabled";
+  if (!enabled) return { request_parameter_supported: false, request_uri_parameter_supported: false };
+  const required = config.hardening.jar === "required";
+  return {
+    request_parameter_supported: true,
+    request_uri_parameter_supported: true,
+    require_request_uri_registration: true,
+    request_object_signing_alg_values_supported: required ? [...REQUEST_OBJECT_SIGNING_ALGS] : [...REQUEST_OBJECT_SIGNING_ALGS, "none"],
+    request_object_encryption_alg_values_supported: [...ENCRYPTION_ALGS],
+    request_object_encryption_enc_values_supported: [...ENCRYPTION_ENCS],
+    require_signed_request_object: required,
+  };
+}
+
+/** RFC 9126 §5: the PAR endpoint while PAR is on; required server-wide in PAR_MODE=required. */
+function pushedRequestMetadata(config: Config) {
+  if (config.hardening.par === "disabled") return {};
+  return { pushed_authorization_request_endpoint: `${config.issuer}${PATHS.pushedAuthorizationRequest}`, require_pushed_authorization_requests: config.hardening.par === "required" };
 }
 
 /** The client authentication methods this deployment offers. */

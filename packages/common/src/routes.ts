@@ -1,6 +1,8 @@
 /** Every path of the issuer and the Worker that serves it (one origin, several Workers). */
 export const PATHS = {
   authorization: "/authorize",
+  /** RFC 9126 §2: the pushed authorization request endpoint (op-auth, beside /authorize). */
+  pushedAuthorizationRequest: "/par",
   interaction: "/interaction",
   endSession: "/session/end",
   token: "/token",

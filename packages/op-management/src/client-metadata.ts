@@ -1,6 +1,6 @@
 import { z } from "zod";
 import {
-  ASSERTION_ALGS, ClientMetadataSchema, enabledTokenAuthMethods, invalidClientMetadata, invalidRedirectUri, type ClientMetadata, type Config,
+  ASSERTION_ALGS, ClientMetadataSchema, IMPLICIT_GRANT, conflictingClientMode, enabledTokenAuthMethods, isRequired, invalidClientMetadata, invalidRedirectUri, type ClientMetadata, type Config,
 } from "@op/common";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
@@ -20,6 +20,8 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
   for (const uri of metadata.post_logout_redirect_uris ?? []) checkRedirectUri(uri, metadata.application_type, config, invalidClientMetadata);
   checkGrantTypesMatchResponseTypes(metadata);
   checkAuthenticationMethod(metadata, config);
+  checkHardeningModes(metadata, config);
+  checkRequestObjects(metadata, config);
   return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
 }
 
@@ -82,11 +84,14 @@ function checkGrantTypesMatchResponseTypes(m: ClientMetadata) {
   if ((words.has("token") || words.has("id_token")) && !m.grant_types.includes("implicit")) {
     throw invalidClientMetadata("response types returning tokens require the implicit grant type");
   }
-  // OIDC Core §10.1 / §3.2.2.11: an unsigned ID token may not travel through the browser.
-  if (m.id_token_signed_response_alg === "none" && (words.has("id_token") || words.has("token"))) {
-    throw invalidClientMetadata("id_token_signed_response_alg none is only allowed with response type code");
+  // OIDC Core §2: `none` only when no ID token comes from the authorization endpoint (code, code token).
+  if (m.id_token_signed_response_alg === "none" && words.has("id_token")) {
+    throw invalidClientMetadata("id_token_signed_response_alg none is not allowed with response types that return an ID token from the authorization endpoint");
   }
-  if (m.grant_types.includes("authorization_code") && !m.redirect_uris.length) throw invalidRedirectUri("redirect_uris is required");
+  // OIDC DCR §2: every client of the authorization endpoint (code or implicit) needs redirect URIs.
+  if ((m.grant_types.includes("authorization_code") || m.grant_types.includes(IMPLICIT_GRANT)) && !m.redirect_uris.length) {
+    throw invalidRedirectUri("redirect_uris is required");
+  }
   if (m.grant_types.includes("refresh_token") && !m.grant_types.some((g) => USER_GRANTS.includes(g))) {
     throw invalidClientMetadata(`refresh_token needs a grant that issues refresh tokens (${USER_GRANTS.join(", ")})`);
   }
@@ -112,6 +117,7 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   if (m.tls_client_certificate_bound_access_tokens && !config.tlsClientAuth) throw invalidClientMetadata("certificate-bound access tokens are not enabled");
   checkEncryption(m, "id_token");
   checkEncryption(m, "userinfo");
+  checkEncryption(m, "authorization"); // JARM §3: the same rules as for ID tokens
   const alg = m.token_endpoint_auth_signing_alg;
   if (alg && method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClientMetadata("token_endpoint_auth_signing_alg needs a JWT authentication method");
   if (alg && !(ASSERTION_ALGS[method as "private_key_jwt" | "client_secret_jwt"] as readonly string[]).includes(alg)) {
@@ -119,8 +125,34 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   }
 }
 
+/** A client may not require PAR, JAR or JARM where the server has switched it off (hardened-requests.ts). */
+function checkHardeningModes(m: ClientMetadata, config: Config) {
+  const conflict = conflictingClientMode(config, m);
+  if (conflict) throw invalidClientMetadata(`${conflict.toUpperCase()} is disabled on this server, so the client cannot require it`);
+}
+
+/**
+ * OIDC DCR §2: request_uris are absolute, https outside development (the OP fetches them: RFC
+ * 9101 §5.2); a signing alg other than none needs the client's keys; a client that must sign its
+ * request objects cannot pick none (RFC 9101 §10.5).
+ */
+function checkRequestObjects(m: ClientMetadata, config: Config) {
+  for (const uri of m.request_uris ?? []) {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw invalidClientMetadata(`request_uris: ${uri} is not an absolute URI`);
+    }
+    if (url.protocol !== "https:" && !(config.development && url.protocol === "http:")) throw invalidClientMetadata("request_uris must be https URLs");
+  }
+  const alg = m.request_object_signing_alg;
+  if (alg && alg !== "none" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata(`request_object_signing_alg ${alg} needs jwks or jwks_uri`);
+  if (alg === "none" && isRequired(config, m, "jar")) throw invalidClientMetadata("request_object_signing_alg none contradicts a required signed request object");
+}
+
 /** OIDC DCR §2: enc needs alg; alg needs keys to encrypt to (inline keys are checked for a fitting one now). */
-function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo") {
+function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "authorization") {
   const alg = m[`${what}_encrypted_response_alg`];
   const enc = m[`${what}_encrypted_response_enc`];
   if (enc && !alg) throw invalidClientMetadata(`${what}_encrypted_response_enc needs ${what}_encrypted_response_alg`);

@@ -58,6 +58,8 @@ export const SUPPORTED_SIGNING_ALGS = ["RS256", "ES256"] as const;
 /** OIDC Core §10.2 key management algorithms offered, and content encryption algorithms. */
 export const ENCRYPTION_ALGS = ["RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A256KW"] as const;
 export const ENCRYPTION_ENCS = ["A128CBC-HS256", "A256CBC-HS512", "A128GCM", "A256GCM"] as const;
+/** RFC 9101 §6.1 / OIDC Core §6.1: request object signature algs; `none` only where JAR is not required (hardened-requests.ts). */
+export const REQUEST_OBJECT_SIGNING_ALGS = ["RS256", "PS256", "ES256"] as const;
 /** OIDC Core §10.1: `none` only for ID tokens that travel from the token endpoint (checked at registration). */
 export const SUPPORTED_ID_TOKEN_ALGS = [...SUPPORTED_SIGNING_ALGS, "none"] as const;
 
@@ -94,7 +96,12 @@ export const ClientMetadataSchema = z.object({
   /** RFC 8693 policy: the audiences and resources this client may exchange tokens for. */
   token_exchange_audiences: z.array(z.string().min(1).max(2000)).max(20).optional(),
   token_endpoint_auth_signing_alg: z.enum([...ASSERTION_ALGS.private_key_jwt, ...ASSERTION_ALGS.client_secret_jwt]).optional(),
-  subject_type: z.literal("public", { error: "unsupported subject_type" }).optional(),
+  /** OIDC Core §8: pairwise needs PAIRWISE_SALT; its sector is checked at registration (op-management sector-identifier.ts). */
+  subject_type: z.enum(["public", "pairwise"], { error: "unsupported subject_type" }).optional(),
+  /** OIDC DCR §2 / Core §8.1: an https URL of a JSON array holding every redirect URI; its host is the sector. */
+  sector_identifier_uri: httpUrl.optional(),
+  /** OIDC DCR §2: where a third party may start a login at this client (https). */
+  initiate_login_uri: z.url({ protocol: /^https$/, error: "initiate_login_uri must be an https URL" }).optional(),
   id_token_signed_response_alg: z.enum(SUPPORTED_ID_TOKEN_ALGS, { error: "unsupported id_token_signed_response_alg" }).default("RS256"),
   /** OIDC Core §10.2: ID tokens and userinfo encrypted to the client's jwks (enc defaults to A128CBC-HS256). */
   id_token_encrypted_response_alg: z.enum(ENCRYPTION_ALGS, { error: "unsupported id_token_encrypted_response_alg" }).optional(),
@@ -103,11 +110,19 @@ export const ClientMetadataSchema = z.object({
   userinfo_encrypted_response_enc: z.enum(ENCRYPTION_ENCS, { error: "unsupported userinfo_encrypted_response_enc" }).optional(),
   /** OIDC Core §5.3.2: userinfo as a signed JWT instead of JSON. */
   userinfo_signed_response_alg: z.enum(SUPPORTED_SIGNING_ALGS, { error: "unsupported userinfo_signed_response_alg" }).optional(),
+  /** JARM §3: the authorization response JWT's signing alg (RS256 when absent) and optional encryption. */
+  authorization_signed_response_alg: z.enum(SUPPORTED_SIGNING_ALGS, { error: "unsupported authorization_signed_response_alg" }).optional(),
+  authorization_encrypted_response_alg: z.enum(ENCRYPTION_ALGS, { error: "unsupported authorization_encrypted_response_alg" }).optional(),
+  authorization_encrypted_response_enc: z.enum(ENCRYPTION_ENCS, { error: "unsupported authorization_encrypted_response_enc" }).optional(),
   default_max_age: z.number().int().nonnegative().optional(),
   require_auth_time: z.boolean().optional(),
   default_acr_values: z.array(z.string()).optional(),
   post_logout_redirect_uris: z.array(z.string()).optional(),
   require_pkce: z.boolean().optional(),
+  /** OIDC DCR §2: the only request_uri values (outside PAR) this client may use; https outside development. */
+  request_uris: z.array(z.string().max(2000)).max(20).optional(),
+  /** OIDC DCR §2: request objects from this client must use this alg. */
+  request_object_signing_alg: z.enum([...REQUEST_OBJECT_SIGNING_ALGS, "none"], { error: "unsupported request_object_signing_alg" }).optional(),
   /** RFC 9126 §6: this client's authorization requests must be pushed. */
   require_pushed_authorization_requests: z.boolean().optional(),
   /** RFC 9101 §10.5: this client's authorization requests must be signed request objects. */

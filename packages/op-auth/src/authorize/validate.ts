@@ -1,9 +1,10 @@
 import {
   audiencesOf, AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
-  grantableScopes, normalizeResponseType, RESPONSE_MODES, SUPPORTED_RESPONSE_TYPES, verifyIdTokenHint, type AuthorizationParams, type Client,
-  type ClaimsRequest, type Env, type ResponseMode, type ResponseType, type ValidatedAuthorizationRequest,
+  effectiveMode, grantableScopes, isJwtResponseMode, isResponseMode, normalizeResponseType, SUPPORTED_RESPONSE_TYPES, verifyIdTokenHint, type AuthorizationParams, type Client,
+  type ClaimsRequest, type DeliveredResponseMode, type Env, type ResponseType, type ValidatedAuthorizationRequest,
 } from "@op/common";
 import type { ResponseTarget } from "./respond";
+import { jwtResponseMode } from "./response-modes/jwt";
 
 /** The steps of OIDC Core §3.1.2.2 / RFC 6749 §4.1.1, each one short check that throws or passes. */
 
@@ -41,27 +42,49 @@ export function parseParams(raw: Record<string, string>): AuthorizationParams {
 }
 
 /** Multiple Response Types §2.1 / §5: query for code and none, fragment whenever a token comes back. */
-const defaultResponseMode = (type: string): ResponseMode => (type === "code" || type === "none" ? "query" : "fragment");
+const defaultResponseMode = (type: string): DeliveredResponseMode => (type === "code" || type === "none" ? "query" : "fragment");
 const returnsTokens = (type: string) => type.split(" ").some((w) => w === "token" || w === "id_token");
 
 /**
- * The mode an error is returned with before the request is fully checked: the requested one if
- * it exists (never query for tokens), else fragment when the type names tokens, else query.
+ * The mode an error is returned with before the request is fully checked: the requested
+ * transport if it exists (never query for tokens, unless an encrypted JWT), else fragment when
+ * the type names tokens, else query; as a JWT (JARM) when the client must use JARM or asked for
+ * it where JARM is on. A JWT mode where JARM is off falls back to the plain transport.
  */
-export function provisionalResponseMode(raw: Record<string, string>): ResponseMode {
-  const requested = (RESPONSE_MODES as readonly string[]).includes(raw.response_mode ?? "") ? (raw.response_mode as ResponseMode) : undefined;
+export function provisionalResponseMode(raw: Record<string, string>, client: Client, env: Env): DeliveredResponseMode {
   const type = normalizeResponseType(raw.response_type ?? "");
-  const safe = requested === "query" && returnsTokens(type) ? undefined : requested;
-  return safe ?? (returnsTokens(type) ? "fragment" : "query");
+  const requested = isResponseMode(raw.response_mode) ? raw.response_mode : undefined;
+  const jarm = effectiveMode(getConfig(env), client, "jarm");
+  const jwt = jarm === "required" || (jarm !== "disabled" && requested !== undefined && isJwtResponseMode(requested));
+  const transport = requested === undefined || requested === "jwt" ? undefined : requested.replace(/\.jwt$/, "");
+  const queryAllowed = !returnsTokens(type) || (jwt && client.authorization_encrypted_response_alg !== undefined);
+  const mode = (transport === "query" && !queryAllowed ? undefined : transport) ?? (returnsTokens(type) ? "fragment" : "query");
+  return (jwt ? `${mode}.jwt` : mode) as DeliveredResponseMode;
 }
 
-/** The response mode for a checked response type; query is refused when tokens would land in it (§5). */
-export function checkResponseMode(params: Pick<AuthorizationParams, "response_mode">, type: ResponseType, target: ResponseTarget): ResponseMode {
-  const mode = params.response_mode ?? defaultResponseMode(type);
-  if (!(RESPONSE_MODES as readonly string[]).includes(mode)) throw new OAuthError("invalid_request", `response_mode ${mode} is not supported`);
+/**
+ * The response mode for a checked response type. Query is refused when tokens would land in it
+ * (Multiple Response Types §5), query.jwt too unless the JWT is encrypted (JARM §2.3.1). JARM
+ * modes follow the client's effective JARM mode: off where the server disabled JARM (then they
+ * are unsupported, as unknown modes are) or the client did; the only modes where it is required,
+ * with `jwt` as the default (JARM §2.3.4). The PAR endpoint runs this same step.
+ */
+export function checkResponseMode(params: Pick<AuthorizationParams, "response_mode">, type: ResponseType, target: ResponseTarget, env: Env): DeliveredResponseMode {
+  const config = getConfig(env);
+  const jarm = effectiveMode(config, target.client, "jarm");
+  const requested = params.response_mode ?? (jarm === "required" ? "jwt" : defaultResponseMode(type));
+  if (!isResponseMode(requested) || (isJwtResponseMode(requested) && config.hardening.jarm === "disabled")) {
+    throw new OAuthError("unsupported_response_mode", `response_mode ${requested} is not supported`);
+  }
+  if (isJwtResponseMode(requested) && jarm === "disabled") throw new OAuthError("invalid_request", `response_mode ${requested} is not allowed for this client (JARM is disabled for it)`);
+  if (!isJwtResponseMode(requested) && jarm === "required") throw new OAuthError("invalid_request", `this client must use a JWT response mode (JARM); response_mode ${requested} is not allowed`);
+  const mode = requested === "jwt" ? jwtResponseMode(type) : requested;
   if (mode === "query" && returnsTokens(type)) throw new OAuthError("invalid_request", "response_mode query cannot carry tokens");
-  target.responseMode = mode as ResponseMode;
-  return mode as ResponseMode;
+  if (mode === "query.jwt" && returnsTokens(type) && !target.client.authorization_encrypted_response_alg) {
+    throw new OAuthError("invalid_request", "response_mode query.jwt cannot carry tokens unless the response is encrypted");
+  }
+  target.responseMode = mode;
+  return mode;
 }
 
 /** OIDC Core §3.2.2.1, §3.3.2.11: nonce is required whenever an ID token comes from this endpoint. */
@@ -69,11 +92,22 @@ export function checkNonce(params: AuthorizationParams, type: ResponseType): voi
   if (type.split(" ").includes("id_token") && !params.nonce) throw new OAuthError("invalid_request", "nonce is required when an ID token is returned from the authorization endpoint");
 }
 
-/** OIDC Core §6: request objects are not enabled yet, so say so with the dedicated errors. */
-export function rejectUnsupportedParameters(params: AuthorizationParams): void {
-  if (params.request !== undefined) throw new OAuthError("request_not_supported", "the request parameter is not supported");
-  if (params.request_uri !== undefined) throw new OAuthError("request_uri_not_supported", "the request_uri parameter is not supported");
+/** OIDC Core §6.1: passing client metadata by value is not supported (registration happens at /register). */
+export function rejectRegistrationParameter(params: AuthorizationParams): void {
   if (params.registration !== undefined) throw new OAuthError("registration_not_supported", "the registration parameter is not supported");
+}
+
+/**
+ * Where errors go while a request object or pushed request is being read: the outside
+ * redirect_uri if it is registered for the client (or the only one registered), else nowhere
+ * (an error page). It is replaced once the request's own redirect_uri is known.
+ */
+export function provisionalTarget(env: Env, client: Client, outside: Record<string, string>): ResponseTarget | undefined {
+  try {
+    return { client, redirectUri: resolveRedirectUri(client, outside.redirect_uri), responseMode: provisionalResponseMode(outside, client, env), state: outside.state };
+  } catch {
+    return undefined;
+  }
 }
 
 export function checkResponseType(client: Client, params: AuthorizationParams): ResponseType {

@@ -1,0 +1,74 @@
+import {
+  authenticateClient, clientAddress, enforceHardening, enforceRateLimit, errorResponse, getConfig, json, newPushedRequestUri, OAuthError, pushedRequestObject,
+  readForm, rejectDuplicates, validateRequestObject, type Client, type Env, type PushedAuthorizationRequestRecord,
+} from "@op/common";
+import { resolveRedirectUri, provisionalResponseMode } from "../authorize/validate";
+import { mergeRequiredOutsideParameters } from "../authorize/request-object";
+import { checkAuthorizationRequest } from "../authorize/request";
+
+/**
+ * RFC 9126 §2: the pushed authorization request endpoint as its list of steps. The client
+ * authenticates as at the token endpoint (same code and rate limits); the request, plain or
+ * as a request object (through the one JAR validator), is checked like a direct authorization
+ * request and stored for single use; errors are JSON (§2.3).
+ */
+export async function pushedAuthorizationRequestEndpoint(request: Request, env: Env): Promise<Response> {
+  try {
+    await enforceRateLimit(env, "token:ip", clientAddress(request)); // before any work
+    const { params, duplicates, resources } = await readForm(request);
+    rejectDuplicates(duplicates);
+    const client = await authenticateClient(env, request, params);
+    await enforceRateLimit(env, "token:client", client.client_id);
+    rejectRequestUri(params);
+    const pushed = await readPushedRequest(env, client, withoutCredentials(params), resources);
+    await checkPushedRequest(env, client, pushed);
+    return json(await storePushedRequest(env, client, pushed), 201);
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+/** RFC 9126 §2.1: request_uri must not be pushed. */
+function rejectRequestUri(params: Record<string, string>): void {
+  if (params.request_uri !== undefined) throw new OAuthError("invalid_request", "request_uri is not allowed in a pushed authorization request");
+}
+
+/** Client authentication parameters are not part of the authorization request. */
+function withoutCredentials(params: Record<string, string>): Record<string, string> {
+  const { client_secret: _s, client_assertion: _a, client_assertion_type: _t, ...rest } = params;
+  return rest;
+}
+
+type PushedRequest = Pick<PushedAuthorizationRequestRecord, "params" | "resources" | "requestObject">;
+
+/** RFC 9126 §3: a request object's parameters replace the form's; the same mode check as at /authorize. */
+async function readPushedRequest(env: Env, client: Client, form: Record<string, string>, resources: string[]): Promise<PushedRequest> {
+  const requestObject = form.request !== undefined ? "request" : "absent";
+  const { signatureRequired } = enforceHardening(getConfig(env), client, { pushed: true, requestObject });
+  if (form.request === undefined) return { params: { ...form, client_id: client.client_id }, resources, requestObject };
+  const content = await validateRequestObject(env, client, form.request, { signatureRequired });
+  return { params: mergeRequiredOutsideParameters({ ...form, client_id: client.client_id }, content.params), resources: content.resources, requestObject };
+}
+
+/** RFC 9126 §2.1: validated as an authorization request would be; the redirect URI must be registered. */
+async function checkPushedRequest(env: Env, client: Client, pushed: PushedRequest): Promise<void> {
+  const redirectUri = resolveRedirectUri(client, pushed.params.redirect_uri);
+  const target = { client, redirectUri, responseMode: provisionalResponseMode(pushed.params, client, env), state: pushed.params.state };
+  await checkAuthorizationRequest(env, client, pushed.params, pushed.resources, target);
+}
+
+/** RFC 9126 §2.2: 201 with the request_uri and its lifetime; a failed write rejects the request. */
+async function storePushedRequest(env: Env, client: Client, pushed: PushedRequest): Promise<{ request_uri: string; expires_in: number }> {
+  const { par } = getConfig(env);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { reference, requestUri } = newPushedRequestUri();
+    const stored = await pushedRequestObject(env, reference).push({
+      clientId: client.client_id,
+      ...pushed,
+      expiresAt: Date.now() + par.ttl * 1000,
+      reuseWindow: par.reuseWindow,
+    });
+    if (stored) return { request_uri: requestUri, expires_in: par.ttl };
+  }
+  throw new OAuthError("server_error", "could not store the pushed request");
+}
