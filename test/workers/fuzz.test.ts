@@ -21,6 +21,10 @@ const enc = new TextEncoder();
 const b64json = (v: unknown) => b64url(enc.encode(JSON.stringify(v) ?? "null"));
 /** Standard base64 of the UTF-8 bytes (btoa alone only takes Latin-1). */
 const b64std = (s: string | Uint8Array) => btoa(String.fromCharCode(...(typeof s === "string" ? enc.encode(s) : s)));
+const jwtClaimParams = (jwt: string) => {
+  const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0))));
+  return new URLSearchParams(Object.entries(claims).filter((e): e is [string, string] => typeof e[1] === "string"));
+};
 const describeRes = async (res: Response) =>
   `${res.status} ${res.headers.get("content-type")} ${res.headers.get("location")?.slice(0, 300) ?? ""} ${(await res.clone().text()).slice(0, 300)}`;
 
@@ -366,7 +370,9 @@ async function runAuthorize(method: "GET" | "POST", c: AuthorizeCase) {
   // Fragment when asked for, or by default (and instead of query) for response types that return tokens.
   const tokenType = (sent!.get("response_type") ?? "").split(" ").some((w) => w === "token" || w === "id_token");
   if (fragment) expect(sent!.get("response_mode") === "fragment" || (tokenType && sent!.get("response_mode") !== "form_post"), ctx).toBe(true);
-  const p = fragment ? new URLSearchParams(loc.hash.slice(1)) : loc.searchParams;
+  const sentParams = fragment ? new URLSearchParams(loc.hash.slice(1)) : loc.searchParams;
+  // JARM (query.jwt in the pool): the parameters are the string claims of the one `response` JWT.
+  const p = sentParams.has("response") ? jwtClaimParams(sentParams.get("response")!) : sentParams;
   expect(p.get("iss"), ctx).toBe(ISSUER);
   expect(p.get("state"), ctx).toBe(sent!.get("state"));
   const error = p.get("error");
@@ -382,7 +388,7 @@ async function runAuthorize(method: "GET" | "POST", c: AuthorizeCase) {
   }
   // Once our parameters are removed, what remains must be the registered redirect URI itself.
   if (fragment) loc.hash = "";
-  else for (const k of ["code", "error", "error_description", "state", "iss"]) loc.searchParams.delete(k);
+  else for (const k of ["code", "error", "error_description", "state", "iss", "response"]) loc.searchParams.delete(k);
   expect(loc.href, ctx).toBe(new URL(target.redirectUri).href);
 }
 

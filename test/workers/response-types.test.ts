@@ -75,7 +75,7 @@ describe("response types (OIDC Core §3, Multiple Response Types)", () => {
   it.each<[string, Record<string, string>, string, "fragment" | "query"]>([
     ["nonce missing for id_token", { response_type: "id_token", nonce: "" }, "invalid_request", "fragment"],
     ["query mode for tokens", { response_type: "id_token token", response_mode: "query" }, "invalid_request", "fragment"],
-    ["an unknown response mode", { response_mode: "query.jwt" }, "invalid_request", "query"],
+    ["an unknown response mode", { response_mode: "web_message" }, "unsupported_response_mode", "query"],
     ["a type the client did not register", { response_type: "id_token" }, "unauthorized_client", "fragment"],
   ])("refuses %s, answering in the right mode", async (_n, extra, error, mode) => {
     const target = extra.response_type === "id_token" && error === "unauthorized_client" ? await registerClient() : client;
@@ -96,7 +96,7 @@ describe("response types (OIDC Core §3, Multiple Response Types)", () => {
   it("discovery lists every response type and mode", async () => {
     const m = await (await op("/.well-known/openid-configuration")).json<Record<string, string[]>>();
     expect(m.response_types_supported).toEqual(ALL_TYPES);
-    expect(m.response_modes_supported).toEqual(["query", "fragment", "form_post"]);
+    expect(m.response_modes_supported).toEqual(["query", "fragment", "form_post", "query.jwt", "fragment.jwt", "form_post.jwt", "jwt"]);
     expect(m.grant_types_supported).toContain("implicit");
   });
 });

@@ -3,8 +3,15 @@ import { ClaimsRequestSchema } from "./claims";
 import { SUPPORTED_RESPONSE_TYPES } from "./client";
 
 /** Response modes: query and fragment (Multiple Response Types §2.1), form_post (Form Post Response Mode). */
-export const RESPONSE_MODES = ["query", "fragment", "form_post"] as const;
+export const PLAIN_RESPONSE_MODES = ["query", "fragment", "form_post"] as const;
+/** JARM §2.3: the same transports carrying one signed (optionally encrypted) `response` JWT; `jwt` picks the transport (§2.3.4). */
+export const JWT_RESPONSE_MODES = ["query.jwt", "fragment.jwt", "form_post.jwt", "jwt"] as const;
+export const RESPONSE_MODES = [...PLAIN_RESPONSE_MODES, ...JWT_RESPONSE_MODES] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
+/** A mode a response is actually delivered in: `jwt` is resolved to its transport first. */
+export type DeliveredResponseMode = Exclude<ResponseMode, "jwt">;
+export const isResponseMode = (value: string | undefined): value is ResponseMode => (RESPONSE_MODES as readonly string[]).includes(value ?? "");
+export const isJwtResponseMode = (mode: ResponseMode): boolean => (JWT_RESPONSE_MODES as readonly string[]).includes(mode);
 
 const optionalString = (max: number) => z.string().max(max).optional();
 
@@ -46,7 +53,7 @@ export const ValidatedAuthorizationRequestSchema = z.object({
   clientId: z.string(),
   redirectUri: z.string(),
   responseType: z.enum(SUPPORTED_RESPONSE_TYPES),
-  responseMode: z.enum(RESPONSE_MODES),
+  responseMode: z.enum(RESPONSE_MODES).exclude(["jwt"]),
   scopes: z.array(z.string()),
   state: z.string().optional(),
   nonce: z.string().optional(),

@@ -27,7 +27,7 @@ export async function issueAuthorizationResponse(env: Env, client: Client, req: 
   };
   const params: Record<string, string> = {};
   if (words.has("code")) params.code = await issueCode(env, req, authorization, grantId);
-  if (words.has("token")) Object.assign(params, await issueImplicitAccessToken(env, authorization, grantId));
+  if (words.has("token")) Object.assign(params, await issueImplicitAccessToken(env, client, authorization, grantId));
   if (words.has("id_token")) {
     params.id_token = await issueIdToken(env, {
       client,
@@ -41,7 +41,7 @@ export async function issueAuthorizationResponse(env: Env, client: Client, req: 
     });
   }
   await sessionObject(env, session.key).addClient(req.clientId);
-  return authorizationResponse(env, targetOf(req), params);
+  return authorizationResponse(env, targetOf(req, client), params);
 }
 
 /** RFC 6749 §4.1.2: 256 random bits, in their own Durable Object for at most AUTHORIZATION_CODE_TTL. */
@@ -62,10 +62,10 @@ async function issueCode(env: Env, req: ValidatedAuthorizationRequest, authoriza
 }
 
 /** OIDC Core §3.2.2.5: an access token from the authorization endpoint (no refresh token, ever). */
-async function issueImplicitAccessToken(env: Env, authorization: GrantedAuthorization, grantId: string) {
+async function issueImplicitAccessToken(env: Env, client: Client, authorization: GrantedAuthorization, grantId: string) {
   const now = Date.now();
   const ttl = getConfig(env).ttl.accessToken;
   await grantObject(env, grantId).activate({ ...authorization, grantId, createdAt: now, expiresAt: now + ttl * 1000, offline: false });
-  const at = await issueAccessToken(env, { ...authorization, grantId });
+  const at = await issueAccessToken(env, { ...authorization, grantId, client });
   return { access_token: at.token, token_type: "Bearer", expires_in: String(at.expiresIn) };
 }

@@ -1,4 +1,4 @@
-import { getConfig, interactionObject, OAuthError, randomToken, sha256b64url, userBySub, type Client, type Env, type InteractionRecord, type ValidatedAuthorizationRequest } from "@op/common";
+import { getConfig, interactionObject, OAuthError, randomToken, sha256b64url, subjectFor, userBySub, type Client, type Env, type InteractionRecord, type ValidatedAuthorizationRequest } from "@op/common";
 import { currentSession } from "../session";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
 import { decide, type InteractionProgress } from "./decide";
@@ -15,14 +15,15 @@ export async function proceed(env: Env, request: Request, client: Client, req: V
   const session = await currentSession(request, env);
   const consent = session ? await userBySub(env, session.record.sub)?.consent(client.client_id) : null;
   const progress: InteractionProgress = { loggedInAt: interaction?.loggedInAt, consentedAt: interaction?.consentedAt };
-  const decision = decide(req, session?.record ?? null, consent ?? null, progress);
+  const sessionSub = session ? await subjectFor(client, session.record.sub, getConfig(env)) : undefined;
+  const decision = decide(req, session?.record ?? null, sessionSub, consent ?? null, progress);
 
   if (decision.kind === "error" || decision.kind === "issue") {
     // Finishing the interaction is the single-use step: a second submission finds nothing.
     if (interaction && !(await interactionObject(env, interaction.uid).finish())) {
       return errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
     }
-    if (decision.kind === "error") return authorizationErrorResponse(env, targetOf(req), decision.error);
+    if (decision.kind === "error") return authorizationErrorResponse(env, targetOf(req, client), decision.error);
     return issueAuthorizationResponse(env, client, req, { key: session!.key, record: decision.session });
   }
   if (!interaction) return beginInteraction(env, req);

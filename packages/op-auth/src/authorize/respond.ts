@@ -1,35 +1,52 @@
-import { getConfig, type Env, type OAuthError, type ResponseMode, type ValidatedAuthorizationRequest } from "@op/common";
+import { getConfig, OAuthError, type Client, type DeliveredResponseMode, type Env, type ValidatedAuthorizationRequest } from "@op/common";
+import { errorPage } from "../html";
 import { queryResponse } from "./response-modes/query";
 import { fragmentResponse } from "./response-modes/fragment";
 import { formPostResponse } from "./response-modes/form-post";
+import { queryJwtResponse } from "./response-modes/query-jwt";
+import { fragmentJwtResponse } from "./response-modes/fragment-jwt";
+import { formPostJwtResponse } from "./response-modes/form-post-jwt";
 
-/** Where and how an authorization response goes, once the redirect URI is trusted. */
+/** Where and how an authorization response goes, once the client and its redirect URI are trusted. */
 export interface ResponseTarget {
+  client: Client;
   redirectUri: string;
-  responseMode: ResponseMode;
+  responseMode: DeliveredResponseMode;
   state?: string;
 }
 
-export const targetOf = (req: Pick<ValidatedAuthorizationRequest, "redirectUri" | "responseMode" | "state">): ResponseTarget => ({
+export const targetOf = (req: Pick<ValidatedAuthorizationRequest, "redirectUri" | "responseMode" | "state">, client: Client): ResponseTarget => ({
+  client,
   redirectUri: req.redirectUri,
   responseMode: req.responseMode,
   state: req.state,
 });
 
-/** One module per response mode. */
-const RESPONSE_MODES: Record<ResponseMode, (redirectUri: string, params: Record<string, string>) => Response | Promise<Response>> = {
-  query: queryResponse,
-  fragment: fragmentResponse,
-  form_post: formPostResponse,
+type ResponseModeHandler = (env: Env, client: Client, redirectUri: string, params: Record<string, string>) => Response | Promise<Response>;
+
+/** One module per response mode; `jwt` is resolved to its transport when the request is checked (JARM §2.3.4). */
+const RESPONSE_MODES: Record<DeliveredResponseMode, ResponseModeHandler> = {
+  query: (_env, _client, uri, params) => queryResponse(uri, params),
+  fragment: (_env, _client, uri, params) => fragmentResponse(uri, params),
+  form_post: (_env, _client, uri, params) => formPostResponse(uri, params),
+  "query.jwt": queryJwtResponse,
+  "fragment.jwt": fragmentJwtResponse,
+  "form_post.jwt": formPostJwtResponse,
 };
 
-/** RFC 6749 §4.1.2 with RFC 9207 `iss` in every response, success or error. */
-export function authorizationResponse(env: Env, target: ResponseTarget, params: Record<string, string | undefined>): Response | Promise<Response> {
+/** RFC 6749 §4.1.2 with RFC 9207 `iss` in every response, success or error (inside the JWT under JARM). */
+export async function authorizationResponse(env: Env, target: ResponseTarget, params: Record<string, string | undefined>): Promise<Response> {
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...params, state: target.state, iss: getConfig(env).issuer })) if (v !== undefined) all[k] = v;
-  return RESPONSE_MODES[target.responseMode](target.redirectUri, all);
+  try {
+    return await RESPONSE_MODES[target.responseMode](env, target.client, target.redirectUri, all);
+  } catch (err) {
+    // A JARM response that cannot be built (no encryption key) must not fall back to a plain redirect.
+    if (err instanceof OAuthError) return errorPage(err);
+    throw err;
+  }
 }
 
-export function authorizationErrorResponse(env: Env, target: ResponseTarget, err: OAuthError): Response | Promise<Response> {
+export function authorizationErrorResponse(env: Env, target: ResponseTarget, err: OAuthError): Promise<Response> {
   return authorizationResponse(env, target, { error: err.error, error_description: err.description });
 }

@@ -39,8 +39,9 @@ async function clientOf(env: Env, record: InteractionRecord) {
 }
 
 async function accessDenied(env: Env, record: InteractionRecord, description: string): Promise<Response> {
+  const client = await clientOf(env, record);
   if (!(await interactionObject(env, record.uid).finish())) throw expired();
-  return authorizationErrorResponse(env, targetOf(record.request), new OAuthError("access_denied", description));
+  return authorizationErrorResponse(env, targetOf(record.request, client), new OAuthError("access_denied", description));
 }
 
 const seeOther = (location: string, cookie?: string) => {
