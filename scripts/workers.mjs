@@ -15,7 +15,7 @@ export const WORKERS = [
 ];
 
 /** The development secrets: generated once, then read back from a .dev.vars-style file. */
-export const DEV_SECRET_NAMES = ["ADMIN_TOKEN", "CLIENT_SECRET_ENCRYPTION_KEY"];
+export const DEV_SECRET_NAMES = ["ADMIN_TOKEN", "CLIENT_SECRET_ENCRYPTION_KEY", "PAIRWISE_SALT"];
 
 /**
  * Writes a copy of each Worker's wrangler.toml into `dir` with ISSUER set and `main` made

@@ -3,6 +3,7 @@ import {
   timingSafeEqual, uncacheClient, type Client, type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
+import { checkSubjectType } from "./sector-identifier";
 
 const MAX_BODY = 32 * 1024;
 
@@ -15,6 +16,7 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
   await enforceRateLimit(env, "register:ip", clientAddress(request)); // before the token check: guessing it is throttled too
   checkRegistrationAllowed(request, env);
   const { metadata, localized } = validateClientMetadata(await readJson(request), config);
+  await checkSubjectType(metadata, config);
   const now = Math.floor(Date.now() / 1000);
   const client: Client = { ...metadata, client_id: randomToken(16), client_id_issued_at: now, client_secret_expires_at: 0, localized };
   const secret = metadata.token_endpoint_auth_method === "none" ? undefined : randomToken(32);
@@ -93,6 +95,7 @@ export async function updateClient(request: Request, env: Env, clientId: string)
     throw new OAuthError("invalid_request", "client_secret does not match the current secret");
   }
   const { metadata, localized } = validateClientMetadata(b, getConfig(env));
+  await checkSubjectType(metadata, getConfig(env));
   if ((current.token_endpoint_auth_method === "none") !== (metadata.token_endpoint_auth_method === "none")) {
     throw new OAuthError("invalid_client_metadata", "a client cannot switch between public and confidential");
   }

@@ -1,5 +1,4 @@
-import { getConfig, json, OAuthError, readForm, rejectDuplicates, signJwt, type Client, type Env } from "@op/common";
-import { authenticateClient } from "./client-auth";
+import { authenticateClient, getConfig, json, OAuthError, readForm, rejectDuplicates, signJwt, subjectFor, type Client, type Env } from "@op/common";
 import { lookupActiveToken, tokenVisibleTo, type ActiveToken } from "./token-lookup";
 
 const JWT_RESPONSE_TYPE = "application/token-introspection+jwt";
@@ -12,12 +11,13 @@ export async function introspectionEndpoint(request: Request, env: Env): Promise
   if (!params.token) throw new OAuthError("invalid_request", "token is required");
   const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
   // RFC 7662 §2.2: anything unknown, expired, revoked or not the caller's is simply inactive.
-  const body = found && tokenVisibleTo(found, client.client_id) ? describe(env, found) : { active: false };
+  const body = found && tokenVisibleTo(found, client.client_id) ? await describe(env, client, found) : { active: false };
   if (wantsJwt(request)) return jwtResponse(env, client, body);
   return json(body);
 }
 
-function describe(env: Env, t: ActiveToken): Record<string, unknown> {
+/** An access token's claims already carry the sub its client sees; a refresh token is only its own client's (tokenVisibleTo). */
+async function describe(env: Env, client: Client, t: ActiveToken): Promise<Record<string, unknown>> {
   const iss = getConfig(env).issuer;
   if (t.kind === "access_token") {
     const { gid: _gid, ...claims } = t.claims;
@@ -26,7 +26,7 @@ function describe(env: Env, t: ActiveToken): Record<string, unknown> {
   return {
     active: true,
     iss,
-    sub: t.grant.sub,
+    sub: await subjectFor(client, t.grant.sub, getConfig(env)),
     client_id: t.grant.clientId,
     scope: t.grant.scope,
     iat: Math.floor(t.issuedAt / 1000),

@@ -23,7 +23,8 @@ async function asAccessToken(env: Env, token: string): Promise<ActiveToken | nul
   const claims = await verifyAccessToken(env, token).catch(() => null);
   if (!claims) return null;
   const grant = await grantObject(env, claims.gid).status(claims.jti);
-  return grant && grant.sub === claims.sub ? { kind: "access_token", claims, grant } : null;
+  // The token's sub is the one its client sees (pairwise or public, OIDC Core §8); the grant must be that client's.
+  return grant && grant.clientId === claims.client_id ? { kind: "access_token", claims, grant } : null;
 }
 
 async function asRefreshToken(env: Env, token: string): Promise<ActiveToken | null> {

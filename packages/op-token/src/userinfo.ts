@@ -1,5 +1,5 @@
 import {
-  authoritativeClient, encryptForClient, getConfig, grantObject, json, NO_STORE, OAuthError, signJwt, presentedClientCertificate, readForm, releaseClaims, userBySub, userinfoAudience, verifyAccessToken, bearerToken, type Env,
+  encryptForClient, getConfig, grantObject, json, NO_STORE, OAuthError, signJwt, presentedClientCertificate, readForm, releaseClaims, subjectFor, userBySub, userinfoAudience, verifyAccessToken, bearerToken, recentClient, type Client, type Env,
 } from "@op/common";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
@@ -11,13 +11,16 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
       throw new OAuthError("invalid_token", "access token is invalid or expired");
     });
     checkCertificateBinding(request, env, claims.cnf?.["x5t#S256"]);
-    const grant = await grantObject(env, claims.gid).status(claims.jti);
-    if (!grant || grant.sub !== claims.sub) throw new OAuthError("invalid_token", "access token has been revoked");
+    const [grant, client] = await Promise.all([grantObject(env, claims.gid).status(claims.jti), recentClient(env, claims.client_id)]); // format and sub only: a cached copy will do
+    // The grant's account, seen as its client sees it (OIDC Core §8), must be the token's sub.
+    if (!grant || !client || grant.clientId !== claims.client_id || (await subjectFor(client, grant.sub, getConfig(env))) !== claims.sub) {
+      throw new OAuthError("invalid_token", "access token has been revoked");
+    }
     const scopes = claims.scope.split(" ");
     if (!scopes.includes("openid")) throw new OAuthError("insufficient_scope", "the openid scope is required");
-    const profile = await userBySub(env, claims.sub)?.profile();
+    const profile = await userBySub(env, grant.sub)?.profile();
     if (!profile) throw new OAuthError("invalid_token", "the user no longer exists");
-    return await userinfoResponse(env, claims.client_id, { ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
+    return await userinfoResponse(env, client, { ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
   } catch (err) {
     if (err instanceof OAuthError) throw withBearerChallenge(err, issuer);
     throw err;
@@ -25,15 +28,14 @@ export async function userinfoEndpoint(request: Request, env: Env): Promise<Resp
 }
 
 /** OIDC Core §5.3.2: JSON, or a JWT signed with the client's userinfo_signed_response_alg (with iss and aud). */
-async function userinfoResponse(env: Env, clientId: string, body: Record<string, unknown>): Promise<Response> {
-  const client = await authoritativeClient(env, clientId);
-  const alg = client?.userinfo_signed_response_alg;
-  const encAlg = client?.userinfo_encrypted_response_alg;
+async function userinfoResponse(env: Env, client: Client, body: Record<string, unknown>): Promise<Response> {
+  const alg = client.userinfo_signed_response_alg;
+  const encAlg = client.userinfo_encrypted_response_alg;
   if (!alg && !encAlg) return json(body);
   // OIDC Core §5.3.2: signed, then encrypted when both are registered (a nested JWT).
-  const signed = alg ? await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: clientId }) : undefined;
+  const signed = alg ? await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: client.client_id }) : undefined;
   const jwt = encAlg
-    ? await encryptForClient(client!, signed ?? JSON.stringify(body), { alg: encAlg, enc: client!.userinfo_encrypted_response_enc ?? "A128CBC-HS256", nested: signed !== undefined })
+    ? await encryptForClient(client, signed ?? JSON.stringify(body), { alg: encAlg, enc: client.userinfo_encrypted_response_enc ?? "A128CBC-HS256", nested: signed !== undefined })
     : signed!;
   return new Response(jwt, { headers: { "Content-Type": "application/jwt", ...NO_STORE } });
 }

@@ -3,6 +3,7 @@ import { randomToken } from "../crypto";
 import type { GrantedAuthorization } from "../schemas/records";
 import { nowSeconds, signJwt, verifyOwnJwt } from "./jwt";
 import type { Env } from "../env";
+import { subjectFor, type SubjectClient } from "../subject";
 
 /**
  * Access tokens are RFC 9068 JWTs (typ at+jwt) signed with ES256: resource servers can verify
@@ -50,14 +51,21 @@ export function accessTokenAudience(issuer: string, scope: string, resources: st
 }
 
 export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "clientId" | "scope" | "resources"> &
-  Partial<Pick<GrantedAuthorization, "authTime" | "acr">> & { grantId: string; act?: ActorClaim; certificateThumbprint?: string };
+  Partial<Pick<GrantedAuthorization, "authTime" | "acr">> & {
+    grantId: string;
+    act?: ActorClaim;
+    certificateThumbprint?: string;
+    /** The client the token is issued to: its `sub` is the one this client sees (OIDC Core §8), as in its ID tokens. */
+    client: SubjectClient;
+  };
 
 export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
   const config = getConfig(env);
   const iat = nowSeconds();
   const claims: AccessTokenClaims = {
     iss: config.issuer,
-    sub: a.sub,
+    // Pairwise too (as oidc-provider does): the client can read this JWT, so the public id would undo §8.1.
+    sub: await subjectFor(a.client, a.sub, config),
     aud: accessTokenAudience(config.issuer, a.scope, a.resources),
     client_id: a.clientId,
     scope: a.scope,

@@ -5,6 +5,7 @@ import { releaseClaims } from "../claims";
 import { getConfig } from "../config";
 import { base64url } from "../crypto";
 import { encryptForClient } from "./encryption";
+import { subjectFor } from "../subject";
 import { halfHash, nowSeconds, signJwt } from "./jwt";
 
 /** RFC 7519 §6: an unsecured JWT, for clients registered for `none` (they get it over TLS from the token endpoint). */
@@ -38,7 +39,7 @@ export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVI
   const payload: Record<string, unknown> = {
     ...releaseClaims(input.user, a.scope.split(" "), a.claims?.id_token, input.includeScopeClaims),
     iss: config.issuer,
-    sub: a.sub,
+    sub: await subjectFor(client, a.sub, config), // OIDC Core §8: pairwise clients see their own sub
     aud: client.client_id,
     exp: iat + config.ttl.idToken,
     iat,

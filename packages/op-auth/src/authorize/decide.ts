@@ -21,7 +21,7 @@ function consentCovers(consent: ConsentRecord | null, req: ValidatedAuthorizatio
   return wanted.scopes.every((s) => consent.scopes.includes(s)) && wanted.claims.every((c) => consent.claims.includes(c));
 }
 
-/** The value-restricted sub a `claims` request may pin (OIDC Core §5.5.1). */
+/** The value-restricted sub a `claims` request may pin (OIDC Core §5.5.1), as the client sees subjects. */
 function requiredSub(req: ValidatedAuthorizationRequest): string | undefined {
   const r = req.claims?.id_token?.sub ?? req.claims?.userinfo?.sub;
   return typeof r?.value === "string" ? r.value : undefined;
@@ -30,9 +30,17 @@ function requiredSub(req: ValidatedAuthorizationRequest): string | undefined {
 /**
  * OIDC Core §3.1.2.3: does this request need the user? `prompt`, `max_age`, `id_token_hint`
  * and a pinned `sub` can each demand a fresh login; prompt=none turns any needed interaction
- * into login_required / consent_required (§3.1.2.6).
+ * into login_required / consent_required (§3.1.2.6). `sessionSub` is the session user's sub as
+ * this client sees it (pairwise or public, OIDC Core §8), the value a hint or claims request names.
  */
-export function decide(req: ValidatedAuthorizationRequest, session: SessionRecord | null, consent: ConsentRecord | null, progress: InteractionProgress, nowMs = Date.now()): Decision {
+export function decide(
+  req: ValidatedAuthorizationRequest,
+  session: SessionRecord | null,
+  sessionSub: string | undefined,
+  consent: ConsentRecord | null,
+  progress: InteractionProgress,
+  nowMs = Date.now(),
+): Decision {
   const loggedInHere = progress.loggedInAt !== undefined;
   const pinnedSub = req.idTokenHintSub ?? requiredSub(req);
   const mustLogin =
@@ -40,11 +48,11 @@ export function decide(req: ValidatedAuthorizationRequest, session: SessionRecor
     (!loggedInHere && (req.prompt.includes("login") || req.prompt.includes("select_account"))) ||
     // OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login.
     (!loggedInHere && req.maxAge !== undefined && (req.maxAge === 0 || Math.floor(nowMs / 1000) - session.authTime > req.maxAge)) ||
-    (!loggedInHere && pinnedSub !== undefined && session.sub !== pinnedSub);
+    (!loggedInHere && pinnedSub !== undefined && sessionSub !== pinnedSub);
   if (mustLogin) {
     return req.prompt.includes("none") ? { kind: "error", error: new OAuthError("login_required", "the user must log in") } : { kind: "login" };
   }
-  if (pinnedSub !== undefined && session!.sub !== pinnedSub) {
+  if (pinnedSub !== undefined && sessionSub !== pinnedSub) {
     return { kind: "error", error: new OAuthError("access_denied", "the logged-in user is not the one the request names") };
   }
   const consentedHere = progress.consentedAt !== undefined;

@@ -1,5 +1,5 @@
 import {
-  audiencesOf, getClient, OAuthError, paramsOf, randomToken, readForm, rejectDuplicates, timingSafeEqual, verifyIdTokenHint, NO_STORE,
+  audiencesOf, getClient, getConfig, OAuthError, paramsOf, randomToken, readForm, rejectDuplicates, subjectFor, timingSafeEqual, verifyIdTokenHint, NO_STORE,
   type Client, type Env,
 } from "@op/common";
 import { cspSourceFor, errorPage, html, page } from "../html";
@@ -58,7 +58,9 @@ export async function endSessionEndpoint(request: Request, env: Env): Promise<Re
     const req = await validateLogoutRequest(env, params);
     const session = await currentSession(request, env);
     if (!session) return finish(req, []);
-    const hintMatches = req.hintSub === session.record.sub && (req.hintSid === undefined || req.hintSid === session.record.sid);
+    // The hint's sub is the one its client sees (pairwise or public, OIDC Core §8).
+    const sessionSub = req.client ? await subjectFor(req.client, session.record.sub, getConfig(env)) : session.record.sub;
+    const hintMatches = req.hintSub === sessionSub && (req.hintSid === undefined || req.hintSid === session.record.sid);
     if (hintMatches) return finish(req, [await endSession(env, session)]);
     return confirmLogout(env, req);
   } catch (err) {

@@ -37,7 +37,7 @@ export async function accessAndIdToken(
   a: IssuedAuthorization,
   opts: { omitNonce?: boolean; resources?: string[] } = {},
 ): Promise<TokenResponse> {
-  const at = await issueAccessToken(env, { ...a, resources: opts.resources ?? a.resources });
+  const at = await issueAccessToken(env, { ...a, client, resources: opts.resources ?? a.resources });
   const response: TokenResponse = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: a.scope };
   if (scopesOf(a.scope).includes("openid")) {
     response.id_token = await issueIdToken(env, {

@@ -1,8 +1,8 @@
 import {
+  SIGNED_JWT_FAILURES, verifyClientSignedJwt,
   clientObject, getConfig, grantObject, invalidGrant, issueAccessToken, OAuthError, PATHS, randomToken, SUPPORTED_SCOPES, userBySub, type Client, type Env,
 } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
-import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "../client-auth/client-signed-jwt";
 
 /**
  * RFC 7523 §2.1: a JWT the client signed with its registered keys, exchanged for an access
@@ -19,7 +19,7 @@ export async function jwtBearerGrant({ env, client, params, resources, boundThum
   await grantObject(env, grantId).activate({
     grantId, clientId: client.client_id, sub, scope, resources, authTimeRequired: false, createdAt: now, expiresAt: now + getConfig(env).ttl.accessToken * 1000, offline: false,
   });
-  const at = await issueAccessToken(env, { grantId, sub, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
+  const at = await issueAccessToken(env, { grantId, client, sub, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
 }
 

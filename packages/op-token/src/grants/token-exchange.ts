@@ -27,7 +27,7 @@ export async function tokenExchangeGrant({ env, client, params, resources, audie
     grantId, clientId: client.client_id, sub: subject.sub, scope, resources: targets, authTimeRequired: false, createdAt: now, expiresAt, offline: false,
   });
   const act = actor && { ...actor, ...(subject.act ? { act: subject.act } : {}) };
-  const at = await issueAccessToken(env, { grantId, sub: subject.sub, clientId: client.client_id, scope, resources: targets, act, certificateThumbprint: boundThumbprint });
+  const at = await issueAccessToken(env, { grantId, client, sub: subject.sub, clientId: client.client_id, scope, resources: targets, act, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: Math.min(at.expiresIn, Math.floor((expiresAt - now) / 1000)), scope };
 }
 
@@ -36,7 +36,8 @@ async function activeSubjectToken(env: Env, client: Client, params: Record<strin
   if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new OAuthError("invalid_request", "subject_token_type must be an access token");
   const found = await lookupActiveToken(env, params.subject_token, "access_token");
   if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id)) throw new OAuthError("invalid_grant", "subject_token is not active or not for this client");
-  return found.claims;
+  // The account behind the token, not the sub its client saw: the new token names it as this client sees it (OIDC Core §8).
+  return { ...found.claims, sub: found.grant.sub };
 }
 
 /** §2.1: the actor is who acts; an access token or one of our ID tokens identifies it. */

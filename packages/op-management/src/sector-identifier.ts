@@ -1,0 +1,90 @@
+import { invalidClientMetadata, OAuthError, type ClientMetadata, type Config } from "@op/common";
+
+/**
+ * OIDC Core §8.1 / OIDC DCR §2, §5: a pairwise client's sector, checked at registration. With a
+ * sector_identifier_uri the OP fetches it and every redirect URI must be listed there; without
+ * one the redirect URIs must share one host, which becomes the sector.
+ */
+const FETCH_TIMEOUT_MS = 5_000;
+const MAX_BYTES = 64 * 1024;
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** The registration step: pairwise enabled, a sector determinable, a sector_identifier_uri document that lists the redirect URIs. */
+export async function checkSubjectType(m: ClientMetadata, config: Config): Promise<void> {
+  if (m.subject_type === "pairwise" && !config.pairwiseSalt) throw invalidClientMetadata("subject_type pairwise is not enabled on this OP");
+  if (m.sector_identifier_uri !== undefined) {
+    checkSectorUri(m.sector_identifier_uri, config);
+    const listed = await fetchSectorDocument(m.sector_identifier_uri);
+    const missing = m.redirect_uris.find((uri) => !listed.includes(uri));
+    if (missing) throw invalidClientMetadata(`sector_identifier_uri does not list the redirect URI ${missing}`);
+    return;
+  }
+  if (m.subject_type !== "pairwise") return;
+  const hosts = new Set(m.redirect_uris.map((uri) => new URL(uri).hostname.toLowerCase()));
+  if (hosts.size !== 1 || hosts.has("")) {
+    throw invalidClientMetadata("a pairwise client needs a sector_identifier_uri unless its redirect URIs share one host");
+  }
+}
+
+/** Fetched by the OP, so https only (loopback http in development): the same rule as jwks_uri. */
+function checkSectorUri(uri: string, config: Config) {
+  const url = new URL(uri);
+  if (url.protocol === "https:" || (config.development && url.protocol === "http:" && LOOPBACK.has(url.hostname))) return;
+  throw invalidClientMetadata("sector_identifier_uri must be an https URL");
+}
+
+/** A JSON array of strings (OIDC Core §8.1); no redirects, bounded in time and size. */
+async function fetchSectorDocument(uri: string): Promise<string[]> {
+  let res: Response;
+  try {
+    res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  } catch {
+    throw invalidClientMetadata("sector_identifier_uri could not be fetched");
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw invalidClientMetadata(`sector_identifier_uri answered ${res.status}, expected 200`); // a redirect too: none is followed
+  }
+  const text = await readBounded(res);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidClientMetadata("sector_identifier_uri is not JSON");
+  }
+  if (!Array.isArray(body) || !body.every((v) => typeof v === "string")) throw invalidClientMetadata("sector_identifier_uri must be a JSON array of URIs");
+  return body;
+}
+
+async function readBounded(res: Response): Promise<string> {
+  if (Number(res.headers.get("content-length") ?? "0") > MAX_BYTES) {
+    await res.body?.cancel();
+    throw invalidClientMetadata("sector_identifier_uri document is too large");
+  }
+  if (!res.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BYTES) {
+        await reader.cancel();
+        throw invalidClientMetadata("sector_identifier_uri document is too large");
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof OAuthError) throw err;
+    throw invalidClientMetadata("sector_identifier_uri could not be read");
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
