@@ -2,7 +2,8 @@
 // Deploys the four Workers with `wrangler deploy`. op-auth hosts the Durable Objects the others
 // bind (script_name) and binds the others as services, so a first deployment goes in three
 // steps: op-auth without its service bindings, then the siblings, then op-auth complete.
-// Usage: ISSUER=https://op.example.com node scripts/deploy.mjs [--first]
+// Usage: ISSUER=https://op.example.com node scripts/deploy.mjs [--first] [--conformance]
+// --conformance: a throw-away deployment for the OpenID conformance suite (docs/conformance.md).
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -13,7 +14,15 @@ if (!issuer?.startsWith("https://")) {
   console.error("Set ISSUER to the https origin relying parties will use.");
   process.exit(2);
 }
-const vars = ["--var", `ISSUER:${issuer}`, "--var", "ENVIRONMENT:production", "--var", "DEV_SEED_USERS:false"];
+// The suite needs a user to sign in as and open registration (it registers its own clients in the
+// Dynamic plan), which only development mode gives; never deploy that where real users sign in.
+const conformance = process.argv.includes("--conformance");
+const mode = conformance
+  ? // TLS_CLIENT_AUTH=false: a public deployment must not trust the development certificate header.
+    ["ENVIRONMENT:development", "DEV_SEED_USERS:true", "RATE_LIMIT_REGISTER_IP:1000/1h", "TLS_CLIENT_AUTH:false"]
+  : ["ENVIRONMENT:production", "DEV_SEED_USERS:false"];
+const vars = [`ISSUER:${issuer}`, ...mode].flatMap((v) => ["--var", v]);
+if (conformance) console.warn("Deploying a CONFORMANCE TEST OP: development mode, seeded user alice/alice-password, open registration, no client certificates.");
 
 function deploy(config) {
   const r = spawnSync("wrangler", ["deploy", "-c", config, ...vars], { cwd: root, stdio: "inherit" });

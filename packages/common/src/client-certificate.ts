@@ -25,13 +25,13 @@ export const DEV_CLIENT_CERT_HEADER = "x-dev-tls-client-auth";
 
 /**
  * The certificate presented on this request: from `request.cf.tlsClientAuth` (Cloudflare mTLS),
- * or, in development only, from the DEV_CLIENT_CERT_HEADER JSON, since no local TLS terminates
- * client certificates. Anything malformed counts as no certificate.
+ * or, in development with TLS client auth on, from the DEV_CLIENT_CERT_HEADER JSON, since no local
+ * TLS terminates client certificates. Anything malformed counts as no certificate.
  */
 export function presentedClientCertificate(request: Request, config: Config): ClientCertificate | undefined {
   const fromEdge = (request as Request & { cf?: { tlsClientAuth?: unknown } }).cf?.tlsClientAuth;
   let raw: unknown = fromEdge;
-  if (config.development && request.headers.has(DEV_CLIENT_CERT_HEADER)) {
+  if (config.development && config.tlsClientAuth && request.headers.has(DEV_CLIENT_CERT_HEADER)) {
     try {
       raw = JSON.parse(request.headers.get(DEV_CLIENT_CERT_HEADER)!);
     } catch {
