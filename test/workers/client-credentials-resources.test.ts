@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { clientCredentialsGrantId, getConfig, grantObject } from "@op/common";
 import { basicAuth, completeFlow, decodeJwt, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
 
 const token = (client: RegisteredClient, body: string | URLSearchParams) =>
@@ -46,6 +49,47 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
     expect(await (await introspect()).json()).toMatchObject({ active: true, sub: client.client_id });
     await op("/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: access_token }) });
     expect(await (await introspect()).json()).toEqual({ active: false });
+  });
+
+  it("all tokens of a client name its one grant; revoking one leaves the others active", async () => {
+    const client = await registerClient(m2m);
+    const issue = async () => (await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>()).access_token;
+    const [a, b] = [await issue(), await issue()];
+    expect(decodeJwt(a).gid).toBe(clientCredentialsGrantId(client.client_id));
+    expect(decodeJwt(b).gid).toBe(decodeJwt(a).gid);
+    const form = (t: string) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: t }) });
+    expect((await op("/revoke", form(a))).status).toBe(200);
+    expect(await (await op("/introspect", form(a))).json()).toEqual({ active: false });
+    expect(await (await op("/introspect", form(b))).json()).toMatchObject({ active: true, jti: decodeJwt(b).jti });
+    // Another client cannot revoke it (RFC 7009 §2.1): still active.
+    const other = await registerClient(m2m);
+    await op("/revoke", { ...form(b), headers: { ...form(b).headers, authorization: basicAuth(other.client_id, other.client_secret!) } });
+    expect(await (await op("/introspect", form(b))).json()).toMatchObject({ active: true });
+  });
+
+  it("the client's grant outlives its tokens, and drops revocation records once their tokens have expired", async () => {
+    const client = await registerClient(m2m);
+    const { access_token } = await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>();
+    const claims = decodeJwt(access_token) as { exp: number; jti: string };
+    const stub = grantObject(env, clientCredentialsGrantId(client.client_id));
+    const config = getConfig(env);
+    await runInDurableObject(stub, async (_instance, state) => {
+      const grant = state.storage.kv.get<{ expiresAt: number }>("grant")!;
+      expect(grant.expiresAt).toBeGreaterThan((claims.exp + config.clockSkew) * 1000);
+      expect(await state.storage.getAlarm()).toBe(grant.expiresAt);
+      // A record older than any token it could concern, and a fresh one.
+      state.storage.kv.put("revoked-jti:old", Date.now() - (config.ttl.accessToken + config.clockSkew + 1) * 1000);
+      state.storage.kv.put(`revoked-jti:${claims.jti}`, Date.now());
+    });
+    const now = Date.now();
+    await stub.activate({ grantId: clientCredentialsGrantId(client.client_id), clientId: client.client_id, sub: client.client_id, scope: "", resources: [], authTimeRequired: false, createdAt: now, expiresAt: now + 1000, offline: false });
+    await runInDurableObject(stub, async (_instance, state) => {
+      expect(state.storage.kv.get("revoked-jti:old")).toBeUndefined();
+      expect(state.storage.kv.get(`revoked-jti:${claims.jti}`)).toBeDefined();
+      // A shorter activation neither shortens the grant nor moves its alarm earlier.
+      expect(await state.storage.getAlarm()).toBe(state.storage.kv.get<{ expiresAt: number }>("grant")!.expiresAt);
+      expect(state.storage.kv.get<{ expiresAt: number }>("grant")!.expiresAt).toBeGreaterThan(now + 1000);
+    });
   });
 });
 

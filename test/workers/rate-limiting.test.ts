@@ -307,6 +307,35 @@ describe("token endpoint limits", () => {
     const other = await registerClient();
     expect((await tokenRequest(newAddress(), basicAuth(other.client_id, other.client_secret!))).status).toBe(400);
   });
+
+  it("counted in batches, never beyond the budget: the last 40 places of a client's budget let exactly 40 of 70 requests through", async () => {
+    const client = await registerClient();
+    await spend("token:client", client.client_id, 40);
+    const auth = basicAuth(client.client_id, client.client_secret!);
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) statuses.push((await tokenRequest(newAddress(), auth)).status);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(40); // invalid_grant: counted, then refused for the bogus code
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30);
+    expect(statuses.slice(0, 40).every((s) => s === 400)).toBe(true);
+  });
+});
+
+describe("batched counting (RateLimiter.take)", () => {
+  it("grants at most an eighth of what is left (at least one), never more than the limit", async () => {
+    const stub = limiter(`test:take:${crypto.randomUUID()}`);
+    const t0 = Date.now();
+    expect(await stub.take(100, 60, 16, t0)).toEqual({ allowed: true, windowEnd: t0 + 60_000, granted: 12 });
+    expect(await stub.take(100, 60, 4, t0)).toMatchObject({ granted: 4 });
+    let total = 16;
+    for (let i = 0; i < 200 && total < 100; i++) {
+      const r = await stub.take(100, 60, 16, t0);
+      if (!r.allowed) break;
+      expect(r.granted).toBeLessThanOrEqual(Math.max(1, Math.floor((100 - total) / 8)));
+      total += r.granted;
+    }
+    expect(total).toBe(100);
+    expect(await stub.take(100, 60, 16, t0 + 1000)).toEqual({ allowed: false, retryAfter: 59 });
+  });
 });
 
 // ------------------------------------------------------------------ registration

@@ -1,18 +1,21 @@
 import { Hono } from "hono";
-import { errorResponse, OAuthError, PATHS, REQUEST_ID_HEADER, serve, workerFor, type Env } from "@op/common";
+import { errorResponse, MAX_REQUEST_BYTES, OAuthError, PATHS, REQUEST_ID_HEADER, serve, workerFor, type Env } from "@op/common";
 import { authorizationEndpoint } from "./authorize/endpoint";
+import { pushedAuthorizationRequestEndpoint } from "./par/endpoint";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
+import { viaPublicCache } from "./public-cache";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
-export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization, RateLimiter } from "@op/common";
+export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization, RateLimiter, PushedAuthorizationRequest } from "@op/common";
 
 /** op-auth: authorization, login and consent, device verification, logout. */
 const app = new Hono<{ Bindings: Env }>();
 
 app.on(["GET", "POST"], PATHS.authorization, (c) => authorizationEndpoint(c.req.raw, c.env));
+app.post(PATHS.pushedAuthorizationRequest, (c) => pushedAuthorizationRequestEndpoint(c.req.raw, c.env));
 app.get(`${PATHS.interaction}/:uid`, (c) => showInteraction(c.req.raw, c.env, c.req.param("uid")));
 app.post(`${PATHS.interaction}/:uid/login`, (c) => submitLogin(c.req.raw, c.env, c.req.param("uid")));
 app.post(`${PATHS.interaction}/:uid/consent`, (c) => submitConsent(c.req.raw, c.env, c.req.param("uid")));
@@ -31,18 +34,31 @@ app.onError((err, c) => {
 
 const siblings = { "op-token": "OP_TOKEN", "op-discovery": "OP_DISCOVERY", "op-management": "OP_MANAGEMENT" } as const;
 
+/** The front Worker's own paths, and op-discovery's documents, which it keeps (public-cache.ts). */
+const front = serve("op-auth", async (request, env, ctx) => {
+  const worker = workerFor(new URL(request.url).pathname);
+  if (worker === "op-discovery") return viaPublicCache(request, () => forward(env, worker, request));
+  if (worker !== "op-auth") return forward(env, worker, request);
+  return app.fetch(request, env, ctx);
+}, (err, request) => (workerFor(new URL(request.url).pathname) === "op-auth" ? errorPage(err) : errorResponse(err))); // pages for browser endpoints
+
+function forward(env: Env, worker: keyof typeof siblings, request: Request): Promise<Response> {
+  const binding = env[siblings[worker]];
+  if (!binding) return Promise.resolve(errorResponse(new OAuthError("temporarily_unavailable", `${worker} is not bound`)));
+  return binding.fetch(request).catch((err) => errorResponse(err));
+}
+
 export default {
   /**
    * One issuer origin: paths served by a sibling Worker go to it over its service binding
-   * (in production, zone routes can send them there directly; docs/architecture.md).
+   * (in production, zone routes can send them there directly; docs/architecture.md). They go
+   * as they came: the sibling's own serve() gives them a request id, the size limit and a log
+   * line, so the front does not copy the request and the response a second time. An oversized
+   * body is refused here, before anything streams it to a sibling that would not read it.
    */
-  fetch: serve("op-auth", async (request, env, ctx) => {
+  fetch(request, env, ctx) {
     const worker = workerFor(new URL(request.url).pathname);
-    if (worker !== "op-auth") {
-      const binding = env[siblings[worker]];
-      if (!binding) return errorResponse(new OAuthError("temporarily_unavailable", `${worker} is not bound`));
-      return binding.fetch(request);
-    }
-    return app.fetch(request, env, ctx);
-  }, (err, request) => (workerFor(new URL(request.url).pathname) === "op-auth" ? errorPage(err) : errorResponse(err))), // pages for browser endpoints
+    const handOver = (worker === "op-token" || worker === "op-management") && Number(request.headers.get("content-length") ?? "0") <= MAX_REQUEST_BYTES;
+    return handOver ? forward(env, worker, request) : front(request, env, ctx);
+  },
 } satisfies ExportedHandler<Env>;

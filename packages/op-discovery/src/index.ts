@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { drainUnreadBody, errorResponse, REQUEST_ID_HEADER, serve, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
+import { drainUnreadBody, errorResponse, getConfig, REQUEST_ID_HEADER, serve, KEY_ACTIVATION_DELAY_MS, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
 
 /**
  * op-discovery: OIDC Discovery 1.0 and RFC 8414 metadata, and the JWKS. Public, cacheable for a
@@ -14,15 +14,36 @@ const publicHeaders = {
   "Content-Type": "application/json;charset=UTF-8",
 };
 
-const metadataResponse = (env: Env) => new Response(JSON.stringify(metadataFor(env)), { headers: publicHeaders });
+/** The metadata depends on the configuration only, which cannot change within an isolate: serialised once. */
+let metadata: { env: Env; body: string } | undefined;
+function metadataResponse(env: Env) {
+  if (metadata?.env !== env) metadata = { env, body: JSON.stringify(metadataFor(env)) };
+  return new Response(metadata.body, { headers: publicHeaders });
+}
+
+/**
+ * The JWKS, kept in the isolate for half the keys' activation delay, and served with the
+ * max-age that remains of it: a rotation publishes its keys that long before they sign, so every
+ * copy read before (this one, the front Worker's, a relying party's) has expired by then.
+ */
+const JWKS_LIFETIME_MS = KEY_ACTIVATION_DELAY_MS / 2;
+let jwksBody: { until: number; body: string } | undefined;
 
 app.get(PATHS.openidConfiguration, (c) => metadataResponse(c.env));
 app.get(PATHS.oauthMetadata, (c) => metadataResponse(c.env));
 app.get(PATHS.jwks, async (c) => {
-  const jwks = await keyStore(c.env).jwks();
-  // A short max-age: a rotated-in key must reach relying parties before tokens signed with it expire.
-  return new Response(JSON.stringify(jwks), { headers: { ...publicHeaders, "Content-Type": "application/jwk-set+json", "Cache-Control": "public, max-age=60" } });
+  const now = Date.now();
+  if (!jwksBody || now >= jwksBody.until) jwksBody = { until: now + JWKS_LIFETIME_MS, body: await jwksDocument(c.env) };
+  const maxAge = Math.floor((jwksBody.until - now) / 1000);
+  return new Response(jwksBody.body, { headers: { ...publicHeaders, "Content-Type": "application/jwk-set+json", "Cache-Control": `public, max-age=${maxAge}` } });
 });
+
+async function jwksDocument(env: Env): Promise<string> {
+  const store = keyStore(env);
+  const [signing, encryption] = await Promise.all([store.jwks(), getConfig(env).hardening.jar === "disabled" ? { keys: [] } : store.encryptionJwks()]);
+  // RFC 9101 §6.1: clients encrypt request objects to the `use: "enc"` keys.
+  return JSON.stringify({ keys: [...signing.keys, ...encryption.keys] });
+}
 app.notFound(() => notFound());
 app.onError((err, c) => errorResponse(err, c.req.header(REQUEST_ID_HEADER)));
 

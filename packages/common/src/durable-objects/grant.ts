@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { GrantRecordSchema, type GrantRecord } from "../schemas/records";
 import { hashSecret, randomToken } from "../crypto";
+import { getConfig } from "../config";
 import type { Env } from "../env";
 
 export type RotateResult =
@@ -24,6 +25,7 @@ export function narrowScope(granted: string, requested: string | undefined): str
  * family and the access tokens, which name the grant in their `gid` claim). The atom is the
  * family: rotation, reuse detection and revocation all happen here, in single synchronous
  * steps. RFC 9700 §4.14.2: presenting a rotated refresh token revokes the whole family.
+ * A client's client_credentials tokens share one grant (`clientCredentialsGrantId`).
  */
 export class Grant extends DurableObject<Env> {
   private init() {
@@ -43,8 +45,22 @@ export class Grant extends DurableObject<Env> {
     const existing = this.ctx.storage.kv.get<GrantRecord>("grant");
     if (!existing || grant.expiresAt >= existing.expiresAt) this.ctx.storage.kv.put("grant", grant);
     if (refresh) this.insertActive(refresh.hash);
-    await this.ctx.storage.setAlarm(grant.expiresAt);
+    this.pruneRevokedAccessTokens();
+    // Never earlier than a previous activation asked: the grant ends with its longest-lived token.
+    await this.ctx.storage.setAlarm(Math.max(grant.expiresAt, existing?.expiresAt ?? 0));
     return { refreshToken: refresh && `${grant.grantId}.${refresh.secret}` };
+  }
+
+  /**
+   * A client's client_credentials grant lives as long as it keeps being extended, so revocation
+   * records of access tokens that have expired since are dropped here: a token revoked at time r
+   * was issued before r and so expires before r + the access-token lifetime (+ clock skew).
+   */
+  private pruneRevokedAccessTokens(now = Date.now()) {
+    const config = getConfig(this.env);
+    const cutoff = now - (config.ttl.accessToken + config.clockSkew) * 1000;
+    const expired = [...this.ctx.storage.kv.list<number>({ prefix: "revoked-jti:" })].filter(([, revokedAt]) => revokedAt < cutoff);
+    for (const [key] of expired) this.ctx.storage.kv.delete(key);
   }
 
   private insertActive(hash: string) {
@@ -138,6 +154,13 @@ async function mintRefreshSecret() {
 export function grantObject(env: Pick<Env, "GRANTS">, grantId: string) {
   return env.GRANTS.get(env.GRANTS.idFromName(grantId));
 }
+
+/**
+ * The grant of every client_credentials token of a client (RFC 6749 §4.4): one long-lived object
+ * per client, named so that it cannot collide with a random grant id (no ':' in base64url). It
+ * holds the revocation records of the client's tokens; the tokens themselves carry everything else.
+ */
+export const clientCredentialsGrantId = (clientId: string) => `cc:${clientId}`;
 
 /** Splits a refresh token `<grantId>.<secret>`; null when it has not that shape. */
 export function parseRefreshToken(token: string): { grantId: string; secret: string } | null {

@@ -42,12 +42,25 @@ export class RateLimiter extends DurableObject<Env> {
    * that began with the first of them. (A burst across a window boundary may reach 2 × limit.)
    */
   async hit(limit: number, windowSeconds: number, now = Date.now()): Promise<{ allowed: true; windowEnd: number } | Refusal> {
+    const taken = await this.take(limit, windowSeconds, 1, now);
+    return taken.allowed ? { allowed: true, windowEnd: taken.windowEnd } : taken;
+  }
+
+  /**
+   * Counts up to `wanted` requests at once, for a Worker to spend locally (`enforceRateLimit`):
+   * never more than the window has left, and at most an eighth of that (at least one), so that
+   * little of the budget can sit unspent in one Worker when it runs low. Refusals come only from
+   * here, with an exact Retry-After.
+   */
+  async take(limit: number, windowSeconds: number, wanted: number, now = Date.now()): Promise<{ allowed: true; windowEnd: number; granted: number } | Refusal> {
     const stored = this.ctx.storage.kv.get<Window>("window");
     const window = stored && now < stored.end ? stored : { end: now + windowSeconds * 1000, count: 0 };
-    if (window.count >= limit) return refused(window.end, now);
-    this.ctx.storage.kv.put("window", { end: window.end, count: window.count + 1 });
+    const left = limit - window.count;
+    if (left <= 0) return refused(window.end, now);
+    const granted = Math.max(1, Math.min(wanted, Math.floor(left / 8)));
+    this.ctx.storage.kv.put("window", { end: window.end, count: window.count + granted });
     if (window !== stored) await this.ctx.storage.setAlarm(window.end);
-    return { allowed: true, windowEnd: window.end };
+    return { allowed: true, windowEnd: window.end, granted };
   }
 
   /** Takes back one request counted in the window ending at `windowEnd` (it turned out not to count). */
@@ -122,6 +135,34 @@ export interface RateLimitTicket {
 const limiter = (env: Pick<Env, "RATE_LIMITER">, key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 
 /**
+ * Limits counted in batches: the token endpoint's, paid on every token request. The isolate
+ * spends requests its limiter already counted (`take`) before asking it again, so a busy client
+ * or address costs one Durable Object call per batch instead of one per request. The budget is
+ * never exceeded; some of it may go unspent until the window ends (see `take`). The others
+ * (login, registration, user codes) are rare, or refunded, and counted one by one.
+ */
+const BATCHED: ReadonlySet<LimitedAction> = new Set(["token:ip", "token:client"]);
+const BATCH_SIZE = 16;
+const counted = new Map<string, { windowEnd: number; left: number }>();
+
+function spendCounted(key: string, now: number): RateLimitTicket | null {
+  const batch = counted.get(key);
+  if (!batch || batch.left <= 0 || now >= batch.windowEnd) return null;
+  batch.left--;
+  return { key, windowEnd: batch.windowEnd };
+}
+
+function keepCounted(key: string, windowEnd: number, extra: number) {
+  if (extra <= 0) return;
+  const batch = counted.get(key);
+  if (batch?.windowEnd === windowEnd) batch.left += extra;
+  else {
+    if (counted.size >= 10_000) counted.clear(); // forgetting only leaves counted requests unspent
+    counted.set(key, { windowEnd, left: extra });
+  }
+}
+
+/**
  * Counts one request of `subject` (an address, a client id) for `action` against its configured
  * limit; over it, throws RateLimitedError. A storage failure throws too, so the request fails
  * rather than going uncounted. Null when the limit is off.
@@ -130,8 +171,12 @@ export async function enforceRateLimit(env: Env, action: LimitedAction, subject:
   const limit = getConfig(env).rateLimits[action];
   if (!limit) return null;
   const key = `${action}:${subject}`;
-  const decision = await limiter(env, key).hit(limit.count, limit.window);
+  const batched = BATCHED.has(action);
+  const spent = batched ? spendCounted(key, Date.now()) : null;
+  if (spent) return spent;
+  const decision = await limiter(env, key).take(limit.count, limit.window, batched ? BATCH_SIZE : 1);
   if (!decision.allowed) throw new RateLimitedError(decision.retryAfter, DESCRIPTIONS[action]);
+  keepCounted(key, decision.windowEnd, decision.granted - 1);
   return { key, windowEnd: decision.windowEnd };
 }
 

@@ -26,6 +26,23 @@ export async function authoritativeClient(env: Pick<Env, "CLIENTS">, clientId: s
   return isPlausibleClientId(clientId) ? clientObject(env, clientId).get() : null;
 }
 
+/**
+ * Client metadata remembered in this isolate for up to a minute, the staleness KV's edge cache
+ * already allows (`cacheTtl: 60`): for reads that only shape a response (userinfo's format and
+ * the `sub` a client sees), never for credentials, which always ask the Durable Object.
+ */
+const recentClients = new Map<string, { until: number; client: Client | null }>();
+const RECENT_CLIENT_MS = 60_000;
+
+export async function recentClient(env: Pick<Env, "CLIENTS">, clientId: string, now = Date.now()): Promise<Client | null> {
+  const hit = recentClients.get(clientId);
+  if (hit && now < hit.until) return hit.client;
+  const client = await authoritativeClient(env, clientId);
+  if (recentClients.size >= 10_000) recentClients.clear();
+  recentClients.set(clientId, { until: now + RECENT_CLIENT_MS, client });
+  return client;
+}
+
 export async function cacheClient(env: Pick<Env, "CLIENT_CACHE" | "ISSUER" | "ENVIRONMENT">, client: Client): Promise<void> {
   await env.CLIENT_CACHE.put(cacheKey(client.client_id), JSON.stringify(client), { expirationTtl: getConfig(env).ttl.clientCache });
 }

@@ -1,14 +1,52 @@
-import { compactVerify, createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
-import { keyStore } from "../durable-objects/key-store";
+import { CompactSign, compactVerify, createLocalJWKSet, errors, importJWK, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import { KEY_ACTIVATION_DELAY_MS, keyStore, signingKeyAt, type SigningKey } from "../durable-objects/key-store";
 import { getConfig, type SigningAlg } from "../config";
 import { base64url } from "../crypto";
 import type { Env } from "../env";
 
 type KeyEnv = Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">;
 
-/** Signs with the key store's active key for `alg`; the private key stays in the store. */
-export function signJwt(env: KeyEnv, alg: SigningAlg, payload: Record<string, unknown>, typ?: string): Promise<string> {
-  return keyStore(env).sign(alg, payload, typ);
+/**
+ * The store's signing keys, cached in this isolate for at most KEY_ACTIVATION_DELAY_MS from
+ * when they were asked for: a rotation retires the current keys that long after it, so a cached
+ * key never signs once retired, and a new one signs only once its time has come.
+ */
+let signingKeys: { until: number; keys: SigningKey[] } | undefined;
+let loadingKeys: Promise<{ until: number; keys: SigningKey[] }> | undefined;
+const privateKeys = new Map<string, Promise<CryptoKey>>();
+
+async function currentSigningKeys(env: KeyEnv, now: number): Promise<SigningKey[]> {
+  if (signingKeys && now < signingKeys.until) return signingKeys.keys;
+  // Concurrent requests share one fetch; `until` counts from before the call, to be safe.
+  loadingKeys ??= keyStore(env)
+    .signingKeys()
+    .then(({ keys }) => (signingKeys = { until: now + KEY_ACTIVATION_DELAY_MS, keys }))
+    .finally(() => (loadingKeys = undefined));
+  return (await loadingKeys).keys;
+}
+
+/** The key that signs `alg` at `now` (exported for the rotation tests, which pass a later `now`). */
+export async function signingKey(env: KeyEnv, alg: SigningAlg, now = Date.now()): Promise<SigningKey> {
+  const key = signingKeyAt(await currentSigningKeys(env, now), alg, now);
+  if (!key) throw new Error(`no active ${alg} key`);
+  return key;
+}
+
+function privateKey(key: SigningKey): Promise<CryptoKey> {
+  let imported = privateKeys.get(key.kid);
+  if (!imported) {
+    if (privateKeys.size >= 16) privateKeys.clear(); // retired keys are never used again
+    imported = importJWK(key.privateJwk, key.alg, { extractable: false }) as Promise<CryptoKey>;
+    privateKeys.set(key.kid, imported);
+  }
+  return imported;
+}
+
+/** Signs with the current key for `alg`, in this isolate (no call to the key store per signature). */
+export async function signJwt(env: KeyEnv, alg: SigningAlg, payload: Record<string, unknown>, typ?: string): Promise<string> {
+  const key = await signingKey(env, alg);
+  const jws = new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg, kid: key.kid, ...(typ ? { typ } : {}) });
+  return jws.sign(await privateKey(key));
 }
 
 // Public keys are cached per isolate for a short time and refetched on an unknown kid, so a

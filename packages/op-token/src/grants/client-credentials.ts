@@ -1,4 +1,4 @@
-import { getConfig, grantObject, invalidScope, issueAccessToken, randomToken, type Client } from "@op/common";
+import { clientCredentialsGrantId, getConfig, grantObject, invalidScope, issueAccessToken, type Client, type Env } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 
 /** Scopes a client may ask for on its own behalf: its registered `scope`, never user scopes. */
@@ -14,24 +14,37 @@ function clientCredentialsScope(client: Client, requested: string | undefined): 
 }
 
 /**
- * RFC 6749 §4.4: the client acts for itself. Each response is its own grant (no refresh token,
- * §4.4.3), so its access token can be revoked and introspected like any other.
+ * RFC 6749 §4.4: the client acts for itself; no refresh token (§4.4.3). Every token of a client
+ * names the client's one grant (`gid` = `cc:<client_id>`), which holds the revocation records
+ * userinfo and introspection check (RFC 7009), so a token costs no new object.
  */
 export async function clientCredentialsGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   const scope = clientCredentialsScope(client, params.scope);
-  const grantId = randomToken(16);
-  const now = Date.now();
-  await grantObject(env, grantId).activate({
-    grantId,
-    clientId: client.client_id,
-    sub: client.client_id,
-    scope,
-    resources,
-    authTimeRequired: false,
-    createdAt: now,
-    expiresAt: now + getConfig(env).ttl.accessToken * 1000,
-    offline: false,
-  });
-  const at = await issueAccessToken(env, { grantId, sub: client.client_id, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
+  const grantId = await liveClientGrant(env, client.client_id);
+  const at = await issueAccessToken(env, { grantId, client, sub: client.client_id, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
+}
+
+/**
+ * Until when this isolate last extended each client's grant. The grant must outlive every token
+ * naming it, clock skew included (its alarm deletes the revocation records), so it is extended
+ * to twice that, and again once a new token could outlive it: one Durable Object call per
+ * client, isolate and token lifetime instead of one per token.
+ */
+const extendedUntil = new Map<string, number>();
+const MAX_REMEMBERED_CLIENTS = 10_000;
+
+async function liveClientGrant(env: Env, clientId: string): Promise<string> {
+  const grantId = clientCredentialsGrantId(clientId);
+  const config = getConfig(env);
+  const lifetime = (config.ttl.accessToken + config.clockSkew) * 1000;
+  const now = Date.now();
+  if ((extendedUntil.get(clientId) ?? 0) > now + lifetime) return grantId;
+  const expiresAt = now + 2 * lifetime;
+  await grantObject(env, grantId).activate({
+    grantId, clientId, sub: clientId, scope: "", resources: [], authTimeRequired: false, createdAt: now, expiresAt, offline: false,
+  });
+  if (extendedUntil.size >= MAX_REMEMBERED_CLIENTS) extendedUntil.clear();
+  extendedUntil.set(clientId, expiresAt);
+  return grantId;
 }

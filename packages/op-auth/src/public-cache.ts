@@ -1,0 +1,46 @@
+/**
+ * The front Worker keeps the sibling's public documents (discovery metadata, JWKS) in its
+ * isolate for as long as their own `Cache-Control: public, max-age` allows, as an HTTP cache in
+ * front of op-discovery would, so that repeat requests skip the service-binding hop. A copy is
+ * served with the max-age that remains (RFC 9111 §4.2), so no cache downstream keeps it longer
+ * than the original allowed: a rotation's pre-published keys reach relying parties in time.
+ */
+interface Stored {
+  until: number;
+  status: number;
+  headers: [string, string][];
+  body: ArrayBuffer;
+}
+
+const stored = new Map<string, Stored>();
+
+const maxAgeOf = (cacheControl: string | null): number | null => {
+  if (!cacheControl || !/(^|,)\s*public\s*(,|$)/i.test(cacheControl) || /no-store|no-cache|private/i.test(cacheControl)) return null;
+  const m = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl);
+  return m ? Number(m[1]) : null;
+};
+
+function served(entry: Stored, now: number): Response {
+  const headers = new Headers(entry.headers);
+  headers.set("Cache-Control", `public, max-age=${Math.max(0, Math.floor((entry.until - now) / 1000))}`);
+  return new Response(entry.body, { status: entry.status, headers });
+}
+
+/** GET of a public document without a query: from this isolate while fresh, else from `origin`. */
+export async function viaPublicCache(request: Request, origin: () => Promise<Response>, now = Date.now()): Promise<Response> {
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.search) return origin();
+  const hit = stored.get(url.pathname);
+  if (hit && now < hit.until) return served(hit, now);
+  const response = await origin();
+  const maxAge = response.status === 200 ? maxAgeOf(response.headers.get("cache-control")) : null;
+  if (!maxAge) return response;
+  const entry: Stored = {
+    until: now + maxAge * 1000,
+    status: response.status,
+    headers: [...response.headers].filter(([name]) => name !== "x-request-id" && name !== "content-length"),
+    body: await response.arrayBuffer(),
+  };
+  if (stored.has(url.pathname) || stored.size < 16) stored.set(url.pathname, entry); // a handful of paths; anything else is not kept
+  return served(entry, now);
+}
