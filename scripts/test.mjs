@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The whole test suite: type checks, in-runtime tests (Workers + Durable Objects), then the
-// end-to-end tests against `wrangler dev`. Stops at the first failing stage and ends with one
-// summary line, "tests: N passed, N failed", counted from vitest's JSON reports.
+// The whole test suite: type checks, in-runtime tests (Workers + Durable Objects), the
+// end-to-end tests against `wrangler dev`, then the conformance runner. Stops at the first
+// failing stage and ends with one summary line, "tests: N passed, N failed", counted from
+// vitest's JSON reports and conformance/results/latest.json.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, wranglerEnv } from "./workers.mjs";
@@ -15,10 +16,23 @@ const stages = [
   ["typecheck (Node)", ["tsc", "-p", "tsconfig.node.json"]],
   ["workers", vitest("vitest.workers.config.ts", "workers")],
   ["e2e", vitest("vitest.e2e.config.ts", "e2e")],
+  // The OpenID conformance plans, module by module (conformance/run.mjs, docs/conformance.md).
+  ["conformance", ["node", "conformance/run.mjs"]],
 ];
+const conformanceResults = path.join(root, "conformance", "results", "latest.json");
+const stageStart = new Map();
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 function count(name) {
+  if (name === "conformance") {
+    // Only a results file this run wrote (a crash before writing must not count an old one).
+    if (!existsSync(conformanceResults) || statSync(conformanceResults).mtimeMs < stageStart.get(name)) return;
+    const r = JSON.parse(readFileSync(conformanceResults, "utf8"));
+    totals.passed += r.passed;
+    totals.failed += r.failed;
+    totals.skipped += r.notApplicable; // modules that cannot apply, each with its reason in the table
+    return;
+  }
   const file = path.join(reports, `${name}.json`);
   if (!existsSync(file)) return;
   const r = JSON.parse(readFileSync(file, "utf8"));
@@ -30,6 +44,7 @@ function count(name) {
 let status = 0;
 for (const [name, [cmd, ...args]] of stages) {
   console.log(`\n=== ${name}: ${cmd} ${args.slice(0, 3).join(" ")}`);
+  stageStart.set(name, Date.now());
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: wranglerEnv() });
   count(name);
   if (r.status !== 0) {
