@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PAR_REQUEST_URI_PREFIX, pushedRequestObject, pushedRequestReference } from "@op/common";
 import { basicAuth, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, type RegisteredClient } from "./helpers";
-import { navigate } from "../support/browser";
+import { Browser as SharedBrowser, navigate } from "../support/browser";
+import worker from "../../packages/op-auth/src/index";
 
 /**
  * PAR (RFC 9126): the endpoint, the single-use request_uri in its Durable Object, and the
@@ -237,6 +238,77 @@ describe("per-client PAR modes", () => {
     expect((await res.json<Record<string, string>>()).error).toBe("invalid_request");
     const direct = await new Browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
     expect(errorOf(direct)).toBeUndefined();
+  });
+});
+
+describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other variables)", () => {
+  /** The authorization and PAR endpoints, both in op-auth, under `vars` (same Durable Objects and keys). */
+  const opWith = (vars: Record<string, string>) => {
+    const modified = { ...env, ...vars } as never;
+    const fetchWith = (request: Request) => worker.fetch(request as never, modified, createExecutionContext());
+    return {
+      browser: () => new SharedBrowser(ISSUER, fetchWith),
+      push: (c: RegisteredClient, params: Record<string, string>) =>
+        fetchWith(new Request(`${ISSUER}/par`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(c.client_id, c.client_secret!) }, body: new URLSearchParams(params) })),
+    };
+  };
+  const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(key);
+  const objectClaims = (c: RegisteredClient, params: Record<string, string>) => ({ ...params, client_id: c.client_id, iss: c.client_id, aud: ISSUER, exp: now() + 60, iat: now(), jti: crypto.randomUUID() });
+
+  it("PAR_MODE=required: a direct request is refused for every client, a pushed one runs", async () => {
+    const server = opWith({ PAR_MODE: "required" });
+    const c = await registerClient({ par_mode: "disabled", jwks: { keys: [publicJwk] } }); // the server's required wins
+    const { params, verifier } = await requestParams();
+    const direct = await server.browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
+    expect(errorOf(direct)).toBe("invalid_request");
+    const res = await server.push(c, params);
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { request_uri } = await res.json<{ request_uri: string }>();
+    const nav = await navigate(server.browser(), `/authorize?${new URLSearchParams({ client_id: c.client_id, request_uri })}`);
+    const code = nav.callback?.searchParams.get("code");
+    expect(code, nav.page?.html).toBeTruthy();
+    expect((await redeemCode(c, code!, verifier)).status).toBe(200);
+  });
+
+  it("PAR_MODE=disabled: /par refuses every client, and a pushed request_uri is not honoured", async () => {
+    const { params } = await requestParams();
+    const { request_uri } = await pushed(client, params); // pushed while PAR was on
+    const server = opWith({ PAR_MODE: "disabled" });
+    const res = await server.push(client, params);
+    expect(res.status).toBe(400);
+    expect((await res.json<Record<string, string>>()).error).toBe("invalid_request");
+    const use = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, request_uri })}`);
+    expect(["invalid_request", "page"]).toContain(errorOf(use));
+  });
+
+  it("JAR_MODE=required: a plain or unsigned request is refused, a signed request object runs", async () => {
+    const server = opWith({ JAR_MODE: "required" });
+    const c = await registerClient({ jar_mode: "disabled", jwks: { keys: [publicJwk] } });
+    const { params, verifier } = await requestParams();
+    const plain = await server.browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
+    expect(errorOf(plain)).toBe("invalid_request");
+    const unsigned = `${btoa(JSON.stringify({ alg: "none" })).replace(/=+$/, "")}.${btoa(JSON.stringify(objectClaims(c, params))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}.`;
+    const refused = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request: unsigned })}`);
+    expect(errorOf(refused)).toBe("invalid_request_object");
+    const request = await sign(objectClaims(c, params));
+    const nav = await navigate(server.browser(), `/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", request })}`);
+    const code = nav.callback?.searchParams.get("code");
+    expect(code, nav.page?.html).toBeTruthy();
+    expect((await redeemCode(c, code!, verifier)).status).toBe(200);
+  });
+
+  it("JAR_MODE=disabled: request is request_not_supported and request_uri request_uri_not_supported, for every client", async () => {
+    const server = opWith({ JAR_MODE: "disabled" });
+    const c = await registerClient({ jwks: { keys: [publicJwk] } });
+    const { params } = await requestParams();
+    const request = await sign(objectClaims(c, params));
+    const byValue = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request })}`);
+    expect(errorOf(byValue)).toBe("request_not_supported");
+    const byReference = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request_uri: "https://rp.example.com/request.jwt" })}`);
+    expect(errorOf(byReference)).toBe("request_uri_not_supported");
+    const pushedObject = await server.push(c, { request });
+    expect(pushedObject.status).toBe(400);
+    expect((await pushedObject.json<Record<string, string>>()).error).toBe("request_not_supported");
   });
 });
 
