@@ -1,4 +1,5 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { fetchBoundedDocument } from "./fetch-document";
 import { PublicJwksSchema, type Client } from "./schemas/client";
 
 /**
@@ -21,10 +22,7 @@ interface Entry {
 const cache = new Map<string, Entry>();
 
 async function fetchJwks(uri: string): Promise<Entry> {
-  const res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  if (res.status !== 200) throw new Error(`jwks_uri answered ${res.status}`); // redirects included: no SSRF by redirect
-  const text = await res.text();
-  if (text.length > MAX_BYTES) throw new Error("jwks_uri document too large");
+  const text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
   const jwks = PublicJwksSchema.parse(JSON.parse(text)) as JSONWebKeySet;
   return { fetchedAt: Date.now(), lastUnknownKidRefetch: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks), jwks };
 }

@@ -10,6 +10,7 @@ export * from "./resource";
 export * from "./secret-box";
 export * from "./client-certificate";
 export * from "./client-keys";
+export * from "./fetch-document";
 export * from "./claims";
 export * from "./subject";
 export * from "./metadata";

@@ -1,4 +1,4 @@
-import { invalidClientMetadata, OAuthError, type ClientMetadata, type Config } from "@op/common";
+import { DocumentFetchError, fetchBoundedDocument, invalidClientMetadata, type ClientMetadata, type Config } from "@op/common";
 
 /**
  * OIDC Core §8.1 / OIDC DCR §2, §5: a pairwise client's sector, checked at registration. With a
@@ -35,17 +35,13 @@ function checkSectorUri(uri: string, config: Config) {
 
 /** A JSON array of strings (OIDC Core §8.1); no redirects, bounded in time and size. */
 async function fetchSectorDocument(uri: string): Promise<string[]> {
-  let res: Response;
+  let text: string;
   try {
-    res = await fetch(uri, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  } catch {
-    throw invalidClientMetadata("sector_identifier_uri could not be fetched");
+    text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
+  } catch (err) {
+    if (err instanceof DocumentFetchError) throw invalidClientMetadata(`sector_identifier_uri ${err.message}`);
+    throw err;
   }
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    throw invalidClientMetadata(`sector_identifier_uri answered ${res.status}, expected 200`); // a redirect too: none is followed
-  }
-  const text = await readBounded(res);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -54,37 +50,4 @@ async function fetchSectorDocument(uri: string): Promise<string[]> {
   }
   if (!Array.isArray(body) || !body.every((v) => typeof v === "string")) throw invalidClientMetadata("sector_identifier_uri must be a JSON array of URIs");
   return body;
-}
-
-async function readBounded(res: Response): Promise<string> {
-  if (Number(res.headers.get("content-length") ?? "0") > MAX_BYTES) {
-    await res.body?.cancel();
-    throw invalidClientMetadata("sector_identifier_uri document is too large");
-  }
-  if (!res.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_BYTES) {
-        await reader.cancel();
-        throw invalidClientMetadata("sector_identifier_uri document is too large");
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof OAuthError) throw err;
-    throw invalidClientMetadata("sector_identifier_uri could not be read");
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { OAuthError } from "../errors";
+import { DocumentFetchError, fetchBoundedDocument } from "../fetch-document";
 import type { Client } from "../schemas/client";
 
 const FETCH_TIMEOUT_MS = 5_000;
@@ -57,58 +58,16 @@ function isPrivateIPv6(host: string): boolean {
 }
 
 /**
- * RFC 9101 §5.2.3: GET the request object. No redirects (a redirect could lead anywhere), a
- * timeout, and the body read up to `maxBytes` only; any failure is invalid_request_uri.
+ * RFC 9101 §5.2.3: GET the request object (no redirects, a timeout, at most `maxBytes`); any
+ * failure is invalid_request_uri.
  */
 export async function fetchRequestObject(url: URL, maxBytes: number): Promise<string> {
   const target = new URL(url);
   target.hash = ""; // OIDC Core §6.2: a fragment (e.g. a content hash) is for the OP, not the server
-  let res: Response;
   try {
-    res = await fetch(target.href, {
-      headers: { accept: "application/oauth-authz-req+jwt, application/jwt" },
-      redirect: "manual",
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    });
-  } catch {
-    throw invalidRequestUri("request_uri could not be fetched");
-  }
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    throw invalidRequestUri(`request_uri answered ${res.status}`);
-  }
-  return (await readLimited(res, maxBytes)).trim();
-}
-
-async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
-    await res.body?.cancel();
-    throw invalidRequestUri("the request object at request_uri is too large");
-  }
-  const reader = res.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw invalidRequestUri("the request object at request_uri is too large");
-      }
-      chunks.push(value);
-    }
+    return (await fetchBoundedDocument(target.href, { accept: "application/oauth-authz-req+jwt, application/jwt", maxBytes, timeoutMs: FETCH_TIMEOUT_MS })).trim();
   } catch (err) {
-    if (err instanceof OAuthError) throw err;
-    throw invalidRequestUri("request_uri could not be read");
+    if (err instanceof DocumentFetchError) throw invalidRequestUri(`request_uri ${err.message}`);
+    throw err;
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
