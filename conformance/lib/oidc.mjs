@@ -314,6 +314,18 @@ export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET
 }
 
 /** A raw token request, for the error cases the libraries would refuse to send twice. */
+/** RFC 7523 §3: a private_key_jwt assertion for `aud` (the token endpoint, or the issuer). */
+export function clientAssertion(client, aud) {
+  return new jose.SignJWT({ jti: random() })
+    .setProtectedHeader({ alg: "RS256", kid: client.privateKey.kid })
+    .setIssuer(client.client_id)
+    .setSubject(client.client_id)
+    .setAudience(aud)
+    .setIssuedAt()
+    .setExpirationTime("2m")
+    .sign(client.privateKey.key);
+}
+
 export async function tokenRequest(t, client, form) {
   const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
   const body = new URLSearchParams(form);
@@ -324,14 +336,7 @@ export async function tokenRequest(t, client, form) {
     body.set("client_secret", client.client_secret);
   } else if (client.token_endpoint_auth_method === "private_key_jwt") {
     // RFC 7523 §3 with the token endpoint as aud (the libraries use the issuer).
-    const assertion = await new jose.SignJWT({ jti: random() })
-      .setProtectedHeader({ alg: "RS256", kid: client.privateKey.kid })
-      .setIssuer(client.client_id)
-      .setSubject(client.client_id)
-      .setAudience(t.ctx.as.token_endpoint)
-      .setIssuedAt()
-      .setExpirationTime("2m")
-      .sign(client.privateKey.key);
+    const assertion = await clientAssertion(client, t.ctx.as.token_endpoint);
     body.set("client_id", client.client_id);
     body.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     body.set("client_assertion", assertion);
