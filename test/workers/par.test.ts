@@ -3,7 +3,7 @@ import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PAR_REQUEST_URI_PREFIX, pushedRequestObject, pushedRequestReference } from "@op/common";
+import { ConfigSchema, PAR_REQUEST_URI_PREFIX, providerMetadata, pushedRequestObject, pushedRequestReference } from "@op/common";
 import { basicAuth, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, type RegisteredClient } from "./helpers";
 import { Browser as SharedBrowser, navigate } from "../support/browser";
 import worker from "../../packages/op-auth/src/index";
@@ -295,6 +295,19 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
     const code = nav.callback?.searchParams.get("code");
     expect(code, nav.page?.html).toBeTruthy();
     expect((await redeemCode(c, code!, verifier)).status).toBe(200);
+  });
+
+  it("discovery follows the server's modes: required is said, disabled is not advertised", async () => {
+    const metadata = (vars: Record<string, string>) => providerMetadata(ConfigSchema.parse({ ...env, ...vars })) as Record<string, unknown>;
+    const required = metadata({ PAR_MODE: "required", JAR_MODE: "required" });
+    expect(required.require_pushed_authorization_requests).toBe(true);
+    expect(required.require_signed_request_object).toBe(true);
+    expect(required.request_object_signing_alg_values_supported).not.toContain("none");
+    const off = metadata({ PAR_MODE: "disabled", JAR_MODE: "disabled" });
+    expect(off.pushed_authorization_request_endpoint).toBeUndefined();
+    expect(off.request_parameter_supported).toBe(false);
+    expect(off.request_uri_parameter_supported).toBe(false);
+    expect(off.request_object_signing_alg_values_supported).toBeUndefined();
   });
 
   it("JAR_MODE=disabled: request is request_not_supported and request_uri request_uri_not_supported, for every client", async () => {
