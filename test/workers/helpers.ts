@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { expect } from "vitest";
 import { Browser as SharedBrowser, navigate, type NavigateOptions } from "../support/browser";
 
@@ -48,6 +49,21 @@ export async function pkcePair() {
 export function b64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
+
+export const b64json = (value: unknown) => b64url(new TextEncoder().encode(JSON.stringify(value)));
+
+/** A client's ES256 request-object key (kid "k1") and the public JWK it registers. */
+export async function requestObjectKey(): Promise<{ key: CryptoKey; publicJwk: JWK }> {
+  const pair = await generateKeyPair("ES256", { extractable: true });
+  return { key: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: "k1", use: "sig", alg: "ES256" } };
+}
+
+/** RFC 9101 §4: a request object signed with `signer` (typ as §10.8 recommends). */
+export const signRequestObject = (claims: Record<string, unknown>, signer: CryptoKey | Uint8Array, alg = "ES256") =>
+  new SignJWT(claims).setProtectedHeader({ alg, kid: "k1", typ: "oauth-authz-req+jwt" }).sign(signer);
+
+/** An unsigned request object (alg none, OIDC Core §6.1). */
+export const unsignedRequestObject = (claims: Record<string, unknown>) => `${b64json({ alg: "none" })}.${b64json(claims)}.`;
 
 export function decodeJwt(token: string): Record<string, any> {
   const part = token.split(".")[1]!;

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import { SignJWT, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigSchema, PAR_REQUEST_URI_PREFIX, providerMetadata, pushedRequestObject, pushedRequestReference } from "@op/common";
-import { basicAuth, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, type RegisteredClient } from "./helpers";
+import { basicAuth, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
 import { Browser as SharedBrowser, navigate } from "../support/browser";
 import worker from "../../packages/op-auth/src/index";
 
@@ -21,11 +21,11 @@ let publicJwk: JWK;
 let client: RegisteredClient;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair("ES256", { extractable: true });
-  key = pair.privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", use: "sig", alg: "ES256" };
+  ({ key, publicJwk } = await requestObjectKey());
   client = await registerClient({ jwks: { keys: [publicJwk] } });
 });
+
+const sign = (claims: Record<string, unknown>) => signRequestObject(claims, key);
 
 async function requestParams(extra: Record<string, string> = {}) {
   const { challenge, verifier } = await pkcePair();
@@ -133,7 +133,6 @@ describe("the PAR endpoint (RFC 9126 §2)", () => {
 });
 
 describe("pushed request objects (RFC 9126 §3)", () => {
-  const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(key);
 
   it("a signed request object is pushed, and its parameters are the request", async () => {
     const { params, verifier } = await requestParams();
@@ -252,7 +251,6 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
         fetchWith(new Request(`${ISSUER}/par`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(c.client_id, c.client_secret!) }, body: new URLSearchParams(params) })),
     };
   };
-  const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(key);
   const objectClaims = (c: RegisteredClient, params: Record<string, string>) => ({ ...params, client_id: c.client_id, iss: c.client_id, aud: ISSUER, exp: now() + 60, iat: now(), jti: crypto.randomUUID() });
 
   it("PAR_MODE=required: a direct request is refused for every client, a pushed one runs", async () => {
@@ -287,7 +285,7 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
     const { params, verifier } = await requestParams();
     const plain = await server.browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
     expect(errorOf(plain)).toBe("invalid_request");
-    const unsigned = `${btoa(JSON.stringify({ alg: "none" })).replace(/=+$/, "")}.${btoa(JSON.stringify(objectClaims(c, params))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}.`;
+    const unsigned = unsignedRequestObject(objectClaims(c, params));
     const refused = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request: unsigned })}`);
     expect(errorOf(refused)).toBe("invalid_request_object");
     const request = await sign(objectClaims(c, params));

@@ -1,8 +1,8 @@
 import fc from "fast-check";
-import { CompactEncrypt, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from "jose";
+import { CompactEncrypt, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ConfigSchema, enforceHardening, isInternalHost, MAX_CLAIMS } from "@op/common";
-import { b64url, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, type RegisteredClient } from "./helpers";
+import { b64json, b64url, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
 import { navigate } from "../support/browser";
 import { checkJti, checkTimes } from "../../packages/common/src/request-object/checks";
 
@@ -14,7 +14,7 @@ import { checkJti, checkTimes } from "../../packages/common/src/request-object/c
 const docs = inject("documentServer");
 const REDIRECT = "https://rp.example.com/cb";
 const now = () => Math.floor(Date.now() / 1000);
-const enc = (v: unknown) => b64url(new TextEncoder().encode(JSON.stringify(v)));
+const enc = b64json;
 
 let key: CryptoKey;
 let otherKey: CryptoKey;
@@ -22,10 +22,8 @@ let publicJwk: JWK;
 let client: RegisteredClient;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair("ES256", { extractable: true });
-  key = pair.privateKey;
+  ({ key, publicJwk } = await requestObjectKey());
   otherKey = (await generateKeyPair("ES256")).privateKey;
-  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", use: "sig", alg: "ES256" };
   client = await registerClient({ jwks: { keys: [publicJwk] } });
 });
 
@@ -52,9 +50,8 @@ async function claimsFor(c: RegisteredClient, extra: Record<string, unknown> = {
   return { claims, verifier };
 }
 
-const sign = (claims: Record<string, unknown>, signer: CryptoKey | Uint8Array = key, alg = "ES256") =>
-  new SignJWT(claims).setProtectedHeader({ alg, kid: "k1", typ: "oauth-authz-req+jwt" }).sign(signer);
-const unsigned = (claims: Record<string, unknown>) => `${enc({ alg: "none" })}.${enc(claims)}.`;
+const sign = (claims: Record<string, unknown>, signer: CryptoKey | Uint8Array = key, alg = "ES256") => signRequestObject(claims, signer, alg);
+const unsigned = unsignedRequestObject;
 
 /** POSTs an authorization request (request objects can be long) and returns the first response. */
 const authorizeOnce = (params: Record<string, string>) =>
