@@ -5,6 +5,7 @@ import {
 } from "@op/common";
 import type { ResponseTarget } from "./respond";
 import { jwtResponseMode } from "./response-modes/jwt";
+import { defaultResponseMode, returnsTokens } from "./response-modes/default-mode";
 
 /** The steps of OIDC Core §3.1.2.2 / RFC 6749 §4.1.1, each one short check that throws or passes. */
 
@@ -41,10 +42,6 @@ export function parseParams(raw: Record<string, string>): AuthorizationParams {
   throw new OAuthError("invalid_request", `${issue.path.join(".")}: ${issue.message}`);
 }
 
-/** Multiple Response Types §2.1 / §5: query for code and none, fragment whenever a token comes back. */
-const defaultResponseMode = (type: string): DeliveredResponseMode => (type === "code" || type === "none" ? "query" : "fragment");
-const returnsTokens = (type: string) => type.split(" ").some((w) => w === "token" || w === "id_token");
-
 /**
  * The mode an error is returned with before the request is fully checked: the requested
  * transport if it exists (never query for tokens, unless an encrypted JWT), else fragment when
@@ -58,7 +55,7 @@ export function provisionalResponseMode(raw: Record<string, string>, client: Cli
   const jwt = jarm === "required" || (jarm !== "disabled" && requested !== undefined && isJwtResponseMode(requested));
   const transport = requested === undefined || requested === "jwt" ? undefined : requested.replace(/\.jwt$/, "");
   const queryAllowed = !returnsTokens(type) || (jwt && client.authorization_encrypted_response_alg !== undefined);
-  const mode = (transport === "query" && !queryAllowed ? undefined : transport) ?? (returnsTokens(type) ? "fragment" : "query");
+  const mode = (transport === "query" && !queryAllowed ? undefined : transport) ?? defaultResponseMode(type);
   return (jwt ? `${mode}.jwt` : mode) as DeliveredResponseMode;
 }
 
