@@ -9,7 +9,6 @@ import { PublicJwksSchema, type Client } from "./schemas/client";
  */
 const CACHE_MS = 10 * 60_000;
 const UNKNOWN_KID_REFETCH_SPACING_MS = 10_000;
-const FETCH_TIMEOUT_MS = 5_000;
 const MAX_BYTES = 64 * 1024;
 
 interface Entry {
@@ -22,7 +21,7 @@ interface Entry {
 const cache = new Map<string, Entry>();
 
 async function fetchJwks(uri: string): Promise<Entry> {
-  const text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
+  const text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES });
   const jwks = PublicJwksSchema.parse(JSON.parse(text)) as JSONWebKeySet;
   return { fetchedAt: Date.now(), lastUnknownKidRefetch: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks), jwks };
 }

@@ -16,6 +16,7 @@ export class DocumentFetchError extends Error {
 export interface DocumentFetchOptions {
   accept: string;
   maxBytes: number;
+  /** 5 s unless said otherwise: the same bound for every document a client publishes. */
   timeoutMs?: number;
 }
 

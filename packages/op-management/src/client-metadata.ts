@@ -108,7 +108,7 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   const method = m.token_endpoint_auth_method;
   if (!enabledTokenAuthMethods(config).includes(method)) throw invalidClientMetadata(`token_endpoint_auth_method ${method} is not enabled`);
   if (m.jwks && m.jwks_uri) throw invalidClientMetadata("jwks and jwks_uri must not both be present");
-  if (m.jwks_uri) checkJwksUri(m.jwks_uri, config);
+  if (m.jwks_uri) checkFetchedDocumentUri(m.jwks_uri, config, "jwks_uri");
   if (method === "private_key_jwt" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata("private_key_jwt needs jwks or jwks_uri");
   if (method === "tls_client_auth" && !m.tls_client_auth_subject_dn) throw invalidClientMetadata("tls_client_auth needs tls_client_auth_subject_dn");
   if (method === "self_signed_tls_client_auth" && !m.jwks?.keys.some((k) => k.x5c?.length)) {
@@ -164,11 +164,11 @@ function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "aut
   }
 }
 
-/** Keys are fetched by the OP, so only https (or loopback http in development): no SSRF into internal hosts. */
-function checkJwksUri(uri: string, config: Config) {
+/** Documents the OP fetches (jwks_uri, sector_identifier_uri): only https, or loopback http in development; no SSRF into internal hosts. */
+export function checkFetchedDocumentUri(uri: string, config: Config, member: "jwks_uri" | "sector_identifier_uri") {
   const url = new URL(uri);
   if (url.protocol === "https:" || (config.development && url.protocol === "http:" && LOOPBACK.has(url.hostname))) return;
-  throw invalidClientMetadata("jwks_uri must be an https URL");
+  throw invalidClientMetadata(`${member} must be an https URL`);
 }
 
 function localizedMembers(body: Record<string, unknown>): Record<string, string> {

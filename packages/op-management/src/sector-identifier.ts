@@ -1,19 +1,18 @@
 import { DocumentFetchError, fetchBoundedDocument, invalidClientMetadata, type ClientMetadata, type Config } from "@op/common";
+import { checkFetchedDocumentUri } from "./client-metadata";
 
 /**
  * OIDC Core §8.1 / OIDC DCR §2, §5: a pairwise client's sector, checked at registration. With a
  * sector_identifier_uri the OP fetches it and every redirect URI must be listed there; without
  * one the redirect URIs must share one host, which becomes the sector.
  */
-const FETCH_TIMEOUT_MS = 5_000;
 const MAX_BYTES = 64 * 1024;
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** The registration step: pairwise enabled, a sector determinable, a sector_identifier_uri document that lists the redirect URIs. */
 export async function checkSubjectType(m: ClientMetadata, config: Config): Promise<void> {
   if (m.subject_type === "pairwise" && !config.pairwiseSalt) throw invalidClientMetadata("subject_type pairwise is not enabled on this OP");
   if (m.sector_identifier_uri !== undefined) {
-    checkSectorUri(m.sector_identifier_uri, config);
+    checkFetchedDocumentUri(m.sector_identifier_uri, config, "sector_identifier_uri");
     const listed = await fetchSectorDocument(m.sector_identifier_uri);
     const missing = m.redirect_uris.find((uri) => !listed.includes(uri));
     if (missing) throw invalidClientMetadata(`sector_identifier_uri does not list the redirect URI ${missing}`);
@@ -26,18 +25,11 @@ export async function checkSubjectType(m: ClientMetadata, config: Config): Promi
   }
 }
 
-/** Fetched by the OP, so https only (loopback http in development): the same rule as jwks_uri. */
-function checkSectorUri(uri: string, config: Config) {
-  const url = new URL(uri);
-  if (url.protocol === "https:" || (config.development && url.protocol === "http:" && LOOPBACK.has(url.hostname))) return;
-  throw invalidClientMetadata("sector_identifier_uri must be an https URL");
-}
-
 /** A JSON array of strings (OIDC Core §8.1); no redirects, bounded in time and size. */
 async function fetchSectorDocument(uri: string): Promise<string[]> {
   let text: string;
   try {
-    text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
+    text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES });
   } catch (err) {
     if (err instanceof DocumentFetchError) throw invalidClientMetadata(`sector_identifier_uri ${err.message}`);
     throw err;

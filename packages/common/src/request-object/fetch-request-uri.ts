@@ -3,7 +3,6 @@ import { OAuthError } from "../errors";
 import { DocumentFetchError, fetchBoundedDocument } from "../fetch-document";
 import type { Client } from "../schemas/client";
 
-const FETCH_TIMEOUT_MS = 5_000;
 const invalidRequestUri = (d: string) => new OAuthError("invalid_request_uri", d);
 
 /** OIDC Core §6.2 / OIDC DCR §2: only a registered request_uri (its fragment, a content hash, included). */
@@ -65,7 +64,7 @@ export async function fetchRequestObject(url: URL, maxBytes: number): Promise<st
   const target = new URL(url);
   target.hash = ""; // OIDC Core §6.2: a fragment (e.g. a content hash) is for the OP, not the server
   try {
-    return (await fetchBoundedDocument(target.href, { accept: "application/oauth-authz-req+jwt, application/jwt", maxBytes, timeoutMs: FETCH_TIMEOUT_MS })).trim();
+    return (await fetchBoundedDocument(target.href, { accept: "application/oauth-authz-req+jwt, application/jwt", maxBytes })).trim();
   } catch (err) {
     if (err instanceof DocumentFetchError) throw invalidRequestUri(`request_uri ${err.message}`);
     throw err;
