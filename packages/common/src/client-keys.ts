@@ -1,4 +1,5 @@
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { OAuthError } from "./errors";
 import { fetchBoundedDocument } from "./fetch-document";
 import { PublicJwksSchema, type Client } from "./schemas/client";
 
@@ -46,6 +47,21 @@ async function cachedEntry(uri: string, kid: string | undefined | null): Promise
 /** Verification keys of a client's jwks_uri, for a JWT whose header names `kid`. */
 export async function clientJwksFromUri(uri: string, kid: string | undefined): Promise<JWTVerifyGetKey> {
   return (await cachedEntry(uri, kid)).keys;
+}
+
+/**
+ * The keys that verify a JWT the client signed (`kid` from its header): the inline jwks, or the
+ * jwks_uri's through the cache above; undefined when the client registered no keys.
+ */
+export async function clientVerificationKeys(client: Pick<Client, "jwks" | "jwks_uri">, kid: string | undefined): Promise<JWTVerifyGetKey | undefined> {
+  if (client.jwks) return createLocalJWKSet(client.jwks as JSONWebKeySet);
+  return client.jwks_uri ? clientJwksFromUri(client.jwks_uri, kid) : undefined;
+}
+
+/** A failed verification that was not the JWT's fault (jwks_uri unreachable, bad document) is worth a log line. */
+export function warnIfClientKeysUnavailable(err: unknown, clientId: string): void {
+  if (err instanceof errors.JOSEError || err instanceof OAuthError) return;
+  console.warn(JSON.stringify({ level: "warn", message: "client keys unavailable", clientId, error: String(err) }));
 }
 
 /** The client's key set as a document (inline jwks, or its jwks_uri through the same cache), e.g. for encryption keys. */

@@ -1,9 +1,8 @@
-import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { getConfig } from "../config";
-import { clientJwksFromUri } from "../client-keys";
+import { clientVerificationKeys, warnIfClientKeysUnavailable } from "../client-keys";
 import { claimJti, type ReplayPurpose } from "../durable-objects/replay-guard";
 import type { Env } from "../env";
-import { OAuthError } from "../errors";
 import { ASSERTION_ALGS, type Client } from "../schemas/client";
 import { openSecret } from "../secret-box";
 
@@ -31,16 +30,14 @@ export async function verifyClientSignedJwt(
       const verified = await verifyWithSecrets(jwt, client.client_id, opts.sealedSecrets ?? [], config.clientSecretEncryptionKey, options);
       if (!verified) return { failure: "invalid" };
       payload = verified;
-    } else if (client.jwks) {
-      ({ payload } = await jwtVerify(jwt, createLocalJWKSet(client.jwks as never), options));
-    } else if (client.jwks_uri) {
-      ({ payload } = await jwtVerify(jwt, await clientJwksFromUri(client.jwks_uri, decodeProtectedHeader(jwt).kid), options));
-    } else return { failure: "invalid" };
+    } else {
+      const keys = await clientVerificationKeys(client, decodeProtectedHeader(jwt).kid);
+      if (!keys) return { failure: "invalid" };
+      ({ payload } = await jwtVerify(jwt, keys, options));
+    }
   } catch (err) {
     // A bad signature or claim is the client's problem; an unreachable jwks_uri is worth a log line.
-    if (!(err instanceof errors.JOSEError) && !(err instanceof OAuthError)) {
-      console.warn(JSON.stringify({ level: "warn", message: "client keys unavailable", clientId: client.client_id, error: String(err) }));
-    }
+    warnIfClientKeysUnavailable(err, client.client_id);
     return { failure: "invalid" };
   }
   if (payload.exp! - Math.floor(Date.now() / 1000) > config.clientAssertionMaxLifetime) return { failure: "too_long" };

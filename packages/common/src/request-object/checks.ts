@@ -1,5 +1,5 @@
-import { base64url, compactVerify, createLocalJWKSet, errors, type JSONWebKeySet } from "jose";
-import { clientJwksFromUri } from "../client-keys";
+import { base64url, compactVerify } from "jose";
+import { clientVerificationKeys, warnIfClientKeysUnavailable } from "../client-keys";
 import type { Config } from "../config";
 import { claimJti } from "../durable-objects/replay-guard";
 import { keyStore } from "../durable-objects/key-store";
@@ -60,16 +60,15 @@ export async function verifySignature(client: Client, jws: string, alg: string):
     if (signature !== "") throw invalidRequestObject("an unsigned request object has an empty signature");
     return decodeJson(payload!, "payload");
   }
-  if (!client.jwks && !client.jwks_uri) throw invalidRequestObject("the client has no registered keys to verify the request object");
+  const kid = headerKid(jws);
   try {
-    const keys = client.jwks ? createLocalJWKSet(client.jwks as JSONWebKeySet) : await clientJwksFromUri(client.jwks_uri!, headerKid(jws));
+    const keys = await clientVerificationKeys(client, kid);
+    if (!keys) throw invalidRequestObject("the client has no registered keys to verify the request object");
     const { payload } = await compactVerify(jws, keys, { algorithms: [alg] });
     return parseJson(new TextDecoder().decode(payload), "payload");
   } catch (err) {
     if (err instanceof OAuthError) throw err;
-    if (!(err instanceof errors.JOSEError)) {
-      console.warn(JSON.stringify({ level: "warn", message: "client keys unavailable", clientId: client.client_id, error: String(err) }));
-    }
+    warnIfClientKeysUnavailable(err, client.client_id);
     throw invalidRequestObject("the request object signature could not be verified with the client's keys");
   }
 }
