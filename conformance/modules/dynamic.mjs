@@ -3,7 +3,7 @@
 import * as jose from "jose";
 import * as oauth from "oauth4webapi";
 import { check, equal, Failure, sleep } from "../lib/assert.mjs";
-import { clientAssertion, completeFlow, expectAuthorizationError, fetchJwks, fetchUserinfo, navigate, oneLine, random, requestParams, authorizationUrl, checkIdToken } from "../lib/oidc.mjs";
+import { callbackParams, clientAssertion, completeFlow, expectAuthorizationError, fetchJwks, fetchUserinfo, navigate, oneLine, random, requestParams, authorizationUrl, checkIdToken } from "../lib/oidc.mjs";
 import { authorizeAndCheck, pageShows, unsignedRequestObject } from "../lib/steps.mjs";
 import { grantTypesFor, rpKey } from "../lib/context.mjs";
 import { discoveryEndpointVerification } from "./config.mjs";
@@ -201,8 +201,8 @@ async function assertionIssAud(t) {
   const session = await t.session();
   const params = requestParams(t, client);
   const nav = await navigate(t, session, params);
-  const p = new URLSearchParams(nav.callback ? (nav.callback.method === "POST" ? nav.callback.body : nav.callback.url.search.slice(1)) : "");
-  check(p.get("code"), `no code: ${nav.page ? oneLine(nav.page.text) : p.get("error")}`);
+  const p = callbackParams(t, nav, params);
+  check(p.get("code"), `no code: ${p.get("error")}`);
   const assertion = await clientAssertion(client, t.ctx.as.issuer);
   const res = await fetch(t.ctx.as.token_endpoint, {
     method: "POST",
