@@ -23,7 +23,7 @@ const m2m = { grant_types: ["client_credentials"], scope: "read", redirect_uris:
 describe("tls_client_auth (RFC 8705 §2.1)", () => {
   it("authenticates a CA-verified certificate with the registered subject DN", async () => {
     const client = await registerClient({ ...m2m, token_endpoint_auth_method: "tls_client_auth", tls_client_auth_subject_dn: "cn=client.example.com, O=Example" });
-    expect(client.client_secret).toBeTruthy(); // issued, but never accepted for this method
+    expect(client.client_secret).toBeUndefined(); // it authenticates with its certificate
     const body = { grant_type: "client_credentials", client_id: client.client_id };
     expect((await token(body, await certHeader())).status).toBe(200);
     for (const headers of [{}, await certHeader({ subject: "CN=other" }), await certHeader({ verified: "FAILED:unable to verify the first certificate" })]) {

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { clientObject } from "@op/common";
 import { registerClient as registerEndpoint } from "../../packages/op-management/src/registration";
-import { ISSUER, op, registerClient } from "./helpers";
+import { ISSUER, op, registerClient, requestObjectKey } from "./helpers";
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   op("/register", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -95,6 +95,24 @@ describe("client management (RFC 7592)", () => {
     expect((await op(c.registration_client_uri, { headers: auth })).status).toBe(401);
     const gone = await op(`/authorize?client_id=${c.client_id}&response_type=code&scope=openid`);
     expect(gone.status).toBe(400);
+  });
+
+  it("issues no client_secret to a client that authenticates with keys, and keeps it secretless", async () => {
+    const { publicJwk } = await requestObjectKey();
+    const c = await registerClient({ token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [publicJwk] } });
+    expect(c.client_secret).toBeUndefined();
+    const put = (token_endpoint_auth_method: string) => op(c.registration_client_uri, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${c.registration_access_token}`, "content-type": "application/json" },
+      body: JSON.stringify({ client_id: c.client_id, redirect_uris: c.redirect_uris, jwks: { keys: [publicJwk] }, token_endpoint_auth_method }),
+    });
+    // No secret exists to authenticate with, so a secret method cannot be switched on.
+    for (const method of ["client_secret_basic", "client_secret_post", "client_secret_jwt"]) {
+      const res = await put(method);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
+    }
+    expect((await put("private_key_jwt")).status).toBe(200);
   });
 
   it("refuses a wrong token, another client's token, and a mismatched client_id", async () => {

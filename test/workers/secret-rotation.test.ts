@@ -47,7 +47,9 @@ describe("client secret rotation", () => {
     const client = await registerClient(m2m);
     expect((await rotate(client.client_id, "wrong")).status).toBe(401);
     const pub = await registerClient({ token_endpoint_auth_method: "none" });
-    expect((await rotate(pub.client_id)).status).toBe(404);
+    const res = await rotate(pub.client_id);
+    expect(res.status).toBe(400); // it has no secret to rotate
+    expect(await res.json()).toMatchObject({ error: "invalid_request" });
     expect((await rotate("unknown")).status).toBe(404);
   });
 });

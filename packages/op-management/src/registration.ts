@@ -1,6 +1,6 @@
 import {
   bearerToken, cacheClient, clientAddress, enforceRateLimit, isPlausibleClientId, sealSecret, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
-  timingSafeEqual, uncacheClient, type Client, type Env,
+  timingSafeEqual, uncacheClient, usesClientSecret, type Client, type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
 import { checkSubjectType } from "./sector-identifier";
@@ -19,7 +19,8 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
   await checkSubjectType(metadata, config);
   const now = Math.floor(Date.now() / 1000);
   const client: Client = { ...metadata, client_id: randomToken(16), client_id_issued_at: now, client_secret_expires_at: 0, localized };
-  const secret = metadata.token_endpoint_auth_method === "none" ? undefined : randomToken(32);
+  // A client that authenticates with keys or a certificate gets no secret it would never use.
+  const secret = usesClientSecret(metadata.token_endpoint_auth_method) ? randomToken(32) : undefined;
   const registrationAccessToken = randomToken(32);
   const created = await clientObject(env, client.client_id).create(client, {
     secretHash: secret && (await hashSecret(secret)),
@@ -99,7 +100,11 @@ export async function updateClient(request: Request, env: Env, clientId: string)
   if ((current.token_endpoint_auth_method === "none") !== (metadata.token_endpoint_auth_method === "none")) {
     throw new OAuthError("invalid_client_metadata", "a client cannot switch between public and confidential");
   }
-  // The sealed secret client_secret_jwt needs exists only if the client registered with it.
+  // A secret exists only if the client registered with a secret method, and the sealed secret
+  // client_secret_jwt needs only if it registered with that one.
+  if (usesClientSecret(metadata.token_endpoint_auth_method) && !usesClientSecret(current.token_endpoint_auth_method)) {
+    throw new OAuthError("invalid_client_metadata", `switching to ${metadata.token_endpoint_auth_method} needs a new registration: this client has no secret`);
+  }
   if (metadata.token_endpoint_auth_method === "client_secret_jwt" && current.token_endpoint_auth_method !== "client_secret_jwt") {
     throw new OAuthError("invalid_client_metadata", "switching to client_secret_jwt needs a new registration");
   }

@@ -27,6 +27,9 @@ export const SUPPORTED_TOKEN_AUTH_METHODS = [
   "self_signed_tls_client_auth",
   "none",
 ] as const;
+/** The methods that authenticate with a client_secret; only their clients are issued one (RFC 7591 §3.2.1). */
+export const SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "client_secret_jwt"] as const;
+export const usesClientSecret = (method: string): boolean => (SECRET_AUTH_METHODS as readonly string[]).includes(method);
 /** RFC 8705 §2: the client authenticates with its TLS certificate. */
 export const TLS_AUTH_METHODS = ["tls_client_auth", "self_signed_tls_client_auth"] as const;
 export type TokenAuthMethod = (typeof SUPPORTED_TOKEN_AUTH_METHODS)[number];
