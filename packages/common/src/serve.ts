@@ -44,12 +44,17 @@ export function serve(
         response = errorResponse(err, requestId);
       }
     }
-    response = new Response(response.body, response); // a fetched response's headers are immutable
-    response.headers.set(REQUEST_ID_HEADER, requestId);
-    if (response.status >= 500 || getConfig(env).logRequests) {
-      const line = { level: response.status >= 500 ? "error" : "info", worker, requestId, method: request.method, path: new URL(request.url).pathname, status: response.status };
-      console.log(JSON.stringify(line));
-    }
-    return response;
+    // A fetched response's headers are immutable.
+    return answered(env, worker, request, requestId, new Response(response.body, response));
   };
+}
+
+/** The end of every request: its id on the (mutable) response, and its log line. */
+export function answered(env: Env, worker: string, request: Request, requestId: string, response: Response): Response {
+  response.headers.set(REQUEST_ID_HEADER, requestId);
+  if (response.status >= 500 || getConfig(env).logRequests) {
+    const line = { level: response.status >= 500 ? "error" : "info", worker, requestId, method: request.method, path: new URL(request.url).pathname, status: response.status };
+    console.log(JSON.stringify(line));
+  }
+  return response;
 }

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
-import { errorResponse, MAX_REQUEST_BYTES, OAuthError, PATHS, REQUEST_ID_HEADER, serve, workerFor, type Env } from "@op/common";
+import { answered, errorResponse, MAX_REQUEST_BYTES, OAuthError, PATHS, REQUEST_ID_HEADER, requestIdOf, serve, workerFor, type Env } from "@op/common";
 import { authorizationEndpoint } from "./authorize/endpoint";
 import { pushedAuthorizationRequestEndpoint } from "./par/endpoint";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
-import { viaPublicCache } from "./public-cache";
+import { freshPublicDocument, viaPublicCache } from "./public-cache";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
 export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization, RateLimiter, PushedAuthorizationRequest } from "@op/common";
@@ -57,7 +57,13 @@ export default {
    * body is refused here, before anything streams it to a sibling that would not read it.
    */
   fetch(request, env, ctx) {
-    const worker = workerFor(new URL(request.url).pathname);
+    const url = new URL(request.url);
+    const worker = workerFor(url.pathname);
+    if (worker === "op-discovery") {
+      // The hot path of discovery and JWKS: this isolate's copy, without copying the request.
+      const copy = freshPublicDocument(request, url);
+      if (copy) return Promise.resolve(answered(env, "op-auth", request, requestIdOf(request), copy));
+    }
     const handOver = (worker === "op-token" || worker === "op-management") && Number(request.headers.get("content-length") ?? "0") <= MAX_REQUEST_BYTES;
     return handOver ? forward(env, worker, request) : front(request, env, ctx);
   },

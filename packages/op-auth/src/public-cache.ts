@@ -21,24 +21,33 @@ const maxAgeOf = (cacheControl: string | null): number | null => {
 };
 
 function served(entry: Stored, now: number): Response {
-  const headers = new Headers(entry.headers);
-  headers.set("Cache-Control", `public, max-age=${Math.max(0, Math.floor((entry.until - now) / 1000))}`);
-  return new Response(entry.body, { status: entry.status, headers });
+  const maxAge = Math.max(0, Math.floor((entry.until - now) / 1000));
+  return new Response(entry.body, { status: entry.status, headers: [...entry.headers, ["cache-control", `public, max-age=${maxAge}`]] });
+}
+
+/**
+ * This isolate's fresh copy for a GET without a query, or null. Called before serve() copies
+ * the request: a hit needs nothing of the request but its method and path.
+ */
+export function freshPublicDocument(request: Request, url: URL, now = Date.now()): Response | null {
+  if (request.method !== "GET" || url.search) return null;
+  const hit = stored.get(url.pathname);
+  return hit && now < hit.until ? served(hit, now) : null;
 }
 
 /** GET of a public document without a query: from this isolate while fresh, else from `origin`. */
 export async function viaPublicCache(request: Request, origin: () => Promise<Response>, now = Date.now()): Promise<Response> {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.search) return origin();
-  const hit = stored.get(url.pathname);
-  if (hit && now < hit.until) return served(hit, now);
+  const hit = freshPublicDocument(request, url, now);
+  if (hit) return hit;
   const response = await origin();
   const maxAge = response.status === 200 ? maxAgeOf(response.headers.get("cache-control")) : null;
   if (!maxAge) return response;
   const entry: Stored = {
     until: now + maxAge * 1000,
     status: response.status,
-    headers: [...response.headers].filter(([name]) => name !== "x-request-id" && name !== "content-length"),
+    headers: [...response.headers].filter(([name]) => name !== "x-request-id" && name !== "content-length" && name !== "cache-control"),
     body: await response.arrayBuffer(),
   };
   if (stored.has(url.pathname) || stored.size < 16) stored.set(url.pathname, entry); // a handful of paths; anything else is not kept
