@@ -30,15 +30,28 @@ describe("concurrency", () => {
 });
 
 describe("interactions", () => {
-  it("20 parallel resumptions of one approved interaction issue exactly one code", async () => {
+  it("20 parallel approvals of one consent form issue exactly one code", async () => {
     const client = await registerClient();
+    const browser = new Browser();
+    const { challenge } = await pkcePair();
+    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    const login = await (await browser.fetch(start.headers.get("location")!)).text();
+    const consent = await (await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)).text();
+    const results = await Promise.all(Array.from({ length: 20 }, () => browser.submit(consent, "/consent", { decision: "approve" })));
+    const codes = results.filter((r) => r.status === 303 && new URL(r.headers.get("location")!).searchParams.has("code"));
+    expect(codes).toHaveLength(1);
+    expect(results.filter((r) => r.status === 400)).toHaveLength(19);
+  });
+
+  it("20 parallel resumptions of one interaction after login issue exactly one code", async () => {
+    const client = await registerClient();
+    await authorize(new Browser(), client); // alice consents to this client once
     const browser = new Browser();
     const { challenge } = await pkcePair();
     const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
     const interaction = start.headers.get("location")!;
     const login = await (await browser.fetch(interaction)).text();
-    const consent = await (await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)).text();
-    expect((await browser.submit(consent, "/consent", { decision: "approve" })).status).toBe(303);
+    expect((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")).toContain(new URL(interaction).pathname);
     const results = await Promise.all(Array.from({ length: 20 }, () => browser.fetch(interaction)));
     const codes = results.filter((r) => r.status === 303 && new URL(r.headers.get("location")!).searchParams.has("code"));
     expect(codes).toHaveLength(1);

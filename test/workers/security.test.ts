@@ -19,8 +19,8 @@ describe("browser-facing defences", () => {
       expect(page.headers.get("referrer-policy")).toBe("no-referrer");
       expect(page.headers.get("cache-control")).toBe("no-store");
     }
-    const redirect = await browser.submit(await consent.text(), "/consent", { decision: "approve" });
-    const toClient = await browser.fetch(redirect.headers.get("location")!);
+    // The consent form's answer is the authorization response itself.
+    const toClient = await browser.submit(await consent.text(), "/consent", { decision: "approve" });
     expect(toClient.headers.get("location")).toMatch(/^https:\/\/rp\.example\.com\/cb\?code=/);
     expect(toClient.headers.get("cache-control")).toBe("no-store");
     expect(toClient.headers.get("referrer-policy")).toBe("no-referrer");
@@ -32,7 +32,7 @@ describe("browser-facing defences", () => {
     const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid" })}`);
     const login = await (await browser.fetch(start.headers.get("location")!)).text();
     const consent = await (await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)).text();
-    const toClient = await browser.fetch((await browser.submit(consent, "/consent", { decision: "approve" })).headers.get("location")!);
+    const toClient = await browser.submit(consent, "/consent", { decision: "approve" });
     const code = new URL(toClient.headers.get("location")!).searchParams.get("code")!;
     const res = await op("/token", {
       method: "POST",

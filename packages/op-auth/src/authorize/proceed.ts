@@ -1,5 +1,7 @@
-import { getConfig, interactionObject, OAuthError, randomToken, sha256b64url, subjectFor, userBySub, type Client, type Env, type InteractionRecord, type ValidatedAuthorizationRequest } from "@op/common";
-import { currentSession } from "../session";
+import {
+  getConfig, interactionObject, OAuthError, randomToken, sha256b64url, subjectFor, userBySub, type Client, type ConsentRecord, type Env, type InteractionRecord, type ValidatedAuthorizationRequest,
+} from "@op/common";
+import { currentSession, type CurrentSession } from "../session";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
 import { decide, type InteractionProgress } from "./decide";
 import { issueAuthorizationResponse } from "./complete";
@@ -7,13 +9,21 @@ import { authorizationErrorResponse, targetOf } from "./respond";
 import { renderConsent, renderLogin } from "../interaction/pages";
 import { errorPage } from "../html";
 
+/** What the caller already knows, so it is not read again; and whether it answers a form. */
+export interface Known {
+  session?: CurrentSession | null;
+  consent?: ConsentRecord | null;
+  /** A form was just submitted: a page comes from GET /interaction/:uid (post/redirect/get). */
+  afterForm?: boolean;
+}
+
 /**
  * Runs the decision for a validated request, from /authorize or when an interaction resumes:
  * issue the code, answer with an error, or send the user to login/consent.
  */
-export async function proceed(env: Env, request: Request, client: Client, req: ValidatedAuthorizationRequest, interaction?: InteractionRecord): Promise<Response> {
-  const session = await currentSession(request, env);
-  const consent = session ? await userBySub(env, session.record.sub)?.consent(client.client_id) : null;
+export async function proceed(env: Env, request: Request, client: Client, req: ValidatedAuthorizationRequest, interaction?: InteractionRecord, known: Known = {}): Promise<Response> {
+  const session = known.session !== undefined ? known.session : await currentSession(request, env);
+  const consent = known.consent !== undefined ? known.consent : session ? await userBySub(env, session.record.sub)?.consent(client.client_id) : null;
   const progress: InteractionProgress = { loggedInAt: interaction?.loggedInAt, consentedAt: interaction?.consentedAt };
   const sessionSub = session ? await subjectFor(client, session.record.sub, getConfig(env)) : undefined;
   const decision = decide(req, session?.record ?? null, sessionSub, consent ?? null, progress);
@@ -27,7 +37,18 @@ export async function proceed(env: Env, request: Request, client: Client, req: V
     return issueAuthorizationResponse(env, client, req, { key: session!.key, record: decision.session });
   }
   if (!interaction) return beginInteraction(env, req);
+  if (known.afterForm) return showNextStep(env, interaction);
   return decision.kind === "login" ? renderLogin(env, client, interaction) : renderConsent(env, client, interaction);
+}
+
+/** Keeps the interaction's progress and sends the browser to its next page. */
+async function showNextStep(env: Env, interaction: InteractionRecord): Promise<Response> {
+  const { loggedInAt, consentedAt } = interaction;
+  if (!(await interactionObject(env, interaction.uid).update({ loggedInAt, consentedAt }))) {
+    return errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
+  }
+  const headers = { Location: `${getConfig(env).issuer}${interactionPath(interaction.uid)}`, "Cache-Control": "no-store" };
+  return new Response(null, { status: 303, headers });
 }
 
 /** Parks the request in a new Interaction object, bound to this browser by a path-scoped cookie. */

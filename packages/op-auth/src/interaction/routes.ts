@@ -78,11 +78,12 @@ export async function submitConsent(request: Request, env: Env, uid: string): Pr
     const record = await loadInteraction(request, env, uid);
     const form = await readCsrfForm(request, record);
     if (form.decision !== "approve") return accessDenied(env, record, "the user denied the request");
-    const session = await currentSession(request, env);
+    const [session, client] = await Promise.all([currentSession(request, env), clientOf(env, record)]);
     if (!session) return seeOther(`/interaction/${uid}`); // the session ended meanwhile: log in again
     await grantConsentFor(env, session.record.sub, record);
-    if (!(await interactionObject(env, uid).update({ consentedAt: Date.now() }))) throw expired();
-    return seeOther(`/interaction/${uid}`);
+    // Resume at once: the answer is the authorization response itself, one request fewer.
+    const consented = { ...record, consentedAt: Date.now() };
+    return proceed(env, request, client, record.request, consented, { session, consent: null /* consentedAt decides */, afterForm: true });
   });
 }
 
