@@ -63,10 +63,9 @@ export async function submitLogin(request: Request, env: Env, uid: string): Prom
   return guard(async () => {
     const record = await loadInteraction(request, env, uid);
     const form = await readCsrfForm(request, record);
-    const client = await clientOf(env, record);
     if (form.action === "cancel") return accessDenied(env, record, "the user cancelled the login");
     const login = await authenticateUser(env, request, form);
-    if ("error" in login) return renderLogin(env, client, record, login.error, login);
+    if ("error" in login) return renderLogin(env, await clientOf(env, record), record, login.error, login); // the client only for the page
     if (!(await interactionObject(env, uid).update({ loggedInAt: Date.now() }))) throw expired();
     return seeOther(`/interaction/${uid}`, login.cookie);
   });
