@@ -40,7 +40,7 @@ function readWorkerConfig(worker) {
     services: c.services ?? [],
     kv: c.kv_namespaces ?? [],
     durableObjects: c.durable_objects?.bindings ?? [],
-    sqliteClasses: (c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []),
+    sqliteClasses: (c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []).filter((name) => !(c.migrations ?? []).some((m) => m.deleted_classes?.includes(name))),
   };
 }
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { authorizationCodeObject, type AuthorizationCodeRecord } from "@op/common";
+import { grantIdOfCode, grantObject, type AuthorizationCodeRecord } from "@op/common";
 import { Browser, authorize, basicAuth, completeFlow, decodeJwt, op, redeemCode, registerClient } from "./helpers";
 
 const form = (body: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -76,13 +76,22 @@ describe("token endpoint: authorization_code checks", () => {
 
   it("an expired code is invalid_grant, and codes live at most 60 s", async () => {
     const { client, code, verifier } = await freshCode();
-    await runInDurableObject(authorizationCodeObject(env, code), (_i, state) => {
-      const record = state.storage.kv.get<AuthorizationCodeRecord>("record")!;
+    await runInDurableObject(grantObject(env, await grantIdOfCode(code)), (_i, state) => {
+      const record = state.storage.kv.get<AuthorizationCodeRecord>("code")!;
       expect(record.expiresAt - record.issuedAt).toBeLessThanOrEqual(60_000);
-      state.storage.kv.put("record", { ...record, expiresAt: Date.now() - 1 });
+      state.storage.kv.put("code", { ...record, expiresAt: Date.now() - 1 });
     });
     const res = await redeemCode(client, code, verifier);
     expect(await res.json()).toMatchObject({ error: "invalid_grant", error_description: "authorization code has expired" });
+  });
+
+  it("the code's grant keeps the code's tombstone a day past its expiry, whatever it issues", async () => {
+    const { client, code, verifier } = await freshCode();
+    expect((await redeemCode(client, code, verifier)).status).toBe(200);
+    await runInDurableObject(grantObject(env, await grantIdOfCode(code)), async (_i, state) => {
+      const record = state.storage.kv.get<AuthorizationCodeRecord>("code")!;
+      expect(await state.storage.getAlarm()).toBeGreaterThanOrEqual(record.expiresAt + 24 * 3600 * 1000);
+    });
   });
 
   it("a code is bound to its client", async () => {

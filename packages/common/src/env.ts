@@ -3,7 +3,6 @@ import type { ClientRegistration } from "./durable-objects/client-registration";
 import type { UserAccount } from "./durable-objects/user-account";
 import type { BrowserSession } from "./durable-objects/browser-session";
 import type { Interaction } from "./durable-objects/interaction";
-import type { AuthorizationCode } from "./durable-objects/authorization-code";
 import type { Grant } from "./durable-objects/grant";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
 import type { DeviceAuthorization } from "./durable-objects/device-authorization";
@@ -28,7 +27,6 @@ export interface Env {
   USERS: DurableObjectNamespace<UserAccount>;
   SESSIONS: DurableObjectNamespace<BrowserSession>;
   INTERACTIONS: DurableObjectNamespace<Interaction>;
-  AUTHORIZATION_CODES: DurableObjectNamespace<AuthorizationCode>;
   GRANTS: DurableObjectNamespace<Grant>;
   REPLAY_GUARD: DurableObjectNamespace<ReplayGuard>;
   DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;

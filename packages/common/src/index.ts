@@ -29,7 +29,6 @@ export * from "./tokens/id-token";
 export * from "./tokens/access-token";
 export * from "./tokens/encryption";
 export * from "./durable-objects/key-store";
-export * from "./durable-objects/authorization-code";
 export * from "./durable-objects/grant";
 export * from "./durable-objects/browser-session";
 export * from "./durable-objects/interaction";

@@ -9,7 +9,7 @@ import { errorPage } from "./html";
 import { freshPublicDocument, viaPublicCache } from "./public-cache";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
-export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, AuthorizationCode, Grant, ReplayGuard, DeviceAuthorization, RateLimiter, PushedAuthorizationRequest } from "@op/common";
+export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, Grant, ReplayGuard, DeviceAuthorization, RateLimiter, PushedAuthorizationRequest } from "@op/common";
 
 /** op-auth: authorization, login and consent, device verification, logout. */
 const app = new Hono<{ Bindings: Env }>();

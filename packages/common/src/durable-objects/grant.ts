@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { GrantRecordSchema, type GrantRecord } from "../schemas/records";
-import { hashSecret, randomToken } from "../crypto";
+import { AuthorizationCodeRecordSchema, GrantRecordSchema, type AuthorizationCodeRecord, type GrantRecord } from "../schemas/records";
+import { base64url, hashSecret, randomToken, sha256 } from "../crypto";
 import { getConfig } from "../config";
 import type { Env } from "../env";
 
@@ -12,6 +12,16 @@ export type RotateResult =
   | { status: "invalid_scope" }
   | { status: "invalid_target" };
 
+/** How long a redeemed code's tombstone is kept so that a replay is still recognised (RFC 6749 §4.1.2). */
+const CODE_TOMBSTONE_MS = 24 * 3600 * 1000;
+
+export type RedeemCodeResult =
+  | { status: "ok"; record: AuthorizationCodeRecord }
+  | { status: "not_found" }
+  | { status: "expired" }
+  | { status: "client_mismatch" }
+  | { status: "reused" };
+
 /** RFC 6749 §6: a refresh may narrow the scope but never widen it; null when it would widen. */
 export function narrowScope(granted: string, requested: string | undefined): string | null {
   if (requested === undefined) return granted;
@@ -21,13 +31,45 @@ export function narrowScope(granted: string, requested: string | undefined): str
 }
 
 /**
- * One object per grant: everything issued from one authorization code (the refresh-token
- * family and the access tokens, which name the grant in their `gid` claim). The atom is the
- * family: rotation, reuse detection and revocation all happen here, in single synchronous
- * steps. RFC 9700 §4.14.2: presenting a rotated refresh token revokes the whole family.
+ * One object per grant: the authorization code and everything issued from it (the
+ * refresh-token family and the access tokens, which name the grant in their `gid` claim). The
+ * atom is the family: redemption, rotation, reuse detection and revocation all happen here, in
+ * single synchronous steps. RFC 6749 §4.1.2: a replayed code revokes the grant in the same step
+ * that refuses it. RFC 9700 §4.14.2: presenting a rotated refresh token revokes the whole family.
  * A client's client_credentials tokens share one grant (`clientCredentialsGrantId`).
  */
 export class Grant extends DurableObject<Env> {
+  /** The alarm that deletes the grant is only ever moved later: each part keeps what it needs. */
+  private async keepUntil(at: number) {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at > current) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Holds the grant's authorization code (named by `grantIdOfCode`) until it is redeemed. */
+  async holdCode(record: AuthorizationCodeRecord): Promise<void> {
+    const parsed = AuthorizationCodeRecordSchema.parse(record);
+    if (this.ctx.storage.kv.get("code") !== undefined) throw new Error("authorization code collision");
+    this.ctx.storage.kv.put("code", parsed);
+    await this.keepUntil(parsed.expiresAt + CODE_TOMBSTONE_MS);
+  }
+
+  /**
+   * Redeems the code for `clientId`, at most once: of any number of concurrent redemptions
+   * exactly one sees "ok". A code presented by another client is left untouched.
+   */
+  redeemCode(clientId: string, now = Date.now()): RedeemCodeResult {
+    const record = this.ctx.storage.kv.get<AuthorizationCodeRecord>("code");
+    if (!record) return { status: "not_found" };
+    if (record.clientId !== clientId) return { status: "client_mismatch" };
+    if (this.ctx.storage.kv.get("code-redeemed") !== undefined) {
+      this.revoke();
+      return { status: "reused" };
+    }
+    this.ctx.storage.kv.put("code-redeemed", now);
+    if (now >= record.expiresAt) return { status: "expired" };
+    return { status: "ok", record };
+  }
+
   private init() {
     this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS refresh_tokens (
       hash TEXT PRIMARY KEY, status TEXT NOT NULL, issued_at INTEGER NOT NULL)`);
@@ -46,8 +88,8 @@ export class Grant extends DurableObject<Env> {
     if (!existing || grant.expiresAt >= existing.expiresAt) this.ctx.storage.kv.put("grant", grant);
     if (refresh) this.insertActive(refresh.hash);
     this.pruneRevokedAccessTokens();
-    // Never earlier than a previous activation asked: the grant ends with its longest-lived token.
-    await this.ctx.storage.setAlarm(Math.max(grant.expiresAt, existing?.expiresAt ?? 0));
+    // Never earlier than a previous activation or the code asked: the grant ends with its longest-lived part.
+    await this.keepUntil(grant.expiresAt);
     return { refreshToken: refresh && `${grant.grantId}.${refresh.secret}` };
   }
 
@@ -161,6 +203,14 @@ export function grantObject(env: Pick<Env, "GRANTS">, grantId: string) {
  * holds the revocation records of the client's tokens; the tokens themselves carry everything else.
  */
 export const clientCredentialsGrantId = (clientId: string) => `cc:${clientId}`;
+
+/**
+ * The grant that holds an authorization code: named by a digest of the code, so that redeeming
+ * needs no index and a `gid` in a token never reveals the code it came from.
+ */
+export async function grantIdOfCode(code: string): Promise<string> {
+  return base64url(await sha256(`authorization-code:${code}`)).slice(0, 22);
+}
 
 /** Splits a refresh token `<grantId>.<secret>`; null when it has not that shape. */
 export function parseRefreshToken(token: string): { grantId: string; secret: string } | null {

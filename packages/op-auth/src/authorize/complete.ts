@@ -1,5 +1,5 @@
 import {
-  authorizationCodeObject, getConfig, grantObject, issueAccessToken, issueIdToken, randomToken, sessionObject, userBySub,
+  getConfig, grantIdOfCode, grantObject, issueAccessToken, issueIdToken, randomToken, sessionObject, userBySub,
   type Client, type Env, type GrantedAuthorization, type SessionRecord, type ValidatedAuthorizationRequest,
 } from "@op/common";
 import { authorizationResponse, targetOf } from "./respond";
@@ -11,7 +11,9 @@ import { authorizationResponse, targetOf } from "./respond";
  */
 export async function issueAuthorizationResponse(env: Env, client: Client, req: ValidatedAuthorizationRequest, session: { key: string; record: SessionRecord }): Promise<Response> {
   const words = new Set(req.responseType.split(" "));
-  const grantId = randomToken(16);
+  // RFC 6749 §4.1.2: 256 random bits. The grant that holds the code is named after it.
+  const code = words.has("code") ? randomToken(32) : undefined;
+  const grantId = code ? await grantIdOfCode(code) : randomToken(16);
   const authorization: GrantedAuthorization = {
     clientId: req.clientId,
     scope: req.scopes.join(" "),
@@ -26,7 +28,7 @@ export async function issueAuthorizationResponse(env: Env, client: Client, req: 
     authTimeRequired: req.maxAge !== undefined || client.require_auth_time === true,
   };
   const params: Record<string, string> = {};
-  if (words.has("code")) params.code = await issueCode(env, req, authorization, grantId);
+  if (code) params.code = await holdCode(env, code, req, authorization, grantId);
   if (words.has("token")) Object.assign(params, await issueImplicitAccessToken(env, client, authorization, grantId));
   if (words.has("id_token")) {
     params.id_token = await issueIdToken(env, {
@@ -44,11 +46,10 @@ export async function issueAuthorizationResponse(env: Env, client: Client, req: 
   return authorizationResponse(env, targetOf(req, client), params);
 }
 
-/** RFC 6749 §4.1.2: 256 random bits, in their own Durable Object for at most AUTHORIZATION_CODE_TTL. */
-async function issueCode(env: Env, req: ValidatedAuthorizationRequest, authorization: GrantedAuthorization, grantId: string): Promise<string> {
-  const code = randomToken(32);
+/** The code waits in its grant's Durable Object for at most AUTHORIZATION_CODE_TTL. */
+async function holdCode(env: Env, code: string, req: ValidatedAuthorizationRequest, authorization: GrantedAuthorization, grantId: string): Promise<string> {
   const now = Date.now();
-  await authorizationCodeObject(env, code).issue({
+  await grantObject(env, grantId).holdCode({
     ...authorization,
     grantId,
     responseType: req.responseType,

@@ -1,4 +1,4 @@
-import { authorizationCodeObject, base64url, grantObject, invalidGrant, narrowResources, OAuthError, sha256, type AuthorizationCodeRecord } from "@op/common";
+import { base64url, grantIdOfCode, grantObject, invalidGrant, narrowResources, OAuthError, sha256, type AuthorizationCodeRecord } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 
@@ -20,16 +20,15 @@ function requireCode(code: string | undefined): string {
 }
 
 /**
- * One atomic redemption in the code's Durable Object. RFC 6749 §4.1.2: a replayed code is
- * refused and everything issued from it is revoked.
+ * One atomic redemption in the Durable Object of the code's grant. RFC 6749 §4.1.2: a replayed
+ * code is refused and everything issued from it is revoked, in that same step.
  */
 async function consumeAuthorizationCode(env: GrantContext["env"], code: string, clientId: string): Promise<AuthorizationCodeRecord> {
-  const result = await authorizationCodeObject(env, code).consume(clientId);
+  const result = await grantObject(env, await grantIdOfCode(code)).redeemCode(clientId);
   switch (result.status) {
     case "ok":
       return result.record;
     case "reused":
-      await grantObject(env, result.grantId).revoke();
       throw invalidGrant("authorization code has already been used");
     case "expired":
       throw invalidGrant("authorization code has expired");
