@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, completeFlow, decodeJwt, ISSUER, op, redeemCode, registerClient } from "./helpers";
+import { Browser, authorize, completeFlow, decodeJwt, ISSUER, op, pkcePair, redeemCode, registerClient } from "./helpers";
 
 describe("authorization code flow", () => {
   it("logs in through the forms, consents, and redeems the code once", async () => {
@@ -14,6 +14,29 @@ describe("authorization code flow", () => {
     const userinfo = await op("/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(userinfo.status).toBe(200);
     expect(await userinfo.json()).toMatchObject({ sub: id.sub, email: "alice@example.com", email_verified: true, name: "Alice Adams" });
+  });
+
+  it("the consent form answers with the code; if the session ended meanwhile, it asks for a login again", async () => {
+    const client = await registerClient();
+    const browser = new Browser();
+    const { challenge } = await pkcePair();
+    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    const interaction = new URL(start.headers.get("location")!);
+    const login = await (await browser.fetch(interaction)).text();
+    await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" });
+    const consent = await (await browser.fetch(interaction)).text();
+    browser.cookies.delete("op_session"); // the session is gone before the user approves
+    const approved = await browser.submit(consent, "/consent", { decision: "approve" });
+    expect(approved.status).toBe(303);
+    expect(new URL(approved.headers.get("location")!, ISSUER).pathname).toBe(interaction.pathname);
+    const again = await (await browser.fetch(approved.headers.get("location")!)).text();
+    expect(again).toContain(`${interaction.pathname}/login`);
+    // An approval without a session granted nothing: after the login, consent is asked again.
+    await browser.submit(again, "/login", { username: "alice", password: "alice-password", action: "login" });
+    const consentAgain = await (await browser.fetch(interaction)).text();
+    expect(consentAgain).toContain(`${interaction.pathname}/consent`);
+    const issued = await browser.submit(consentAgain, "/consent", { decision: "approve" });
+    expect(new URL(issued.headers.get("location")!).searchParams.get("code")).toBeTruthy();
   });
 
   it("refuses a replayed code and revokes what it issued", async () => {
