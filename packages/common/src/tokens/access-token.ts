@@ -1,6 +1,7 @@
 import { getConfig } from "../config";
 import { randomToken } from "../crypto";
 import type { GrantedAuthorization } from "../schemas/records";
+import type { Client } from "../schemas/client";
 import { nowSeconds, signJwt, verifyOwnJwt } from "./jwt";
 import type { Env } from "../env";
 import { subjectFor, type SubjectClient } from "../subject";
@@ -50,13 +51,13 @@ export function accessTokenAudience(issuer: string, scope: string, resources: st
   return aud.length === 1 ? aud[0]! : aud;
 }
 
-export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "clientId" | "scope" | "resources"> &
+export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "scope" | "resources"> &
   Partial<Pick<GrantedAuthorization, "authTime" | "acr">> & {
     grantId: string;
     act?: ActorClaim;
     certificateThumbprint?: string;
-    /** The client the token is issued to: its `sub` is the one this client sees (OIDC Core §8), as in its ID tokens. */
-    client: SubjectClient;
+    /** The client the token is issued to: its `client_id`, and the `sub` it sees (OIDC Core §8), as in its ID tokens. */
+    client: SubjectClient & Pick<Client, "client_id">;
   };
 
 export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
@@ -67,7 +68,7 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     // Pairwise too (as oidc-provider does): the client can read this JWT, so the public id would undo §8.1.
     sub: await subjectFor(a.client, a.sub, config),
     aud: accessTokenAudience(config.issuer, a.scope, a.resources),
-    client_id: a.clientId,
+    client_id: a.client.client_id,
     scope: a.scope,
     iat,
     exp: iat + config.ttl.accessToken,

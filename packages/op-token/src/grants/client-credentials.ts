@@ -21,7 +21,7 @@ function clientCredentialsScope(client: Client, requested: string | undefined): 
 export async function clientCredentialsGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   const scope = clientCredentialsScope(client, params.scope);
   const grantId = await liveClientGrant(env, client.client_id);
-  const at = await issueAccessToken(env, { grantId, client, sub: client.client_id, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
+  const at = await issueAccessToken(env, { grantId, client, sub: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
 }
 

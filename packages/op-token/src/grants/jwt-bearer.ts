@@ -19,7 +19,7 @@ export async function jwtBearerGrant({ env, client, params, resources, boundThum
   await grantObject(env, grantId).activate({
     grantId, clientId: client.client_id, sub, scope, resources, authTimeRequired: false, createdAt: now, expiresAt: now + getConfig(env).ttl.accessToken * 1000, offline: false,
   });
-  const at = await issueAccessToken(env, { grantId, client, sub, clientId: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
+  const at = await issueAccessToken(env, { grantId, client, sub, scope, resources, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
 }
 

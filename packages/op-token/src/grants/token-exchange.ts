@@ -27,7 +27,7 @@ export async function tokenExchangeGrant({ env, client, params, resources, audie
     grantId, clientId: client.client_id, sub: subject.sub, scope, resources: targets, authTimeRequired: false, createdAt: now, expiresAt, offline: false,
   });
   const act = actor && { ...actor, ...(subject.act ? { act: subject.act } : {}) };
-  const at = await issueAccessToken(env, { grantId, client, sub: subject.sub, clientId: client.client_id, scope, resources: targets, act, certificateThumbprint: boundThumbprint });
+  const at = await issueAccessToken(env, { grantId, client, sub: subject.sub, scope, resources: targets, act, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: Math.min(at.expiresIn, Math.floor((expiresAt - now) / 1000)), scope };
 }
 
