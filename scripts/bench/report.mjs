@@ -55,10 +55,16 @@ export function markdown(results) {
     ]),
   ));
   if (results.floor) {
-    const { direct, hop } = results.floor;
+    const { direct, hop, hopOneCall, hopTwoCalls } = results.floor;
+    const rows = [
+      ["one Worker", direct],
+      ["behind a service-binding hop (as our front Worker)", hop],
+      ["behind a hop, + one Durable Object call (as client authentication)", hopOneCall],
+      ["behind a hop, + two Durable Object calls (as userinfo)", hopTwoCalls],
+    ].filter(([, r]) => r); // runs recorded before the call floors have only the first two
     parts.push(table(
       ["workerd's floor (a Worker returning a constant 2 KB)", "req/s", "p50 / p99 ms", "CPU ms per request (concurrency 1)"],
-      [["one Worker", direct], ["behind a service-binding hop (as our front Worker)", hop]].map(([label, r]) => [label, int(r.rps), `${f(r.p50)} / ${f(r.p99)}`, f(r.cpuMsPerRequest, 2)]),
+      rows.map(([label, r]) => [label, int(r.rps), `${f(r.p50)} / ${f(r.p99)}`, f(r.cpuMsPerRequest, 2)]),
     ));
   }
   parts.push(table(

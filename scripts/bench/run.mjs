@@ -148,12 +148,12 @@ async function cpu({ ours, oursDirect, theirs, ourPid, theirPid }) {
  * The runtime's floor on this machine: a Worker returning a constant, alone and behind a
  * service-binding hop, under the same load and at concurrency 1.
  */
-async function floor(origins, pid) {
+async function floor(urls, pid) {
   const out = {};
-  for (const [name, origin] of Object.entries(origins)) out[name] = await runAutocannon({ url: `${origin}/` }, settings);
-  const cpuRuns = await cpuPerRequest(pid, Object.fromEntries(Object.entries(origins).map(([name, origin]) => [name, () => ({ url: `${origin}/` })])));
-  for (const name of Object.keys(origins)) Object.assign(out[name], cpuRuns[name]);
-  log(`floor: one Worker ${out.direct.rps.toFixed(0)}/s, behind a hop ${out.hop.rps.toFixed(0)}/s`);
+  for (const [name, url] of Object.entries(urls)) out[name] = await runAutocannon({ url }, settings);
+  const cpuRuns = await cpuPerRequest(pid, Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => ({ url })])));
+  for (const name of Object.keys(urls)) Object.assign(out[name], cpuRuns[name]);
+  log(`floor: one Worker ${out.direct.rps.toFixed(0)}/s, behind a hop ${out.hop.rps.toFixed(0)}/s, + one call ${out.hopOneCall.rps.toFixed(0)}/s, + two calls ${out.hopTwoCalls.rps.toFixed(0)}/s`);
   return out;
 }
 
@@ -197,7 +197,7 @@ async function main() {
     const ourPort = await freePort();
     log(`bundling the Workers and starting workerd on :${ourPort} (state in ${dir})`);
     const directPorts = { "op-token": await freePort(), "op-discovery": await freePort() };
-    const floorPorts = { direct: await freePort(), hop: await freePort() };
+    const floorPorts = { direct: await freePort(), hop: await freePort(), hopCalls: await freePort() };
     const workerd = await startWorkerd({ dir, port: ourPort, directPorts, floorPorts, vars: { ISSUER: `http://127.0.0.1:${ourPort}`, ...secrets, ...UNREACHABLE_LIMITS } });
     started.push(workerd.child);
     const theirPort = await freePort();

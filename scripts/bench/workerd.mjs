@@ -83,16 +83,38 @@ export default {
 /**
  * The floor: Workers that do nothing but return a constant 2 KB JSON document, alone and behind a
  * service-binding hop like our front Worker's. Whatever our OP does costs on top of these.
+ * FLOOR_CALLS also makes N sequential RPC calls (the path: /1, /2) to N SQLite-backed Durable
+ * Objects that each read one stored value, as an endpoint does that must ask N objects (client
+ * authentication; a grant's status and the account's claims).
  */
 const FLOOR_BACK = `const body = JSON.stringify({ padding: "x".repeat(2000) });
 export default { fetch: () => new Response(body, { headers: { "content-type": "application/json" } }) };`;
 const FLOOR_FRONT = `export default { fetch: (request, env) => env.BACK.fetch(request) };`;
+const FLOOR_CALLS = `import { DurableObject } from "cloudflare:workers";
+export class FloorObject extends DurableObject {
+  read() {
+    const v = this.ctx.storage.kv.get("v");
+    if (v === undefined) this.ctx.storage.kv.put("v", 1);
+    return v ?? 1;
+  }
+}
+const body = JSON.stringify({ padding: "x".repeat(2000) });
+export default {
+  async fetch(request, env) {
+    const calls = Math.min(4, Number(new URL(request.url).pathname.slice(1)) || 0);
+    for (let i = 0; i < calls; i++) await env.OBJECTS.get(env.OBJECTS.idFromName("object-" + i)).read();
+    return new Response(body, { headers: { "content-type": "application/json" } });
+  },
+};`;
 
 function floorServices(compatibilityDate) {
-  const worker = (code, bindings = "") => `(modules = [(name = "w.js", esModule = ${str(code)})], compatibilityDate = ${str(compatibilityDate)}${bindings})`;
+  const worker = (code, rest = "") => `(modules = [(name = "w.js", esModule = ${str(code)})], compatibilityDate = ${str(compatibilityDate)}${rest})`;
+  const objects = `, bindings = [(name = "OBJECTS", durableObjectNamespace = "FloorObject")], durableObjectNamespaces = [(className = "FloorObject", uniqueKey = "floor-FloorObject", enableSql = true)], durableObjectStorage = (localDisk = "do-storage")`;
   return [
     `(name = "floor-back", worker = ${worker(FLOOR_BACK)})`,
     `(name = "floor-front", worker = ${worker(FLOOR_FRONT, `, bindings = [(name = "BACK", service = "floor-back")]`)})`,
+    `(name = "floor-calls", worker = ${worker(FLOOR_CALLS, objects)})`,
+    `(name = "floor-calls-front", worker = ${worker(FLOOR_FRONT, `, bindings = [(name = "BACK", service = "floor-calls")]`)})`,
   ];
 }
 
@@ -190,7 +212,8 @@ export function workerdConfig({ bundles, port, directPorts = {}, floorPorts, sta
     ...Object.entries(directPorts).map(([name, p]) => `(name = ${str(`direct-${name}`)}, address = ${str(`127.0.0.1:${p}`)}, http = (), service = ${str(name)})`),
     ...(floorPorts
       ? [`(name = "floor", address = ${str(`127.0.0.1:${floorPorts.direct}`)}, http = (), service = "floor-back")`,
-         `(name = "floor-hop", address = ${str(`127.0.0.1:${floorPorts.hop}`)}, http = (), service = "floor-front")`]
+         `(name = "floor-hop", address = ${str(`127.0.0.1:${floorPorts.hop}`)}, http = (), service = "floor-front")`,
+         `(name = "floor-hop-calls", address = ${str(`127.0.0.1:${floorPorts.hopCalls}`)}, http = (), service = "floor-calls-front")`]
       : []),
   ];
   return [
@@ -228,6 +251,11 @@ export async function startWorkerd({ dir, port, directPorts = {}, floorPorts, va
   const origin = `http://127.0.0.1:${port}`;
   await waitForHttp(`${origin}/.well-known/openid-configuration`, { child, timeoutMs: 30_000, logFile: path.join(dir, "workerd.log") });
   const directOrigins = Object.fromEntries(Object.entries(directPorts).map(([name, p]) => [name, `http://127.0.0.1:${p}`]));
-  const floorOrigins = floorPorts && { direct: `http://127.0.0.1:${floorPorts.direct}`, hop: `http://127.0.0.1:${floorPorts.hop}` };
+  const floorOrigins = floorPorts && {
+    direct: `http://127.0.0.1:${floorPorts.direct}/`,
+    hop: `http://127.0.0.1:${floorPorts.hop}/`,
+    hopOneCall: `http://127.0.0.1:${floorPorts.hopCalls}/1`,
+    hopTwoCalls: `http://127.0.0.1:${floorPorts.hopCalls}/2`,
+  };
   return { origin, directOrigins, floorOrigins, child, bundles: built, configFile };
 }
