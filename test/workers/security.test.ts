@@ -21,6 +21,7 @@ describe("browser-facing defences", () => {
     }
     // The consent form's answer is the authorization response itself.
     const toClient = await browser.submit(await consent.text(), "/consent", { decision: "approve" });
+    expect(toClient.status).toBe(303); // RFC 9700 §4.12: never 307 after a form post
     expect(toClient.headers.get("location")).toMatch(/^https:\/\/rp\.example\.com\/cb\?code=/);
     expect(toClient.headers.get("cache-control")).toBe("no-store");
     expect(toClient.headers.get("referrer-policy")).toBe("no-referrer");
