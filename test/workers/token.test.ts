@@ -94,6 +94,18 @@ describe("token endpoint: authorization_code checks", () => {
     });
   });
 
+  it("a refused redemption uses the code up and starts no grant", async () => {
+    const { client, code, verifier } = await freshCode();
+    const auth = { authorization: basicAuth(client.client_id, client.client_secret!) };
+    const refused = await form({ grant_type: "authorization_code", code, redirect_uri: client.redirect_uris[0]!, code_verifier: "x".repeat(43) }, auth);
+    expect(await refused.json()).toMatchObject({ error: "invalid_grant", error_description: "code_verifier does not match code_challenge" });
+    await runInDurableObject(grantObject(env, await grantIdOfCode(code)), (_i, state) => {
+      expect(state.storage.kv.get("code-redeemed")).toBeTypeOf("number");
+      expect(state.storage.kv.get("grant")).toBeUndefined();
+    });
+    expect(await (await redeemCode(client, code, verifier)).json()).toMatchObject({ error: "invalid_grant", error_description: "authorization code has already been used" });
+  });
+
   it("a code is bound to its client", async () => {
     const { code, verifier, client } = await freshCode();
     const other = await registerClient();

@@ -28,6 +28,8 @@ export * from "./tokens/jwt";
 export * from "./tokens/id-token";
 export * from "./tokens/access-token";
 export * from "./tokens/encryption";
+export * from "./tokens/refresh-policy";
+export * from "./pkce";
 export * from "./durable-objects/key-store";
 export * from "./durable-objects/grant";
 export * from "./durable-objects/browser-session";

@@ -3,6 +3,8 @@ import { AuthorizationCodeRecordSchema, GrantRecordSchema, type AuthorizationCod
 import { base64url, hashSecret, randomToken, sha256 } from "../crypto";
 import { getConfig } from "../config";
 import type { Env } from "../env";
+import { pkceRefusal } from "../pkce";
+import { wantsRefreshToken } from "../tokens/refresh-policy";
 
 export type RotateResult =
   | { status: "ok"; grant: GrantRecord; refreshToken: string }
@@ -15,12 +17,27 @@ export type RotateResult =
 /** How long a redeemed code's tombstone is kept so that a replay is still recognised (RFC 6749 §4.1.2). */
 const CODE_TOMBSTONE_MS = 24 * 3600 * 1000;
 
+/** What the token request presents with a code (RFC 6749 §4.1.3, RFC 7636 §4.5, RFC 8707 §2.2). */
+export interface CodeRedemption {
+  clientId: string;
+  /** The client's grant_types: whether it may receive a refresh token (OIDC Core §11). */
+  grantTypes: string[];
+  redirectUri?: string;
+  codeVerifier?: string;
+  /** `s256Of(codeVerifier)`, computed before the call. */
+  codeVerifierS256?: string;
+  /** Resources the access token is asked for; each must have been granted. */
+  resources: string[];
+}
+
 export type RedeemCodeResult =
-  | { status: "ok"; record: AuthorizationCodeRecord }
+  | { status: "ok"; code: AuthorizationCodeRecord; refreshToken?: string }
   | { status: "not_found" }
   | { status: "expired" }
   | { status: "client_mismatch" }
-  | { status: "reused" };
+  | { status: "reused" }
+  | { status: "refused"; description: string }
+  | { status: "invalid_target"; resource: string };
 
 /** RFC 6749 §6: a refresh may narrow the scope but never widen it; null when it would widen. */
 export function narrowScope(granted: string, requested: string | undefined): string | null {
@@ -54,20 +71,36 @@ export class Grant extends DurableObject<Env> {
   }
 
   /**
-   * Redeems the code for `clientId`, at most once: of any number of concurrent redemptions
-   * exactly one sees "ok". A code presented by another client is left untouched.
+   * Redeems the code and starts the grant in one step: of any number of concurrent redemptions
+   * exactly one sees "ok", and a grant exists exactly when a redemption succeeded. A code
+   * presented by another client is left untouched. Once the client matches, the first attempt
+   * uses the code up, even if its redirect URI, verifier or resources are refused.
    */
-  redeemCode(clientId: string, now = Date.now()): RedeemCodeResult {
-    const record = this.ctx.storage.kv.get<AuthorizationCodeRecord>("code");
-    if (!record) return { status: "not_found" };
-    if (record.clientId !== clientId) return { status: "client_mismatch" };
+  async redeemCode(r: CodeRedemption, now = Date.now()): Promise<RedeemCodeResult> {
+    this.init();
+    const refresh = await mintRefreshSecret();
+    // From here on no await until the writes are done: check and write are one atomic step.
+    const code = this.ctx.storage.kv.get<AuthorizationCodeRecord>("code");
+    if (!code) return { status: "not_found" };
+    if (code.clientId !== r.clientId) return { status: "client_mismatch" };
     if (this.ctx.storage.kv.get("code-redeemed") !== undefined) {
       this.revoke();
       return { status: "reused" };
     }
     this.ctx.storage.kv.put("code-redeemed", now);
-    if (now >= record.expiresAt) return { status: "expired" };
-    return { status: "ok", record };
+    if (now >= code.expiresAt) return { status: "expired" };
+    // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri.
+    if (r.redirectUri !== code.redirectUri) return { status: "refused", description: "redirect_uri does not match the authorization request" };
+    const pkce = pkceRefusal(code, r.codeVerifier, r.codeVerifierS256);
+    if (pkce) return { status: "refused", description: pkce };
+    const extra = r.resources.find((x) => !code.resources.includes(x));
+    if (extra !== undefined) return { status: "invalid_target", resource: extra };
+    const offline = wantsRefreshToken(r.grantTypes, code.scope);
+    const ttl = getConfig(this.env).ttl;
+    const grant = GrantRecordSchema.parse({ ...code, createdAt: now, expiresAt: now + (offline ? ttl.refreshToken : ttl.accessToken) * 1000, offline });
+    this.storeGrant(grant, offline ? refresh.hash : undefined);
+    await this.keepUntil(grant.expiresAt);
+    return { status: "ok", code, refreshToken: offline ? `${grant.grantId}.${refresh.secret}` : undefined };
   }
 
   private init() {
@@ -84,13 +117,17 @@ export class Grant extends DurableObject<Env> {
     this.init();
     const grant = GrantRecordSchema.parse(record);
     const refresh = grant.offline ? await mintRefreshSecret() : undefined;
-    const existing = this.ctx.storage.kv.get<GrantRecord>("grant");
-    if (!existing || grant.expiresAt >= existing.expiresAt) this.ctx.storage.kv.put("grant", grant);
-    if (refresh) this.insertActive(refresh.hash);
-    this.pruneRevokedAccessTokens();
-    // Never earlier than a previous activation or the code asked: the grant ends with its longest-lived part.
+    this.storeGrant(grant, refresh?.hash);
     await this.keepUntil(grant.expiresAt);
     return { refreshToken: refresh && `${grant.grantId}.${refresh.secret}` };
+  }
+
+  /** Stores or extends the grant record, with a first refresh token of the family if given. */
+  private storeGrant(grant: GrantRecord, refreshHash: string | undefined) {
+    const existing = this.ctx.storage.kv.get<GrantRecord>("grant");
+    if (!existing || grant.expiresAt >= existing.expiresAt) this.ctx.storage.kv.put("grant", grant);
+    if (refreshHash) this.insertActive(refreshHash);
+    this.pruneRevokedAccessTokens();
   }
 
   /**

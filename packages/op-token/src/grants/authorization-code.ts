@@ -1,16 +1,22 @@
-import { base64url, grantIdOfCode, grantObject, invalidGrant, narrowResources, OAuthError, sha256, type AuthorizationCodeRecord } from "@op/common";
+import { grantIdOfCode, grantObject, invalidGrant, narrowResources, OAuthError, s256Of, type AuthorizationCodeRecord, type CodeRedemption } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
-import { startGrant } from "./issue-tokens";
+import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §4.1.3: redeem an authorization code. */
 export async function authorizationCodeGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   const code = requireCode(params.code);
-  const record = await consumeAuthorizationCode(env, code, client.client_id);
-  checkRedirectUri(record, params.redirect_uri);
-  await verifyPkce(record, params.code_verifier);
+  const { record, refreshToken } = await redeemAuthorizationCode(env, code, {
+    clientId: client.client_id,
+    grantTypes: client.grant_types,
+    redirectUri: params.redirect_uri,
+    codeVerifier: params.code_verifier,
+    codeVerifierS256: await s256Of(params.code_verifier),
+    resources,
+  });
   const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
   const omitAtHash = responseType.split(" ").includes("token");
-  return startGrant(env, client, { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash }, narrowResources(record.resources, resources));
+  const tokens = await accessAndIdToken(env, client, { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash }, { resources: narrowResources(record.resources, resources) });
+  return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;
 }
 
 function requireCode(code: string | undefined): string {
@@ -20,36 +26,29 @@ function requireCode(code: string | undefined): string {
 }
 
 /**
- * One atomic redemption in the Durable Object of the code's grant. RFC 6749 §4.1.2: a replayed
- * code is refused and everything issued from it is revoked, in that same step.
+ * One atomic step in the Durable Object of the code's grant: redeem the code, check the
+ * redirect URI (RFC 6749 §4.1.3), PKCE (RFC 7636 §4.6) and resources (RFC 8707 §2.2), and start
+ * the grant. RFC 6749 §4.1.2: a replayed code is refused and everything issued from it is
+ * revoked, in that same step.
  */
-async function consumeAuthorizationCode(env: GrantContext["env"], code: string, clientId: string): Promise<AuthorizationCodeRecord> {
-  const result = await grantObject(env, await grantIdOfCode(code)).redeemCode(clientId);
+async function redeemAuthorizationCode(
+  env: GrantContext["env"],
+  code: string,
+  redemption: CodeRedemption,
+): Promise<{ record: AuthorizationCodeRecord; refreshToken?: string }> {
+  const result = await grantObject(env, await grantIdOfCode(code)).redeemCode(redemption);
   switch (result.status) {
     case "ok":
-      return result.record;
+      return { record: result.code, refreshToken: result.refreshToken };
     case "reused":
       throw invalidGrant("authorization code has already been used");
     case "expired":
       throw invalidGrant("authorization code has expired");
+    case "refused":
+      throw invalidGrant(result.description);
+    case "invalid_target":
+      throw new OAuthError("invalid_target", `resource ${result.resource} was not granted`);
     default:
       throw invalidGrant("authorization code is invalid");
   }
-}
-
-/** RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request. */
-function checkRedirectUri(record: AuthorizationCodeRecord, redirectUri: string | undefined) {
-  if (redirectUri !== record.redirectUri) throw invalidGrant("redirect_uri does not match the authorization request");
-}
-
-/** RFC 7636 §4.6; RFC 9700 §2.1.1: a verifier without a challenge is refused too (PKCE downgrade). */
-async function verifyPkce(record: AuthorizationCodeRecord, verifier: string | undefined) {
-  if (!record.codeChallenge) {
-    if (verifier !== undefined) throw invalidGrant("code_verifier sent but no code_challenge was in the authorization request");
-    return;
-  }
-  if (!verifier) throw invalidGrant("code_verifier is required");
-  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) throw invalidGrant("code_verifier is malformed");
-  const computed = record.codeChallengeMethod === "plain" ? verifier : base64url(await sha256(verifier));
-  if (computed !== record.codeChallenge) throw invalidGrant("code_verifier does not match code_challenge");
 }

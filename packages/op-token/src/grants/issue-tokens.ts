@@ -1,4 +1,4 @@
-import { getConfig, issueAccessToken, issueIdToken, grantObject, invalidGrant, userBySub, type Client, type Env, type GrantedAuthorization } from "@op/common";
+import { getConfig, issueAccessToken, issueIdToken, grantObject, invalidGrant, userBySub, wantsRefreshToken, type Client, type Env, type GrantedAuthorization } from "@op/common";
 import type { TokenResponse } from "./context";
 
 /** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */
@@ -10,16 +10,6 @@ export type IssuedAuthorization = GrantedAuthorization & {
 };
 
 export const scopesOf = (scope: string) => scope.split(" ").filter(Boolean);
-
-/**
- * OIDC Core §11: a refresh token only for clients allowed the refresh_token grant, and, for
- * OpenID requests, only when offline_access was granted. Plain OAuth requests get one whenever
- * the client may refresh.
- */
-export function wantsRefreshToken(client: Client, scope: string): boolean {
-  const scopes = scopesOf(scope);
-  return client.grant_types.includes("refresh_token") && (scopes.includes("offline_access") || !scopes.includes("openid"));
-}
 
 export async function userClaims(env: Env, sub: string) {
   const profile = await userBySub(env, sub)?.profile();
@@ -56,7 +46,7 @@ export async function accessAndIdToken(
 /** Starts the grant family in its Durable Object and issues the first tokens. */
 export async function startGrant(env: Env, client: Client, a: IssuedAuthorization, resources?: string[]): Promise<TokenResponse> {
   const config = getConfig(env);
-  const offline = wantsRefreshToken(client, a.scope);
+  const offline = wantsRefreshToken(client.grant_types, a.scope);
   const now = Date.now();
   const { refreshToken } = await grantObject(env, a.grantId).activate({
     ...a,
