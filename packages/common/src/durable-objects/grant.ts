@@ -109,9 +109,9 @@ export class Grant extends DurableObject<Env> {
   }
 
   /**
-   * Starts the grant, or extends it: a hybrid flow activates it once for the access token from
-   * the authorization endpoint and again, with the refresh token, on code redemption. A
-   * revocation (a replayed code) is kept apart from the record, so it survives either order.
+   * Starts the grant, or extends it: a hybrid flow activates it for the access token from the
+   * authorization endpoint, and `redeemCode` extends it with the refresh token. A revocation
+   * (a replayed code) is kept apart from the record, so it survives either order.
    */
   async activate(record: GrantRecord): Promise<{ refreshToken?: string }> {
     this.init();
