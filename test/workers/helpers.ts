@@ -81,23 +81,29 @@ export interface AuthorizeOptions extends NavigateOptions {
   params?: Record<string, string>;
 }
 
-/**
- * Runs /authorize through login and consent pages as a browser would, returning the final
- * redirect to the client (parsed), or the page the OP stopped on, and the pages seen.
- */
-export async function authorize(browser: Browser, client: RegisteredClient, opts: AuthorizeOptions = {}) {
+/** A code-flow request's parameters: state, nonce and PKCE S256 (its verifier returned); `extra` replaces or adds. */
+export async function codeRequestParams(redirectUri: string, extra: Record<string, string> = {}) {
   const { challenge, verifier } = await pkcePair();
-  const params = {
-    client_id: client.client_id,
-    redirect_uri: client.redirect_uris[0]!,
+  const params: Record<string, string> = {
+    redirect_uri: redirectUri,
     response_type: "code",
     scope: "openid",
     state: crypto.randomUUID(),
     nonce: crypto.randomUUID(),
     code_challenge: challenge,
     code_challenge_method: "S256",
-    ...opts.params,
+    ...extra,
   };
+  return { params, verifier };
+}
+
+/**
+ * Runs /authorize through login and consent pages as a browser would, returning the final
+ * redirect to the client (parsed), or the page the OP stopped on, and the pages seen.
+ */
+export async function authorize(browser: Browser, client: RegisteredClient, opts: AuthorizeOptions = {}) {
+  const { params: request, verifier } = await codeRequestParams(client.redirect_uris[0]!, opts.params);
+  const params: Record<string, string> = { client_id: client.client_id, ...request };
   const nav = await navigate(browser, `/authorize?${new URLSearchParams(params)}`, opts);
   return { redirect: nav.callback, page: nav.page?.html, status: nav.page?.status, seen: nav.pages, verifier, params };
 }

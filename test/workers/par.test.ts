@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { SignJWT, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigSchema, PAR_REQUEST_URI_PREFIX, providerMetadata, pushedRequestObject, pushedRequestReference } from "@op/common";
-import { basicAuth, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
+import { basicAuth, Browser, codeRequestParams, ISSUER, op, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
 import { Browser as SharedBrowser, navigate } from "../support/browser";
 import worker from "../../packages/op-auth/src/index";
 
@@ -27,20 +27,7 @@ beforeAll(async () => {
 
 const sign = (claims: Record<string, unknown>) => signRequestObject(claims, key);
 
-async function requestParams(extra: Record<string, string> = {}) {
-  const { challenge, verifier } = await pkcePair();
-  const params: Record<string, string> = {
-    response_type: "code",
-    scope: "openid",
-    redirect_uri: REDIRECT,
-    state: crypto.randomUUID(),
-    nonce: crypto.randomUUID(),
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    ...extra,
-  };
-  return { params, verifier };
-}
+const requestParams = (extra: Record<string, string> = {}) => codeRequestParams(REDIRECT, extra);
 
 /** POST /par authenticated with client_secret_basic (or as told). */
 const push = (c: RegisteredClient, params: Record<string, string>, headers: Record<string, string> = { authorization: basicAuth(c.client_id, c.client_secret!) }) =>

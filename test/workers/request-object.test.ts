@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { CompactEncrypt, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ConfigSchema, enforceHardening, isInternalHost, MAX_CLAIMS } from "@op/common";
-import { b64json, b64url, Browser, ISSUER, op, pkcePair, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
+import { b64json, b64url, Browser, codeRequestParams, ISSUER, op, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
 import { navigate } from "../support/browser";
 import { checkJti, checkTimes } from "../../packages/common/src/request-object/checks";
 
@@ -29,18 +29,12 @@ beforeAll(async () => {
 
 /** The claims of a well-formed request object for `c`, with `extra` replacing or adding claims. */
 async function claimsFor(c: RegisteredClient, extra: Record<string, unknown> = {}) {
-  const { challenge, verifier } = await pkcePair();
+  const { params, verifier } = await codeRequestParams(REDIRECT);
   const claims: Record<string, unknown> = {
     iss: c.client_id,
     aud: ISSUER,
     client_id: c.client_id,
-    response_type: "code",
-    scope: "openid",
-    redirect_uri: REDIRECT,
-    state: crypto.randomUUID(),
-    nonce: crypto.randomUUID(),
-    code_challenge: challenge,
-    code_challenge_method: "S256",
+    ...params,
     iat: now(),
     exp: now() + 300,
     jti: crypto.randomUUID(),
