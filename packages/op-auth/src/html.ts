@@ -46,6 +46,13 @@ export async function page(title: string, body: Html, opts: { status?: number; f
 }
 
 /** A plain error page, for errors that must not be redirected (unknown client, bad redirect_uri). */
+/** 303 (RFC 9700 §4.12: never 307 after a form post) to a page of this OP, never cached. */
+export function seeOther(location: string, cookie?: string): Response {
+  const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
+  if (cookie) headers.append("Set-Cookie", cookie);
+  return new Response(null, { status: 303, headers });
+}
+
 export function errorPage(err: OAuthError): Promise<Response> {
   return page(
     "Error",

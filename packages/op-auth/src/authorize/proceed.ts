@@ -7,7 +7,9 @@ import { decide, type InteractionProgress } from "./decide";
 import { issueAuthorizationResponse } from "./complete";
 import { authorizationErrorResponse, targetOf } from "./respond";
 import { renderConsent, renderLogin } from "../interaction/pages";
-import { errorPage } from "../html";
+import { errorPage, seeOther } from "../html";
+
+const alreadyCompleted = () => errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
 
 /** What the caller already knows, so it is not read again; and whether it answers a form. */
 export interface Known {
@@ -30,9 +32,7 @@ export async function proceed(env: Env, request: Request, client: Client, req: V
 
   if (decision.kind === "error" || decision.kind === "issue") {
     // Finishing the interaction is the single-use step: a second submission finds nothing.
-    if (interaction && !(await interactionObject(env, interaction.uid).finish())) {
-      return errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
-    }
+    if (interaction && !(await interactionObject(env, interaction.uid).finish())) return alreadyCompleted();
     if (decision.kind === "error") return authorizationErrorResponse(env, targetOf(req, client), decision.error);
     return issueAuthorizationResponse(env, client, req, { key: session!.key, record: decision.session });
   }
@@ -44,11 +44,8 @@ export async function proceed(env: Env, request: Request, client: Client, req: V
 /** Keeps the interaction's progress and sends the browser to its next page. */
 async function showNextStep(env: Env, interaction: InteractionRecord): Promise<Response> {
   const { loggedInAt, consentedAt } = interaction;
-  if (!(await interactionObject(env, interaction.uid).update({ loggedInAt, consentedAt }))) {
-    return errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
-  }
-  const headers = { Location: `${getConfig(env).issuer}${interactionPath(interaction.uid)}`, "Cache-Control": "no-store" };
-  return new Response(null, { status: 303, headers });
+  if (!(await interactionObject(env, interaction.uid).update({ loggedInAt, consentedAt }))) return alreadyCompleted();
+  return seeOther(`${getConfig(env).issuer}${interactionPath(interaction.uid)}`);
 }
 
 /** Parks the request in a new Interaction object, bound to this browser by a path-scoped cookie. */
@@ -65,7 +62,5 @@ async function beginInteraction(env: Env, req: ValidatedAuthorizationRequest): P
     createdAt: now,
     expiresAt: now + config.ttl.interaction * 1000,
   });
-  const headers = new Headers({ Location: `${config.issuer}${interactionPath(uid)}`, "Cache-Control": "no-store" });
-  headers.append("Set-Cookie", setCookie(env, interactionCookieName(env), browserSecret, { maxAge: config.ttl.interaction, path: interactionPath(uid) }));
-  return new Response(null, { status: 303, headers });
+  return seeOther(`${config.issuer}${interactionPath(uid)}`, setCookie(env, interactionCookieName(env), browserSecret, { maxAge: config.ttl.interaction, path: interactionPath(uid) }));
 }

@@ -1,5 +1,5 @@
 import {
-  audiencesOf, AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, readForm,
+  audiencesOf, AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, PKCE_VALUE, readForm,
   effectiveMode, grantableScopes, isJwtResponseMode, isResponseMode, normalizeResponseType, SUPPORTED_RESPONSE_TYPES, verifyIdTokenHint, type AuthorizationParams, type Client,
   type ClaimsRequest, type DeliveredResponseMode, type Env, type ResponseType, type ValidatedAuthorizationRequest,
 } from "@op/common";
@@ -133,7 +133,7 @@ export function checkPkce(client: Client, params: AuthorizationParams, type: Res
   if (m !== "S256" && !(m === "plain" && getConfig(env).pkcePlainEnabled)) {
     throw new OAuthError("invalid_request", `code_challenge_method ${m} is not supported`);
   }
-  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge)) throw new OAuthError("invalid_request", "code_challenge is malformed");
+  if (!PKCE_VALUE.test(challenge)) throw new OAuthError("invalid_request", "code_challenge is malformed");
   return { codeChallenge: challenge, codeChallengeMethod: m };
 }
 

@@ -1,5 +1,5 @@
 import { getClient, interactionObject, OAuthError, readForm, sha256b64url, timingSafeEqual, type Env, type InteractionRecord } from "@op/common";
-import { errorPage } from "../html";
+import { errorPage, seeOther } from "../html";
 import { interactionCookieName, readCookie } from "../cookies";
 import { proceed } from "../authorize/proceed";
 import { authorizationErrorResponse, targetOf } from "../authorize/respond";
@@ -43,12 +43,6 @@ async function accessDenied(env: Env, record: InteractionRecord, description: st
   if (!(await interactionObject(env, record.uid).finish())) throw expired();
   return authorizationErrorResponse(env, targetOf(record.request, client), new OAuthError("access_denied", description));
 }
-
-const seeOther = (location: string, cookie?: string) => {
-  const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
-  if (cookie) headers.append("Set-Cookie", cookie);
-  return new Response(null, { status: 303, headers });
-};
 
 /** GET /interaction/:uid — show whatever the request needs next. */
 export async function showInteraction(request: Request, env: Env, uid: string): Promise<Response> {
