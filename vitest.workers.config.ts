@@ -48,7 +48,7 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: TEST_VARS,
-        // wrangler's option types are looser than the plugin's; miniflare validates them at start.
+        // biome-ignore lint/suspicious/noExplicitAny: wrangler's option types are looser than the plugin's; miniflare validates them at start.
         workers: WORKERS.filter((w) => w.name !== "op-auth").map(auxiliaryWorker) as any[],
       },
     })),

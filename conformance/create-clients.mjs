@@ -112,14 +112,22 @@ async function main() {
       const c = await register(discovery.registration_endpoint, alias, key, metadata);
       values[`${key}.client_id`] = c.client_id;
       values[`${key}.client_secret`] = c.client_secret;
-      recorded.push({ plan, key, client_id: c.client_id, registration_client_uri: c.registration_client_uri, registration_access_token: c.registration_access_token });
+      recorded.push({
+        plan,
+        key,
+        client_id: c.client_id,
+        registration_client_uri: c.registration_client_uri,
+        registration_access_token: c.registration_access_token,
+      });
     }
     const config = fill(JSON.parse(readFileSync(path.join(here, "plans", file), "utf8")), values);
-    writeFileSync(path.join(out, file), JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+    writeFileSync(path.join(out, file), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     console.log(`${plan}: alias ${alias}, ${clients.length} client(s) → ${path.relative(process.cwd(), path.join(out, file))}`);
   }
-  writeFileSync(recordFile, JSON.stringify(recorded, null, 2) + "\n", { mode: 0o600 });
-  console.log(`\nRedirect URIs registered: ${suite}/test/a/<alias>/callback. Clients recorded in ${path.relative(process.cwd(), recordFile)} (--delete removes them).`);
+  writeFileSync(recordFile, `${JSON.stringify(recorded, null, 2)}\n`, { mode: 0o600 });
+  console.log(
+    `\nRedirect URIs registered: ${suite}/test/a/<alias>/callback. Clients recorded in ${path.relative(process.cwd(), recordFile)} (--delete removes them).`,
+  );
 }
 
 await main();

@@ -30,7 +30,8 @@ globalThis.fetch = async (input, init = {}) => {
     return await plainFetch(input, { ...init, signal: init.signal ?? AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   } catch (e) {
     const url = typeof input === "string" ? input : (input.url ?? String(input));
-    if (e.name === "TimeoutError") throw new Failure(`${init.method ?? input.method ?? "GET"} ${new URL(url).pathname} got no answer within ${FETCH_TIMEOUT_MS / 1000} s (timed out)`);
+    if (e.name === "TimeoutError")
+      throw new Failure(`${init.method ?? input.method ?? "GET"} ${new URL(url).pathname} got no answer within ${FETCH_TIMEOUT_MS / 1000} s (timed out)`);
     throw e;
   }
 };
@@ -49,7 +50,14 @@ const plans = JSON.parse(readFileSync(path.join(here, "plans.json"), "utf8")).pl
 const tasks = [];
 for (const plan of plans)
   for (const responseType of plan.responseTypes) {
-    const v = { plan: plan.plan, label: plan.label, responseType, responseMode: plan.responseMode, dynamic: !!plan.dynamic, variant: plan.variant ?? `${responseType}${plan.responseMode ? ` + ${plan.responseMode}` : ""}` };
+    const v = {
+      plan: plan.plan,
+      label: plan.label,
+      responseType,
+      responseMode: plan.responseMode,
+      dynamic: !!plan.dynamic,
+      variant: plan.variant ?? `${responseType}${plan.responseMode ? ` + ${plan.responseMode}` : ""}`,
+    };
     for (const id of plan.modules) {
       if (only && ![plan.label, responseType, id].some((s) => s.includes(only))) continue;
       tasks.push({ v, id, module: lookup(plan, id) });
@@ -63,7 +71,17 @@ const browser = await launchBrowser();
 let exitCode = 1;
 try {
   const { as, raw } = await discover(op.issuer);
-  const ctx = { issuer: op.issuer, adminToken: op.adminToken, as, raw, jwks: await fetchJwks(as), rp, browser, redirectBase: `${rp.origin}/cb`, redirectUri: `${rp.origin}/cb` };
+  const ctx = {
+    issuer: op.issuer,
+    adminToken: op.adminToken,
+    as,
+    raw,
+    jwks: await fetchJwks(as),
+    rp,
+    browser,
+    redirectBase: `${rp.origin}/cb`,
+    redirectUri: `${rp.origin}/cb`,
+  };
   const clientSets = new Map();
   const clientsOf = (v) => {
     const key = `${v.label}|${v.responseType}`;
@@ -79,7 +97,12 @@ try {
     const reloadsBefore = op.reloads();
     const result = await runOnce(task);
     if (result.status !== "failed") return result;
-    const why = op.reloads() !== reloadsBefore ? "the Workers reloaded" : /timed out|within \d+ s|Timeout/i.test(result.note) ? `it timed out (${result.note})` : undefined;
+    const why =
+      op.reloads() !== reloadsBefore
+        ? "the Workers reloaded"
+        : /timed out|within \d+ s|Timeout/i.test(result.note)
+          ? `it timed out (${result.note})`
+          : undefined;
     if (!why) return result;
     const again = await runOnce(task);
     return { ...again, note: [again.note, `retried once: ${why} on the first run`].filter(Boolean).join("; ") };
@@ -91,7 +114,13 @@ try {
     const t = moduleContext(ctx, task.v, clientsOf(task.v));
     let timer;
     try {
-      await Promise.race([task.module.run(t), new Promise((_, reject) => (timer = setTimeout(() => reject(new Failure(`timed out after ${MODULE_TIMEOUT_MS / 1000} s; browser: ${t.where()}`)), MODULE_TIMEOUT_MS)))]);
+      await Promise.race([
+        task.module.run(t),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Failure(`timed out after ${MODULE_TIMEOUT_MS / 1000} s; browser: ${t.where()}`)), MODULE_TIMEOUT_MS)),
+        ),
+      ]);
       return { ...task, status: "passed", note: t.notes.join("; "), ms: Date.now() - t0 };
     } catch (e) {
       if (e instanceof NotApplicable) return { ...task, status: "not applicable", note: e.message, ms: Date.now() - t0 };
@@ -143,7 +172,10 @@ function report(results, issuer, ms) {
   for (const r of results) {
     const key = `${r.v.label} [${r.v.variant}]`;
     let row = byPlan.find((b) => b.key === key);
-    if (!row) byPlan.push((row = { key, passed: 0, failed: 0, "not applicable": 0 }));
+    if (!row) {
+      row = { key, passed: 0, failed: 0, "not applicable": 0 };
+      byPlan.push(row);
+    }
     row[r.status]++;
   }
   const summary = `${counts.passed} passed, ${counts.failed} failed, ${counts["not applicable"]} not applicable (${results.length} modules, ${Math.round(ms / 1000)} s)`;
@@ -167,7 +199,25 @@ function report(results, issuer, ms) {
     writeFileSync(path.join(dir, "latest.md"), md);
     writeFileSync(
       path.join(dir, "latest.json"),
-      JSON.stringify({ date: new Date().toISOString(), passed: counts.passed, failed: counts.failed, notApplicable: counts["not applicable"], results: results.map((r) => ({ plan: r.v.plan, label: r.v.label, responseType: r.v.responseType, responseMode: r.v.responseMode ?? null, module: r.id, status: r.status, note: r.note || undefined })) }, null, 1) + "\n",
+      `${JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          passed: counts.passed,
+          failed: counts.failed,
+          notApplicable: counts["not applicable"],
+          results: results.map((r) => ({
+            plan: r.v.plan,
+            label: r.v.label,
+            responseType: r.v.responseType,
+            responseMode: r.v.responseMode ?? null,
+            module: r.id,
+            status: r.status,
+            note: r.note || undefined,
+          })),
+        },
+        null,
+        1,
+      )}\n`,
     );
   }
   const width = Math.max(...results.map((r) => r.id.length));

@@ -22,7 +22,8 @@ const mode = conformance
     ["ENVIRONMENT:development", "DEV_SEED_USERS:true", "RATE_LIMIT_REGISTER_IP:1000/1h", "TLS_CLIENT_AUTH:false"]
   : ["ENVIRONMENT:production", "DEV_SEED_USERS:false"];
 const vars = [`ISSUER:${issuer}`, ...mode].flatMap((v) => ["--var", v]);
-if (conformance) console.warn("Deploying a CONFORMANCE TEST OP: development mode, seeded user alice/alice-password, open registration, no client certificates.");
+if (conformance)
+  console.warn("Deploying a CONFORMANCE TEST OP: development mode, seeded user alice/alice-password, open registration, no client certificates.");
 
 function deploy(config) {
   const r = spawnSync("wrangler", ["deploy", "-c", config, ...vars], { cwd: root, stdio: "inherit" });

@@ -20,7 +20,13 @@ function devSecrets() {
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
   const secrets = {};
   for (const name of DEV_SECRET_NAMES) secrets[name] = new RegExp(`^${name}=(\\S+)`, "m").exec(text)?.[1] ?? randomBytes(32).toString("base64url");
-  writeFileSync(file, Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+  writeFileSync(
+    file,
+    Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+    { mode: 0o600 },
+  );
   return secrets;
 }
 

@@ -92,7 +92,9 @@ export async function startLocalOp({ tmpPrefix = "op-local-", vars = {} } = {}) 
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the OP did not answer ${issuer}/.well-known/openid-configuration with 200 within ${STARTUP_TIMEOUT_MS / 1000} s (last: ${last}).\n--- wrangler output ---\n${output}`);
+      throw new Error(
+        `the OP did not answer ${issuer}/.well-known/openid-configuration with 200 within ${STARTUP_TIMEOUT_MS / 1000} s (last: ${last}).\n--- wrangler output ---\n${output}`,
+      );
     }
     try {
       const res = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });

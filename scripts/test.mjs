@@ -10,8 +10,18 @@ import path from "node:path";
 import { root, wranglerEnv } from "./workers.mjs";
 
 const reports = mkdtempSync(path.join(tmpdir(), "op-test-"));
-const vitest = (config, name) => ["vitest", "run", "--config", config, "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, `${name}.json`)}`];
+const vitest = (config, name) => [
+  "vitest",
+  "run",
+  "--config",
+  config,
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${path.join(reports, `${name}.json`)}`,
+];
 const stages = [
+  // Formatting and lint rules (biome.json), as the editors apply them.
+  ["lint", ["biome", "ci", "--error-on-warnings", "."]],
   ["typecheck (Workers)", ["tsc", "-p", "tsconfig.json"]],
   ["typecheck (Node)", ["tsc", "-p", "tsconfig.node.json"]],
   ["workers", vitest("vitest.workers.config.ts", "workers")],

@@ -29,7 +29,7 @@ export function stageConfigs(dir, { issuer, secrets }) {
     let toml = readFileSync(source, "utf8");
     const replaceOnce = (re, line) => {
       const matches = toml.match(new RegExp(re.source, "gm"));
-      if (!matches || matches.length !== 1) throw new Error(`${w.config}: expected exactly one line matching ${re}`);
+      if (matches?.length !== 1) throw new Error(`${w.config}: expected exactly one line matching ${re}`);
       toml = toml.replace(re, line(re.exec(toml)));
     };
     replaceOnce(/^main = "([^"]+)"$/m, (m) => `main = ${JSON.stringify(path.resolve(path.dirname(source), m[1]))}`);
@@ -37,7 +37,9 @@ export function stageConfigs(dir, { issuer, secrets }) {
     const workerDir = path.join(dir, w.name);
     mkdirSync(workerDir, { recursive: true });
     writeFileSync(path.join(workerDir, "wrangler.toml"), toml);
-    const devVars = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join("");
+    const devVars = Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join("");
     writeFileSync(path.join(workerDir, ".dev.vars"), devVars, { mode: 0o600 });
     return path.join(workerDir, "wrangler.toml");
   });
@@ -49,4 +51,9 @@ export function devArgs(configs, { port, persistTo }) {
 }
 
 /** The environment for wrangler: Node 22 from node_modules/.bin first on PATH. */
-export const wranglerEnv = (extra = {}) => ({ ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", ...extra });
+export const wranglerEnv = (extra = {}) => ({
+  ...process.env,
+  PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+  WRANGLER_SEND_METRICS: "false",
+  ...extra,
+});

@@ -22,6 +22,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function checkErrorSyntax(body, where) {
   const ok = (s) => /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/.test(s);
   check(typeof body.error === "string" && body.error && ok(body.error), `${where}: error "${body.error}" has characters RFC 6749 §5.2 forbids`);
-  if (body.error_description !== undefined) check(typeof body.error_description === "string" && ok(body.error_description), `${where}: error_description has characters RFC 6749 §5.2 forbids`);
+  if (body.error_description !== undefined)
+    check(typeof body.error_description === "string" && ok(body.error_description), `${where}: error_description has characters RFC 6749 §5.2 forbids`);
   if (body.error_uri !== undefined) check(typeof body.error_uri === "string" && URL.canParse(body.error_uri), `${where}: error_uri is not a URI`);
 }

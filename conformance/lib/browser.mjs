@@ -75,20 +75,23 @@ class Session {
         page.goto(String(start), { waitUntil: "commit" }).catch(() => {});
       } else {
         await page.setContent("<!doctype html><title>RP</title>");
-        await page.evaluate(({ url, params }) => {
-          const form = document.createElement("form");
-          form.method = "POST";
-          form.action = url;
-          for (const [k, v] of Object.entries(params)) {
-            const input = document.createElement("input");
-            input.type = "hidden";
-            input.name = k;
-            input.value = v;
-            form.append(input);
-          }
-          document.body.append(form);
-          form.submit();
-        }, { url: String(start.url), params: start.params });
+        await page.evaluate(
+          ({ url, params }) => {
+            const form = document.createElement("form");
+            form.method = "POST";
+            form.action = url;
+            for (const [k, v] of Object.entries(params)) {
+              const input = document.createElement("input");
+              input.type = "hidden";
+              input.name = k;
+              input.value = v;
+              form.append(input);
+            }
+            document.body.append(form);
+            form.submit();
+          },
+          { url: String(start.url), params: start.params },
+        );
       }
       const pages = [];
       for (let n = 0; n < 12; n++) {
@@ -137,7 +140,10 @@ async function pageKind(page, doc, docs, redirectBase) {
   while (Date.now() < deadline) {
     if (docs.length) return "moved"; // the page moved on by itself (form_post auto-submit)
     try {
-      await page.waitForURL((u) => u.href.split("#")[0] === doc.url.split("#")[0], { waitUntil: "domcontentloaded", timeout: Math.max(1, Math.min(5_000, deadline - Date.now())) });
+      await page.waitForURL((u) => u.href.split("#")[0] === doc.url.split("#")[0], {
+        waitUntil: "domcontentloaded",
+        timeout: Math.max(1, Math.min(5_000, deadline - Date.now())),
+      });
       // A new document has no marker yet; the one we already handled (same URL after a POST) has.
       if (await page.evaluate(() => window.__conformanceSeen === true)) throw new Error("navigation: old document");
       await page.evaluate(() => (window.__conformanceSeen = true));
@@ -169,5 +175,7 @@ async function docArrives(docs, ms) {
 }
 
 async function snapshot(page, doc) {
-  return { status: doc.status, url: page.url(), text: await page.innerText("body").catch(() => ""), html: await page.content() };
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text, as the suite reads it
+  const text = await page.innerText("body").catch(() => "");
+  return { status: doc.status, url: page.url(), text, html: await page.content() };
 }

@@ -19,7 +19,8 @@ export function clientsFor(ctx, v) {
   const base = { response_types: [v.responseType], grant_types: grantTypesFor(v.responseType), client_name: `conformance ${v.label}` };
   // The Dynamic plan runs its client modules with private_key_jwt and keys registered by value
   // (OIDCCDynamicTestPlan: "OP-Registration-jwks - covered by OIDCCServerTest").
-  const auth = (method) => (v.dynamic ? { token_endpoint_auth_method: "private_key_jwt", token_endpoint_auth_signing_alg: "RS256" } : { token_endpoint_auth_method: method });
+  const auth = (method) =>
+    v.dynamic ? { token_endpoint_auth_method: "private_key_jwt", token_endpoint_auth_signing_alg: "RS256" } : { token_endpoint_auth_method: method };
   const kinds = {
     main: () => ({ ...base, ...auth("client_secret_basic") }),
     post: () => ({ ...base, ...auth("client_secret_post") }),
@@ -61,7 +62,11 @@ export function moduleContext(ctx, v, client) {
     },
     note: (line) => notes.push(line),
     /** What the browser sessions were doing (for a module that timed out). */
-    where: () => sessions.map((s) => s.last).filter((l) => l !== "idle").join(" | ") || "not in the browser",
+    where: () =>
+      sessions
+        .map((s) => s.last)
+        .filter((l) => l !== "idle")
+        .join(" | ") || "not in the browser",
     notes,
     async dispose() {
       await Promise.all(sessions.map((s) => s.close().catch(() => {})));

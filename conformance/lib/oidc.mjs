@@ -116,7 +116,7 @@ export function responseParams(callback, mode) {
 }
 
 /** Expects the browser to have come back to the RP; returns the response parameters. */
-export function callbackParams(t, nav, params) {
+export function callbackParams(_t, nav, params) {
   if (!nav.callback) throw new Failure(`the OP stopped on a ${nav.page?.status} page: ${oneLine(nav.page?.text)}`);
   const p = responseParams(nav.callback, expectedMode(params));
   if (params.redirect_uri) {
@@ -195,7 +195,8 @@ export async function checkIdToken(t, client, jwt, { nonce, code, accessToken, s
   const now = Math.floor(Date.now() / 1000);
   check(Number.isInteger(claims.exp) && claims.exp > now - CLOCK_SKEW_S, `${where}: exp missing or past`);
   check(Number.isInteger(claims.iat) && claims.iat < now + CLOCK_SKEW_S, `${where}: iat missing or in the future`);
-  if (claims.auth_time !== undefined) check(Number.isInteger(claims.auth_time) && claims.auth_time < now + CLOCK_SKEW_S, `${where}: auth_time not a past number`);
+  if (claims.auth_time !== undefined)
+    check(Number.isInteger(claims.auth_time) && claims.auth_time < now + CLOCK_SKEW_S, `${where}: auth_time not a past number`);
   if (nonce !== undefined) equal(claims.nonce, nonce, `${where}: nonce`);
   if (code !== undefined) {
     check(claims.c_hash, `${where}: c_hash missing (OIDC Core §3.3.2.11)`);
@@ -234,7 +235,11 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
   if (rt.has("id_token")) {
     check(p.get("id_token"), "no id_token in the response");
     result.authIdToken = await checkIdToken(t, client, p.get("id_token"), {
-      nonce: params.nonce, code: rt.has("code") ? p.get("code") : undefined, accessToken: rt.has("token") ? p.get("access_token") : undefined, state: params.state, from: "authorization endpoint",
+      nonce: params.nonce,
+      code: rt.has("code") ? p.get("code") : undefined,
+      accessToken: rt.has("token") ? p.get("access_token") : undefined,
+      state: params.state,
+      from: "authorization endpoint",
     });
     result.idTokenJwt = p.get("id_token");
   } else check(!p.has("id_token"), "an id_token the response type did not ask for");
@@ -249,7 +254,8 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
     }
   }
   result.idToken = result.tokenIdToken ?? result.authIdToken;
-  if (maxAge !== undefined && result.idToken) check(Number.isInteger(result.idToken.auth_time), "auth_time missing although max_age was requested (OIDC Core §3.1.2.1)");
+  if (maxAge !== undefined && result.idToken)
+    check(Number.isInteger(result.idToken.auth_time), "auth_time missing although max_age was requested (OIDC Core §3.1.2.1)");
   if (userinfo && result.accessToken) result.userinfo = await fetchUserinfo(t, client, result.accessToken, result.idToken?.sub);
   return result;
 }
@@ -258,17 +264,26 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
 export async function redeemCode(t, client, p, params, { pkceVerifier, maxAge } = {}) {
   const { as } = t.ctx;
   const oc = o4w(client);
-  const validated = oauth.validateAuthResponse(as, oc, new URLSearchParams([...p].filter(([k]) => ["code", "state", "iss"].includes(k))), params.state ?? oauth.expectNoState);
+  const validated = oauth.validateAuthResponse(
+    as,
+    oc,
+    new URLSearchParams([...p].filter(([k]) => ["code", "state", "iss"].includes(k))),
+    params.state ?? oauth.expectNoState,
+  );
   const res = await oauth.authorizationCodeGrantRequest(as, oc, clientAuth(client), validated, params.redirect_uri, pkceVerifier ?? oauth.nopkce, insecure);
   const tokens = await tokenResponse(t, client, res, (r) =>
-    oauth.processAuthorizationCodeResponse(as, oc, r, { expectedNonce: params.nonce ?? oauth.expectNoNonce, requireIdToken: true, maxAge: maxAge ?? oauth.skipAuthTimeCheck }),
+    oauth.processAuthorizationCodeResponse(as, oc, r, {
+      expectedNonce: params.nonce ?? oauth.expectNoNonce,
+      requireIdToken: true,
+      maxAge: maxAge ?? oauth.skipAuthTimeCheck,
+    }),
   );
   tokens.claims = await checkIdToken(t, client, tokens.id_token, { nonce: params.nonce, from: "token endpoint" });
   return tokens;
 }
 
 /** Token response checks; oauth4webapi validates unless the ID token is unsecured (it refuses `none`). */
-export async function tokenResponse(t, client, res, process) {
+export async function tokenResponse(_t, client, res, process) {
   if ((client.id_token_signed_response_alg ?? "RS256") === "none") {
     const body = await res.json();
     check(res.status === 200, `token endpoint answered ${res.status}: ${JSON.stringify(body)}`);
@@ -294,8 +309,17 @@ export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET
   let res;
   if (method === "GET") res = await oauth.userInfoRequest(as, oc, accessToken, insecure);
   else if (method === "POST-header")
-    res = await fetch(as.userinfo_endpoint, { method: "POST", headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body: "" });
-  else res = await fetch(as.userinfo_endpoint, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body: new URLSearchParams({ access_token: accessToken }) });
+    res = await fetch(as.userinfo_endpoint, {
+      method: "POST",
+      headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: "",
+    });
+  else
+    res = await fetch(as.userinfo_endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ access_token: accessToken }),
+    });
   if (!res.ok) throw new Failure(`userinfo (${method}) answered ${res.status}: ${oneLine(await res.text())}`);
   const signed = client.userinfo_signed_response_alg;
   if (signed) {

@@ -31,7 +31,22 @@ export async function sameSessionTwice(t, second, { expectPages = [], flow } = {
 
 /** Claims a scope releases (OIDC Core §5.4) that alice has; the suite's ValidateUserInfoStandardClaims for the scope. */
 export const SCOPE_CLAIMS = {
-  profile: ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
+  profile: [
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+  ],
   email: ["email", "email_verified"],
   address: ["address"],
   phone: ["phone_number", "phone_number_verified"],
@@ -48,7 +63,8 @@ export function returnedClaims(result) {
 export function checkScopeClaims(result, scopes) {
   const claims = returnedClaims(result);
   for (const scope of scopes)
-    for (const name of SCOPE_CLAIMS[scope]) check(claims[name] !== undefined, `claim ${name} (scope ${scope}) missing from ${result.userinfo ? "userinfo" : "the ID token"}`);
+    for (const name of SCOPE_CLAIMS[scope])
+      check(claims[name] !== undefined, `claim ${name} (scope ${scope}) missing from ${result.userinfo ? "userinfo" : "the ID token"}`);
   check(typeof claims.email_verified !== "string" && typeof claims.phone_number_verified !== "string", "*_verified claims must be booleans");
   if (claims.address !== undefined) check(typeof claims.address === "object", "address must be a JSON object");
   if (claims.updated_at !== undefined) check(typeof claims.updated_at === "number", "updated_at must be a number");

@@ -17,9 +17,13 @@ export async function discoveryEndpointVerification(t, { dynamic = false } = {})
   equal(as.issuer, t.ctx.issuer, "issuer"); // CheckDiscEndpointIssuer: equals the discovery URL's base
   const iss = new URL(as.issuer);
   check(!iss.search && !iss.hash, "issuer has a query or fragment (RFC 8414 §2)");
-  check(isStringArray(as.subject_types_supported) && as.subject_types_supported.every((s) => ["public", "pairwise"].includes(s)), "subject_types_supported invalid");
+  check(
+    isStringArray(as.subject_types_supported) && as.subject_types_supported.every((s) => ["public", "pairwise"].includes(s)),
+    "subject_types_supported invalid",
+  );
   check(as.id_token_signing_alg_values_supported?.includes("RS256"), "id_token_signing_alg_values_supported lacks RS256 (OIDC Discovery §3)");
-  for (const ep of ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "registration_endpoint", "jwks_uri"]) check(!as[ep] || URL.canParse(as[ep]), `${ep} is not a URL`);
+  for (const ep of ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "registration_endpoint", "jwks_uri"])
+    check(!as[ep] || URL.canParse(as[ep]), `${ep} is not a URL`);
   check(as.authorization_endpoint && as.token_endpoint && as.jwks_uri, "authorization_endpoint, token_endpoint or jwks_uri missing");
   const jwks = await fetchJwks(as); // FetchServerKeys, ValidateServerJWKs
   check(Array.isArray(jwks.keys) && jwks.keys.length > 0, "JWKS has no keys");
@@ -33,7 +37,8 @@ export async function discoveryEndpointVerification(t, { dynamic = false } = {})
   }
   for (const flag of ["request_parameter_supported", "request_uri_parameter_supported", "claims_parameter_supported"])
     if (flag in as) check(typeof as[flag] === "boolean", `${flag} is not a boolean`);
-  if (as.request_object_signing_alg_values_supported && !as.request_object_signing_alg_values_supported.includes("RS256")) t.note("warning: request_object_signing_alg_values_supported lacks RS256");
+  if (as.request_object_signing_alg_values_supported && !as.request_object_signing_alg_values_supported.includes("RS256"))
+    t.note("warning: request_object_signing_alg_values_supported lacks RS256");
   if (!as.claims_supported) t.note("warning: claims_supported missing");
   // OIDCCCheckDiscEndpointGrantTypesSupported(Dynamic): authorization_code (and implicit for dynamic OPs)
   if (as.grant_types_supported) {
@@ -42,9 +47,17 @@ export async function discoveryEndpointVerification(t, { dynamic = false } = {})
   }
   if (as.scopes_supported) {
     check(as.scopes_supported.includes("openid"), "scopes_supported lacks openid");
-    check(as.scopes_supported.every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)), "scopes_supported has an invalid scope token (RFC 6749 §3.3)");
+    check(
+      as.scopes_supported.every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)),
+      "scopes_supported has an invalid scope token (RFC 6749 §3.3)",
+    );
   }
-  for (const m of ["ui_locales_supported", "claims_locales_supported"]) if (as[m]) check(as[m].every((l) => /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(l)), `${m} has an invalid language tag`);
+  for (const m of ["ui_locales_supported", "claims_locales_supported"])
+    if (as[m])
+      check(
+        as[m].every((l) => /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(l)),
+        `${m} has an invalid language tag`,
+      );
   // CheckDiscEndpointAllEndpointsAreHttps: every URL-valued member uses https. A loopback
   // development issuer is plain http by design; then every endpoint must share its origin.
   const urls = Object.entries(as).filter(([k, v]) => typeof v === "string" && (k.endsWith("_endpoint") || k.endsWith("_uri") || k === "issuer"));

@@ -2,7 +2,19 @@
 // authorization through the browser and the suite's checks on what comes back. Names are the
 // suite's module ids; each comment names the suite class it follows.
 import { check, equal, Failure, notApplicable, sleep, checkErrorSyntax } from "../lib/assert.mjs";
-import { checkIdToken, clientAuth, completeFlow, expectAuthorizationError, fetchUserinfo, navigate, oneLine, random, requestParams, tokenRequest, callbackParams } from "../lib/oidc.mjs";
+import {
+  checkIdToken,
+  clientAuth,
+  completeFlow,
+  expectAuthorizationError,
+  fetchUserinfo,
+  navigate,
+  oneLine,
+  random,
+  requestParams,
+  tokenRequest,
+  callbackParams,
+} from "../lib/oidc.mjs";
 import { authorizeAndCheck, checkScopeClaims, includes, pageShows, returnedClaims, sameSessionTwice } from "../lib/steps.mjs";
 import * as oauth from "oauth4webapi";
 
@@ -34,7 +46,10 @@ async function idTokenSignature(t) {
 
 /** OIDCCIdTokenUnsigned: a client registered with id_token_signed_response_alg=none gets an unsecured ID token from the token endpoint. */
 async function idTokenUnsigned(t) {
-  if (t.v.responseType !== "code") notApplicable("alg none is only allowed when the ID token comes from the token endpoint (OIDC Core §3.1.3.7); the suite runs it for response_type=code only");
+  if (t.v.responseType !== "code")
+    notApplicable(
+      "alg none is only allowed when the ID token comes from the token endpoint (OIDC Core §3.1.3.7); the suite runs it for response_type=code only",
+    );
   const { result } = await authorizeAndCheck(t, { kind: "unsigned" });
   check(result.idTokenJwt.endsWith("."), "ID token has a signature");
 }
@@ -48,7 +63,8 @@ const userinfo = (method) => async (t) => {
 
 /** OIDCCEnsureRequestWithoutNonceSucceedsForCodeFlow. */
 async function withoutNonceSucceeds(t) {
-  if (includes(t, "id_token")) notApplicable("suite: VariantNotApplicable for response types returning an ID token from the authorization endpoint (nonce is required there)");
+  if (includes(t, "id_token"))
+    notApplicable("suite: VariantNotApplicable for response types returning an ID token from the authorization endpoint (nonce is required there)");
   const client = await t.client();
   const params = requestParams(t, client, { nonce: undefined });
   const nav = await navigate(t, await t.session(), params);
@@ -60,12 +76,16 @@ async function withoutNonceSucceeds(t) {
 
 /** OIDCCEnsureRequestWithoutNonceFails: an error at the redirect URI, or an error page. */
 async function withoutNonceFails(t) {
-  if (!includes(t, "id_token")) notApplicable("suite: VariantNotApplicable for code and code token (no ID token from the authorization endpoint, so nonce is optional)");
+  if (!includes(t, "id_token"))
+    notApplicable("suite: VariantNotApplicable for code and code token (no ID token from the authorization endpoint, so nonce is optional)");
   const client = await t.client();
   const params = requestParams(t, client, { nonce: undefined });
   const nav = await navigate(t, await t.session(), params);
   if (!nav.callback) {
-    check(nav.page.status >= 400 && /nonce/i.test(nav.page.text), `neither an error redirect nor an error page about nonce: ${nav.page.status} ${oneLine(nav.page.text)}`);
+    check(
+      nav.page.status >= 400 && /nonce/i.test(nav.page.text),
+      `neither an error redirect nor an error page about nonce: ${nav.page.status} ${oneLine(nav.page.text)}`,
+    );
     return t.note("error page");
   }
   expectAuthorizationError(t, nav, params, ["invalid_request"]);
@@ -217,7 +237,10 @@ async function refreshToken(t) {
 async function validPkce(t) {
   const verifier = oauth.generateRandomCodeVerifier();
   const challenge = await oauth.calculatePKCECodeChallenge(verifier);
-  await authorizeAndCheck(t, { overrides: { code_challenge: challenge, code_challenge_method: "S256" }, flow: { pkceVerifier: includes(t, "code") ? verifier : undefined } });
+  await authorizeAndCheck(t, {
+    overrides: { code_challenge: challenge, code_challenge_method: "S256" },
+    flow: { pkceVerifier: includes(t, "code") ? verifier : undefined },
+  });
 }
 
 export default [

@@ -3,7 +3,20 @@
 import * as jose from "jose";
 import * as oauth from "oauth4webapi";
 import { check, equal, Failure, sleep } from "../lib/assert.mjs";
-import { callbackParams, clientAssertion, completeFlow, expectAuthorizationError, fetchJwks, fetchUserinfo, navigate, oneLine, random, requestParams, authorizationUrl, checkIdToken } from "../lib/oidc.mjs";
+import {
+  callbackParams,
+  clientAssertion,
+  completeFlow,
+  expectAuthorizationError,
+  fetchJwks,
+  fetchUserinfo,
+  navigate,
+  oneLine,
+  random,
+  requestParams,
+  authorizationUrl,
+  checkIdToken,
+} from "../lib/oidc.mjs";
 import { authorizeAndCheck, pageShows, unsignedRequestObject } from "../lib/steps.mjs";
 import { grantTypesFor, rpKey } from "../lib/context.mjs";
 import { discoveryEndpointVerification } from "./config.mjs";
@@ -17,7 +30,12 @@ async function jwksUriClient(t, extra = {}) {
   const key = await rpKey();
   const state = { keys: [key.jwk] };
   const jwksUri = t.ctx.rp.host("application/json", () => JSON.stringify(state));
-  const client = await t.client("main", { token_endpoint_auth_method: "private_key_jwt", token_endpoint_auth_signing_alg: "RS256", jwks_uri: jwksUri, ...extra });
+  const client = await t.client("main", {
+    token_endpoint_auth_method: "private_key_jwt",
+    token_endpoint_auth_signing_alg: "RS256",
+    jwks_uri: jwksUri,
+    ...extra,
+  });
   check(client.jwks_uri === jwksUri, "registration response lacks the jwks_uri");
   client.privateKey = key.privateKey;
   client.rotate = async () => {
@@ -70,7 +88,10 @@ async function redirectUriMissing(t) {
   const params = requestParams(t, client, { redirect_uri: undefined });
   const nav = await navigate(t, await t.session(), params, { redirectBase: t.ctx.rp.origin });
   if (nav.callback) return expectAuthorizationError(t, nav, { ...params, redirect_uri: t.ctx.redirectUri }, ["invalid_request", "invalid_request_object"]);
-  check(nav.page.status >= 400 && /redirect_uri/i.test(nav.page.text), `expected an error page about redirect_uri: ${nav.page.status} ${oneLine(nav.page.text)}`);
+  check(
+    nav.page.status >= 400 && /redirect_uri/i.test(nav.page.text),
+    `expected an error page about redirect_uri: ${nav.page.status} ${oneLine(nav.page.text)}`,
+  );
   t.note(`error page ${nav.page.status}`);
 }
 
@@ -99,7 +120,10 @@ const sector = (t, uris) => t.ctx.rp.host("application/json", JSON.stringify(uri
 
 /** OIDCCRegistrationSectorUri: pairwise subject with a sector_identifier_uri that lists the redirect URIs. */
 async function sectorUri(t) {
-  const client = await t.client("main", { subject_type: "pairwise", sector_identifier_uri: sector(t, [t.ctx.redirectUri, `${t.ctx.redirectUri}?dummy1=lorem&dummy2=ipsum`]) });
+  const client = await t.client("main", {
+    subject_type: "pairwise",
+    sector_identifier_uri: sector(t, [t.ctx.redirectUri, `${t.ctx.redirectUri}?dummy1=lorem&dummy2=ipsum`]),
+  });
   const { result } = await authorizeAndCheck(t, { client });
   const plain = await authorizeAndCheck(t, { kind: "main" });
   check(result.idToken.sub !== plain.result.idToken.sub, "the pairwise sub equals the public sub");
@@ -110,7 +134,12 @@ async function sectorBad(t) {
   const res = await fetch(t.ctx.as.registration_endpoint, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ ...base(t), redirect_uris: [t.ctx.redirectUri], subject_type: "pairwise", sector_identifier_uri: sector(t, [`${t.ctx.rp.origin}/elsewhere`]) }),
+    body: JSON.stringify({
+      ...base(t),
+      redirect_uris: [t.ctx.redirectUri],
+      subject_type: "pairwise",
+      sector_identifier_uri: sector(t, [`${t.ctx.rp.origin}/elsewhere`]),
+    }),
   });
   const body = await res.json().catch(() => ({}));
   equal(res.status, 400, "registration status");
@@ -132,10 +161,16 @@ async function rotateKeys(t) {
     await sleep(Math.min(maxAge + 1, 10) * 1000);
     after = await fetchJwks(t.ctx.as);
   }
-  check(sig(after).some((k) => !sig(before).some((b) => b.kid === k.kid)), "no new signing key after the rotation");
+  check(
+    sig(after).some((k) => !sig(before).some((b) => b.kid === k.kid)),
+    "no new signing key after the rotation",
+  );
   if (!sig(before).every((b) => after.keys.some((k) => k.kid === b.kid))) t.note("warning: an old signing key left the JWKS at once");
   check(new Set(after.keys.map((k) => k.kid)).size === after.keys.length, "kids are not distinct");
-  check(after.keys.every((k) => !("d" in k) && k.kty !== "oct"), "JWKS holds a private or symmetric key");
+  check(
+    after.keys.every((k) => !("d" in k) && k.kty !== "oct"),
+    "JWKS holds a private or symmetric key",
+  );
   t.ctx.jwks = after;
   await authorizeAndCheck(t); // ID tokens still verify, signed by a key the new JWKS holds
 }
@@ -208,8 +243,12 @@ async function assertionIssAud(t) {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
     body: new URLSearchParams({
-      grant_type: "authorization_code", code: p.get("code"), redirect_uri: params.redirect_uri, client_id: client.client_id,
-      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: assertion,
+      grant_type: "authorization_code",
+      code: p.get("code"),
+      redirect_uri: params.redirect_uri,
+      client_id: client.client_id,
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
     }),
   });
   const body = await res.json().catch(() => ({}));

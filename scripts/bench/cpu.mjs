@@ -53,5 +53,7 @@ export async function cpuPerRequest(pid, kinds, { warmup = 200, batches = 4, bat
     }
   }
   agent.destroy();
-  return Object.fromEntries(Object.entries(state).map(([name, s]) => [name, { requests: s.walls.length, cpuMsPerRequest: s.cpuMs / s.walls.length, wallMsP50: median(s.walls) }]));
+  return Object.fromEntries(
+    Object.entries(state).map(([name, s]) => [name, { requests: s.walls.length, cpuMsPerRequest: s.cpuMs / s.walls.length, wallMsP50: median(s.walls) }]),
+  );
 }

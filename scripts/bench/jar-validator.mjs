@@ -39,7 +39,10 @@ async function bundle() {
         name: "cloudflare-workers-base-class",
         setup(build) {
           build.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cloudflare:workers", namespace: "shim" }));
-          build.onLoad({ filter: /.*/, namespace: "shim" }, () => ({ contents: "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }", loader: "js" }));
+          build.onLoad({ filter: /.*/, namespace: "shim" }, () => ({
+            contents: "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }",
+            loader: "js",
+          }));
         },
       },
     ],
@@ -66,8 +69,18 @@ try {
   const env = { ISSUER: issuer, ENVIRONMENT: "development" };
   const now = () => Math.floor(Date.now() / 1000);
   const claims = (clientId) => ({
-    iss: clientId, aud: issuer, client_id: clientId, response_type: "code", scope: "openid email", redirect_uri: "https://rp.example.com/cb",
-    state: "af0ifjsldkj", nonce: "n-0S6_WzA2Mj", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", iat: now(), exp: now() + 300,
+    iss: clientId,
+    aud: issuer,
+    client_id: clientId,
+    response_type: "code",
+    scope: "openid email",
+    redirect_uri: "https://rp.example.com/cb",
+    state: "af0ifjsldkj",
+    nonce: "n-0S6_WzA2Mj",
+    code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    code_challenge_method: "S256",
+    iat: now(),
+    exp: now() + 300,
   });
   const results = [];
   for (const alg of ["ES256", "RS256", "PS256"]) {
@@ -77,14 +90,20 @@ try {
     results.push(await measure(`signed ${alg}, accepted`, () => m.validateRequestObject(env, client, jwt, { signatureRequired: false })));
     if (alg === "ES256") {
       const expired = await new m.SignJWT({ ...claims(client.client_id), exp: now() - 3600 }).setProtectedHeader({ alg, kid: "k" }).sign(privateKey);
-      results.push(await measure("signed ES256, rejected (expired)", () => m.validateRequestObject(env, client, expired, { signatureRequired: false }).catch(() => undefined)));
+      results.push(
+        await measure("signed ES256, rejected (expired)", () =>
+          m.validateRequestObject(env, client, expired, { signatureRequired: false }).catch(() => undefined),
+        ),
+      );
     }
   }
   const enc = (v) => m.base64url.encode(JSON.stringify(v));
   const unsignedClient = { client_id: "bench-none" };
   const unsigned = `${enc({ alg: "none" })}.${enc(claims(unsignedClient.client_id))}.`;
   results.push(await measure("unsigned (alg none), accepted", () => m.validateRequestObject(env, unsignedClient, unsigned, { signatureRequired: false })));
-  results.push(await measure("garbage, rejected", () => m.validateRequestObject(env, unsignedClient, "x.y.z", { signatureRequired: false }).catch(() => undefined)));
+  results.push(
+    await measure("garbage, rejected", () => m.validateRequestObject(env, unsignedClient, "x.y.z", { signatureRequired: false }).catch(() => undefined)),
+  );
   console.table(results);
   console.log(JSON.stringify({ node: process.version, cpu: (await import("node:os")).cpus()[0]?.model, secondsPerCase: seconds, results }));
 } finally {

@@ -5,7 +5,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { basicAuth, form, request } from "./http.mjs";
 
-const decodeEntities = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+const decodeEntities = (s) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&#x27;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 function attribute(tag, name) {
   const m = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i").exec(tag);
@@ -39,7 +46,10 @@ class Browser {
 
   async fetch(url, { method = "GET", headers = {}, body } = {}) {
     const target = new URL(url, this.origin);
-    const cookie = [...this.cookies].filter(([, c]) => pathMatches(target.pathname, c.path)).map(([n, c]) => `${n}=${c.value}`).join("; ");
+    const cookie = [...this.cookies]
+      .filter(([, c]) => pathMatches(target.pathname, c.path))
+      .map(([n, c]) => `${n}=${c.value}`)
+      .join("; ");
     const res = await request(target, { method, headers: cookie ? { ...headers, cookie } : headers, body, agent: this.agent });
     for (const header of res.headers["set-cookie"] ?? []) this.store(header);
     return res;

@@ -6,17 +6,19 @@
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 
 const iterations = Number(process.argv[2] ?? 100_000);
-const mf = new Miniflare(convertV4MiniflareOptions({
-  modules: true,
-  compatibilityDate: "2026-11-01",
-  script: `export default { async fetch(req) {
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    modules: true,
+    compatibilityDate: "2026-11-01",
+    script: `export default { async fetch(req) {
     const n = Number(new URL(req.url).searchParams.get("n"));
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("alice-password"), "PBKDF2", false, ["deriveBits"]);
     const salt = crypto.getRandomValues(new Uint8Array(16));
     for (let i = 0; i < n; i++) await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: ${iterations} }, key, 256);
     return new Response("ok");
   } }`,
-}));
+  }),
+);
 const time = async (n) => {
   const t = performance.now();
   await (await mf.dispatchFetch(`http://x/?n=${n}`)).text();

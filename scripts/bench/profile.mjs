@@ -22,7 +22,10 @@ import { API_RESOURCE } from "./scenarios.mjs";
 import { processCpuMs } from "./cpu.mjs";
 import { UNREACHABLE_LIMITS, benchStateRoot } from "./settings.mjs";
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { requests: { type: "string", default: "500" }, direct: { type: "boolean", default: false }, calls: { type: "boolean", default: false } } });
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { requests: { type: "string", default: "500" }, direct: { type: "boolean", default: false }, calls: { type: "boolean", default: false } },
+});
 const scenario = positionals[0] ?? "client_credentials";
 const requests = Math.min(5000, Number(args.requests));
 
@@ -46,12 +49,24 @@ function categorise(frames) {
 
 /** Parses `perf script` output into stacks of symbol names, leaf first. */
 function stacksOf(perfData) {
-  const text = execFileSync("perf", ["script", "-i", perfData, "-F", "ip,sym,dso"], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] });
-  return text.split("\n\n").map((block) => block.split("\n").map((line) => {
-    const m = /^\s*[0-9a-f]+\s+(.*?)(?:\+0x[0-9a-f]+)?\s+\((.*)\)$/.exec(line);
-    if (!m) return null;
-    return m[2].includes("kernel") ? `[k] ${m[1]}` : m[1];
-  }).filter(Boolean)).filter((s) => s.length);
+  const text = execFileSync("perf", ["script", "-i", perfData, "-F", "ip,sym,dso"], {
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  return text
+    .split("\n\n")
+    .map((block) =>
+      block
+        .split("\n")
+        .map((line) => {
+          const m = /^\s*[0-9a-f]+\s+(.*?)(?:\+0x[0-9a-f]+)?\s+\((.*)\)$/.exec(line);
+          if (!m) return null;
+          return m[2].includes("kernel") ? `[k] ${m[1]}` : m[1];
+        })
+        .filter(Boolean),
+    )
+    .filter((s) => s.length);
 }
 
 function summarise(stacks) {
@@ -65,7 +80,12 @@ function summarise(stacks) {
   }
   const pct = (n) => `${((100 * n) / stacks.length).toFixed(1)}%`;
   const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
-  return { categories: sorted(categories).map(([k, n]) => [k, pct(n)]), functions: sorted(functions).slice(0, 25).map(([k, n]) => [k, pct(n)]) };
+  return {
+    categories: sorted(categories).map(([k, n]) => [k, pct(n)]),
+    functions: sorted(functions)
+      .slice(0, 25)
+      .map(([k, n]) => [k, pct(n)]),
+  };
 }
 
 /** The discovery document, its endpoints moved to the serving Workers' own sockets with --direct. */
@@ -87,17 +107,24 @@ async function setUp(origin, directOrigins) {
   const reg = await requestJson(`${origin}/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ redirect_uris: ["http://127.0.0.1:9/cb"], grant_types: ["authorization_code", "refresh_token", "client_credentials"], scope: "openid profile email address phone offline_access api" }),
+    body: JSON.stringify({
+      redirect_uris: ["http://127.0.0.1:9/cb"],
+      grant_types: ["authorization_code", "refresh_token", "client_credentials"],
+      scope: "openid profile email address phone offline_access api",
+    }),
   });
   const client = { id: reg.client_id, secret: reg.client_secret, redirectUri: "http://127.0.0.1:9/cb" };
   const op = { authorizationEndpoint: discovery.authorization_endpoint, tokenEndpoint: discovery.token_endpoint, client };
   const agent = keepAliveAgent(1);
   const tokens = await loginFlow(op, agent);
   let refreshToken = tokens.refresh_token;
-  const tokenPost = (params) => request(discovery.token_endpoint, {
-    method: "POST", agent, body: form(params),
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.id, client.secret) },
-  });
+  const tokenPost = (params) =>
+    request(discovery.token_endpoint, {
+      method: "POST",
+      agent,
+      body: form(params),
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.id, client.secret) },
+    });
   const one = {
     discovery: () => request(discovery.openidConfiguration ?? `${origin}/.well-known/openid-configuration`, { agent }),
     jwks: () => request(discovery.jwks_uri, { agent }),
@@ -131,7 +158,14 @@ async function main() {
   const dir = mkdtempSync(path.join(benchStateRoot(), "op-profile-"));
   const port = await freePort();
   const directPorts = { "op-token": await freePort(), "op-discovery": await freePort() };
-  const workerd = await startWorkerd({ dir, port, directPorts, vars: { ISSUER: `http://127.0.0.1:${port}`, ADMIN_TOKEN: "a".repeat(43), CLIENT_SECRET_ENCRYPTION_KEY: "k".repeat(43), ...UNREACHABLE_LIMITS }, v8Flags: args.calls ? [] : ["--perf-basic-prof"], countCalls: args.calls });
+  const workerd = await startWorkerd({
+    dir,
+    port,
+    directPorts,
+    vars: { ISSUER: `http://127.0.0.1:${port}`, ADMIN_TOKEN: "a".repeat(43), CLIENT_SECRET_ENCRYPTION_KEY: "k".repeat(43), ...UNREACHABLE_LIMITS },
+    v8Flags: args.calls ? [] : ["--perf-basic-prof"],
+    countCalls: args.calls,
+  });
   const pid = workerd.child.pid;
   try {
     const once = await setUp(workerd.origin, workerd.directOrigins);
@@ -148,7 +182,9 @@ async function main() {
     perf.kill("SIGINT");
     await new Promise((r) => perf.on("exit", r));
     const { categories, functions } = summarise(stacksOf(perfData));
-    console.log(`\n${scenario}${args.direct ? " (straight to the serving Worker)" : ""}: ${requests} requests at concurrency 1, ${cpuMs.toFixed(2)} ms CPU and ${wallMs.toFixed(2)} ms wall per request (workerd process)\n`);
+    console.log(
+      `\n${scenario}${args.direct ? " (straight to the serving Worker)" : ""}: ${requests} requests at concurrency 1, ${cpuMs.toFixed(2)} ms CPU and ${wallMs.toFixed(2)} ms wall per request (workerd process)\n`,
+    );
     console.log("| Where the CPU time goes | share |\n| --- | --- |");
     for (const [k, v] of categories) console.log(`| ${k} | ${v} |`);
     console.log("\nJavaScript functions by inclusive share of samples:");

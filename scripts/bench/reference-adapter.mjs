@@ -13,7 +13,9 @@ export function openDatabase(file) {
   db.exec(`CREATE TABLE IF NOT EXISTS oidc (
     model TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL, grant_id TEXT, user_code TEXT, uid TEXT,
     expires_at INTEGER, PRIMARY KEY (model, id))`);
-  db.exec("CREATE INDEX IF NOT EXISTS oidc_grant ON oidc (grant_id); CREATE INDEX IF NOT EXISTS oidc_uid ON oidc (uid); CREATE INDEX IF NOT EXISTS oidc_user_code ON oidc (user_code)");
+  db.exec(
+    "CREATE INDEX IF NOT EXISTS oidc_grant ON oidc (grant_id); CREATE INDEX IF NOT EXISTS oidc_uid ON oidc (uid); CREATE INDEX IF NOT EXISTS oidc_user_code ON oidc (user_code)",
+  );
   statements = {
     upsert: db.prepare("INSERT OR REPLACE INTO oidc (model, id, payload, grant_id, user_code, uid, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
     find: db.prepare("SELECT payload, expires_at FROM oidc WHERE model = ? AND id = ?"),
@@ -54,7 +56,15 @@ export class SqliteAdapter {
     const payload = await this.find(id);
     if (!payload) return;
     const row = statements.find.get(this.model, id);
-    statements.upsert.run(this.model, id, JSON.stringify({ ...payload, consumed: Math.floor(Date.now() / 1000) }), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, row.expires_at);
+    statements.upsert.run(
+      this.model,
+      id,
+      JSON.stringify({ ...payload, consumed: Math.floor(Date.now() / 1000) }),
+      payload.grantId ?? null,
+      payload.userCode ?? null,
+      payload.uid ?? null,
+      row.expires_at,
+    );
   }
 
   async destroy(id) {

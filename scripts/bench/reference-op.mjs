@@ -49,20 +49,37 @@ function configuration(alice, keys) {
   const c = options.client;
   return {
     adapter: SqliteAdapter,
-    clients: [{
-      client_id: c.id,
-      client_secret: c.secret,
-      redirect_uris: [c.redirectUri],
-      grant_types: ["authorization_code", "refresh_token", "client_credentials"],
-      response_types: ["code"],
-      scope: "openid profile email address phone offline_access api",
-      token_endpoint_auth_method: "client_secret_basic",
-    }],
+    clients: [
+      {
+        client_id: c.id,
+        client_secret: c.secret,
+        redirect_uris: [c.redirectUri],
+        grant_types: ["authorization_code", "refresh_token", "client_credentials"],
+        response_types: ["code"],
+        scope: "openid profile email address phone offline_access api",
+        token_endpoint_auth_method: "client_secret_basic",
+      },
+    ],
     jwks: { keys },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     claims: {
       openid: ["sub"],
-      profile: ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
+      profile: [
+        "name",
+        "family_name",
+        "given_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "updated_at",
+      ],
       email: ["email", "email_verified"],
       address: ["address"],
       phone: ["phone_number", "phone_number_verified"],
@@ -87,23 +104,39 @@ function configuration(alice, keys) {
     pkce: { required: () => true },
     rotateRefreshToken: true,
     // Our lifetimes (docs/configuration.md).
-    ttl: { AccessToken: 3600, ClientCredentials: 3600, IdToken: 3600, AuthorizationCode: 60, RefreshToken: 14 * 86400, Grant: 14 * 86400, Session: 14 * 86400, Interaction: 600 },
+    ttl: {
+      AccessToken: 3600,
+      ClientCredentials: 3600,
+      IdToken: 3600,
+      AuthorizationCode: 60,
+      RefreshToken: 14 * 86400,
+      Grant: 14 * 86400,
+      Session: 14 * 86400,
+      Interaction: 600,
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   };
 }
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-const page = (title, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+const page = (title, body) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 
 function loginPage(uid, clientId, error = "") {
-  return page("Sign in", `${error ? `<p>${escapeHtml(error)}</p>` : ""}<p>to ${escapeHtml(clientId)}</p>
+  return page(
+    "Sign in",
+    `${error ? `<p>${escapeHtml(error)}</p>` : ""}<p>to ${escapeHtml(clientId)}</p>
 <form method="post" action="/interaction/${escapeHtml(uid)}/login"><input name="username" autocomplete="username"><input type="password" name="password">
-<button name="action" value="login">Sign in</button></form>`);
+<button name="action" value="login">Sign in</button></form>`,
+  );
 }
 
 function consentPage(uid, clientId, scopes) {
-  return page("Allow access?", `<p>${escapeHtml(clientId)} asks for: ${escapeHtml(scopes.join(" "))}</p>
-<form method="post" action="/interaction/${escapeHtml(uid)}/consent"><button name="decision" value="approve">Allow</button><button name="decision" value="deny">Deny</button></form>`);
+  return page(
+    "Allow access?",
+    `<p>${escapeHtml(clientId)} asks for: ${escapeHtml(scopes.join(" "))}</p>
+<form method="post" action="/interaction/${escapeHtml(uid)}/consent"><button name="decision" value="approve">Allow</button><button name="decision" value="deny">Deny</button></form>`,
+  );
 }
 
 async function readForm(req) {
@@ -149,7 +182,13 @@ async function interaction(provider, alice, req, res, uid, step) {
     return provider.interactionFinished(req, res, { login: { accountId: alice.sub } }, { mergeWithLastSubmission: false });
   }
   if (step === "consent" && details.prompt.name === "consent") {
-    if (form.decision !== "approve") return provider.interactionFinished(req, res, { error: "access_denied", error_description: "the user denied the request" }, { mergeWithLastSubmission: false });
+    if (form.decision !== "approve")
+      return provider.interactionFinished(
+        req,
+        res,
+        { error: "access_denied", error_description: "the user denied the request" },
+        { mergeWithLastSubmission: false },
+      );
     return provider.interactionFinished(req, res, { consent: { grantId: await grantConsent(provider, details) } }, { mergeWithLastSubmission: true });
   }
   return send(res, 400, page("Error", "<p>unexpected step</p>"));

@@ -109,10 +109,12 @@ async function throughput(ours, theirs) {
     p99: median(runs.map((r) => r.p99)),
     failures: runs.reduce((n, r) => n + r.failures, 0),
   });
-  return Object.fromEntries(scenarios.map((name) => {
-    const rs = rounds[name];
-    return [name, { ours: summary(rs.map((r) => r.ours)), theirs: summary(rs.map((r) => r.theirs)), ratio: median(rs.map((r) => r.ratio)), rounds: rs }];
-  }));
+  return Object.fromEntries(
+    scenarios.map((name) => {
+      const rs = rounds[name];
+      return [name, { ours: summary(rs.map((r) => r.ours)), theirs: summary(rs.map((r) => r.theirs)), ratio: median(rs.map((r) => r.ratio)), rounds: rs }];
+    }),
+  );
 }
 
 /**
@@ -153,7 +155,9 @@ async function floor(urls, pid) {
   for (const [name, url] of Object.entries(urls)) out[name] = await runAutocannon({ url }, settings);
   const cpuRuns = await cpuPerRequest(pid, Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, () => ({ url })])));
   for (const name of Object.keys(urls)) Object.assign(out[name], cpuRuns[name]);
-  log(`floor: one Worker ${out.direct.rps.toFixed(0)}/s, behind a hop ${out.hop.rps.toFixed(0)}/s, + one call ${out.hopOneCall.rps.toFixed(0)}/s, + two calls ${out.hopTwoCalls.rps.toFixed(0)}/s`);
+  log(
+    `floor: one Worker ${out.direct.rps.toFixed(0)}/s, behind a hop ${out.hop.rps.toFixed(0)}/s, + one call ${out.hopOneCall.rps.toFixed(0)}/s, + two calls ${out.hopTwoCalls.rps.toFixed(0)}/s`,
+  );
   return out;
 }
 
@@ -175,7 +179,9 @@ function versions() {
   const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages"], { cwd: root, encoding: "utf8" }).trim() ? "+uncommitted" : "";
   return {
     "our OP": `${commit}${dirty}`,
-    workerd: execFileSync(WORKERD_BIN, ["--version"], { encoding: "utf8" }).trim().replace(/^workerd /, ""),
+    workerd: execFileSync(WORKERD_BIN, ["--version"], { encoding: "utf8" })
+      .trim()
+      .replace(/^workerd /, ""),
     wrangler: pkg("wrangler"),
     node: process.versions.node,
     "oidc-provider": pkg("oidc-provider"),
@@ -198,7 +204,13 @@ async function main() {
     log(`bundling the Workers and starting workerd on :${ourPort} (state in ${dir})`);
     const directPorts = { "op-token": await freePort(), "op-discovery": await freePort() };
     const floorPorts = { direct: await freePort(), hop: await freePort(), hopCalls: await freePort() };
-    const workerd = await startWorkerd({ dir, port: ourPort, directPorts, floorPorts, vars: { ISSUER: `http://127.0.0.1:${ourPort}`, ...secrets, ...UNREACHABLE_LIMITS } });
+    const workerd = await startWorkerd({
+      dir,
+      port: ourPort,
+      directPorts,
+      floorPorts,
+      vars: { ISSUER: `http://127.0.0.1:${ourPort}`, ...secrets, ...UNREACHABLE_LIMITS },
+    });
     started.push(workerd.child);
     const theirPort = await freePort();
     const theirClient = { id: "bench-client", secret: randomBytes(32).toString("base64url"), redirectUri: REDIRECT_URI };

@@ -62,11 +62,13 @@ export const SCENARIOS = {
     const base = tokenRequest(op, {});
     return {
       url: op.tokenEndpoint,
-      requests: [{
-        method: "POST",
-        setupRequest: (req) => ({ ...req, headers: base.headers, body: form({ grant_type: "refresh_token", refresh_token: op.refreshPool.take() }) }),
-        onResponse: (_status, body) => op.refreshPool.give(body),
-      }],
+      requests: [
+        {
+          method: "POST",
+          setupRequest: (req) => ({ ...req, headers: base.headers, body: form({ grant_type: "refresh_token", refresh_token: op.refreshPool.take() }) }),
+          onResponse: (_status, body) => op.refreshPool.give(body),
+        },
+      ],
     };
   },
   userinfo: (op) => ({ url: op.userinfoEndpoint, headers: { authorization: `Bearer ${op.accessToken}` } }),

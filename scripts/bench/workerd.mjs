@@ -26,7 +26,13 @@ export function bundleWorker(worker, outRoot) {
   // wrangler prints "Total Upload: 969.39 KiB / gzip: 169.62 KiB"; that is the figure the
   // platform's size limit applies to. zlib's default level gives the same within a few bytes.
   const reported = /gzip:\s*([\d.]+)\s*KiB/.exec(stdout)?.[1];
-  return { name: worker.name, config: worker.config, file, bytes: code.length, gzipBytes: reported ? Math.round(Number(reported) * 1024) : gzipSync(code).length };
+  return {
+    name: worker.name,
+    config: worker.config,
+    file,
+    bytes: code.length,
+    gzipBytes: reported ? Math.round(Number(reported) * 1024) : gzipSync(code).length,
+  };
 }
 
 /** Everything in a Worker's wrangler.toml that becomes a workerd binding. */
@@ -40,7 +46,9 @@ function readWorkerConfig(worker) {
     services: c.services ?? [],
     kv: c.kv_namespaces ?? [],
     durableObjects: c.durable_objects?.bindings ?? [],
-    sqliteClasses: (c.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []).filter((name) => !(c.migrations ?? []).some((m) => m.deleted_classes?.includes(name))),
+    sqliteClasses: (c.migrations ?? [])
+      .flatMap((m) => m.new_sqlite_classes ?? [])
+      .filter((name) => !(c.migrations ?? []).some((m) => m.deleted_classes?.includes(name))),
   };
 }
 
@@ -209,11 +217,15 @@ export function workerdConfig({ bundles, port, directPorts = {}, floorPorts, sta
   // requests in production, skipping the front Worker's service-binding hop.
   const sockets = [
     `(name = "http", address = ${str(`127.0.0.1:${port}`)}, http = (), service = ${str(front)})`,
-    ...Object.entries(directPorts).map(([name, p]) => `(name = ${str(`direct-${name}`)}, address = ${str(`127.0.0.1:${p}`)}, http = (), service = ${str(name)})`),
+    ...Object.entries(directPorts).map(
+      ([name, p]) => `(name = ${str(`direct-${name}`)}, address = ${str(`127.0.0.1:${p}`)}, http = (), service = ${str(name)})`,
+    ),
     ...(floorPorts
-      ? [`(name = "floor", address = ${str(`127.0.0.1:${floorPorts.direct}`)}, http = (), service = "floor-back")`,
-         `(name = "floor-hop", address = ${str(`127.0.0.1:${floorPorts.hop}`)}, http = (), service = "floor-front")`,
-         `(name = "floor-hop-calls", address = ${str(`127.0.0.1:${floorPorts.hopCalls}`)}, http = (), service = "floor-calls-front")`]
+      ? [
+          `(name = "floor", address = ${str(`127.0.0.1:${floorPorts.direct}`)}, http = (), service = "floor-back")`,
+          `(name = "floor-hop", address = ${str(`127.0.0.1:${floorPorts.hop}`)}, http = (), service = "floor-front")`,
+          `(name = "floor-hop-calls", address = ${str(`127.0.0.1:${floorPorts.hopCalls}`)}, http = (), service = "floor-calls-front")`,
+        ]
       : []),
   ];
   return [

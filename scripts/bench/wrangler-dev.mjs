@@ -53,7 +53,11 @@ export async function wranglerDevLogin({ port, secrets, flows = 20, warmup = 3 }
     const client = await requestJson(discovery.registration_endpoint, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], scope: "openid profile email address phone offline_access" }),
+      body: JSON.stringify({
+        redirect_uris: [redirectUri],
+        grant_types: ["authorization_code", "refresh_token"],
+        scope: "openid profile email address phone offline_access",
+      }),
     });
     const op = {
       authorizationEndpoint: discovery.authorization_endpoint,

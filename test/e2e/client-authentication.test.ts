@@ -29,7 +29,11 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
 
 async function register(metadata: Record<string, unknown>) {
-  const res = await fetch(`${issuer}/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ grant_types: ["client_credentials"], scope: "read write", ...metadata }) });
+  const res = await fetch(`${issuer}/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ grant_types: ["client_credentials"], scope: "read write", ...metadata }),
+  });
   const body = await res.text();
   expect(res.status, body).toBe(201);
   return JSON.parse(body) as { client_id: string; client_secret: string };
@@ -88,7 +92,11 @@ describe("token exchange (RFC 8693) and JWT bearer (RFC 7523 §2.1) as grants", 
       scope: "read",
     });
     expect(exchanged).toMatchObject({ issued_token_type: AT_TYPE, token_type: "bearer", scope: "read" });
-    expect(await oidc.tokenIntrospection(config, exchanged.access_token)).toMatchObject({ active: true, aud: "https://downstream.example.com/", scope: "read" });
+    expect(await oidc.tokenIntrospection(config, exchanged.access_token)).toMatchObject({
+      active: true,
+      aud: "https://downstream.example.com/",
+      scope: "read",
+    });
   });
 
   it("trades a client-signed assertion for an access token", async () => {

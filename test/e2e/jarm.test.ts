@@ -48,7 +48,15 @@ describe("JARM with oauth4webapi", () => {
     expect([...callback.searchParams.keys()]).toEqual(["response"]);
     const params = await oauth.validateJwtAuthResponse(as, client, callback, state, insecure);
     expect(params.get("iss")).toBe(issuer);
-    const res = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(registered.client_secret!), params, REDIRECT_URI, verifier, insecure);
+    const res = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(registered.client_secret!),
+      params,
+      REDIRECT_URI,
+      verifier,
+      insecure,
+    );
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, res);
     expect(tokens.access_token).toBeTruthy();
     expect(oauth.getValidatedIdTokenClaims(tokens)).toMatchObject({ iss: issuer, aud: client.client_id, sub: expect.any(String) });
@@ -85,9 +93,19 @@ describe("JARM with oauth4webapi", () => {
     const { url, state, verifier } = await authorizationUrl(client, { response_mode: "jwt" });
     const { callback } = await navigate(newBrowser(), url);
     const decrypt: oauth.JweDecryptFunction = async (jwe) =>
-      new TextDecoder().decode((await compactDecrypt(jwe, privateKey, { keyManagementAlgorithms: ["ECDH-ES"], contentEncryptionAlgorithms: ["A256GCM"] })).plaintext);
+      new TextDecoder().decode(
+        (await compactDecrypt(jwe, privateKey, { keyManagementAlgorithms: ["ECDH-ES"], contentEncryptionAlgorithms: ["A256GCM"] })).plaintext,
+      );
     const params = await oauth.validateJwtAuthResponse(as, client, callback, state, { ...insecure, [oauth.jweDecrypt]: decrypt });
-    const res = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(registered.client_secret!), params, REDIRECT_URI, verifier, insecure);
+    const res = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(registered.client_secret!),
+      params,
+      REDIRECT_URI,
+      verifier,
+      insecure,
+    );
     expect((await oauth.processAuthorizationCodeResponse(as, client, res)).access_token).toBeTruthy();
   });
 });

@@ -47,7 +47,14 @@ describe("discovery", () => {
     const config = await oidc.discovery(new URL(issuer), "unregistered", undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     const metadata = config.serverMetadata();
     expect(metadata.issuer).toBe(issuer);
-    for (const endpoint of ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "registration_endpoint", "end_session_endpoint"] as const) {
+    for (const endpoint of [
+      "authorization_endpoint",
+      "token_endpoint",
+      "userinfo_endpoint",
+      "jwks_uri",
+      "registration_endpoint",
+      "end_session_endpoint",
+    ] as const) {
       expect(new URL(metadata[endpoint] as string).origin, endpoint).toBe(issuerOrigin);
     }
     expect(metadata.code_challenge_methods_supported).toContain("S256");

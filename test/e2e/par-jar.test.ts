@@ -21,7 +21,14 @@ async function params() {
   const nonce = oidc.randomNonce();
   const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
   return {
-    parameters: { redirect_uri: REDIRECT_URI, scope: "openid email", state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: "S256" },
+    parameters: {
+      redirect_uri: REDIRECT_URI,
+      scope: "openid email",
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier),
+      code_challenge_method: "S256",
+    },
     checks: { expectedState: state, expectedNonce: nonce, pkceCodeVerifier, idTokenExpected: true },
   };
 }
@@ -46,7 +53,12 @@ describe("PAR and JAR with openid-client", () => {
   });
 
   it("a client that must sign: buildAuthorizationUrlWithJAR", async () => {
-    const client = await register({ token_endpoint_auth_method: "client_secret_basic", jwks: { keys: [jwk] }, require_signed_request_object: true, request_object_signing_alg: "ES256" });
+    const client = await register({
+      token_endpoint_auth_method: "client_secret_basic",
+      jwks: { keys: [jwk] },
+      require_signed_request_object: true,
+      request_object_signing_alg: "ES256",
+    });
     const config = await discover(client);
     const { parameters, checks } = await params();
     const url = await oidc.buildAuthorizationUrlWithJAR(config, parameters, { key: keys.privateKey, kid: "e2e-jar" } as oidc.PrivateKey);

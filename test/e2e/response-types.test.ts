@@ -29,7 +29,12 @@ describe("implicit and hybrid flows", () => {
     const state = oidc.randomState();
     const pkceCodeVerifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI, scope: "openid", nonce, state, code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier), code_challenge_method: "S256",
+      redirect_uri: REDIRECT_URI,
+      scope: "openid",
+      nonce,
+      state,
+      code_challenge: await oidc.calculatePKCECodeChallenge(pkceCodeVerifier),
+      code_challenge_method: "S256",
     });
     const { callback } = await navigate(newBrowser(), url);
     const tokens = await oidc.authorizationCodeGrant(config, callback, { expectedNonce: nonce, expectedState: state, pkceCodeVerifier });

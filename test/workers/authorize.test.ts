@@ -57,7 +57,9 @@ describe("authorization endpoint: other errors redirect with error, state and is
     const p: Record<string, string> = { ...params };
     const res = await authz(p);
     if (p.response_type === "") {
-      const q = new URL(`${ISSUER}/x?${new URLSearchParams({ client_id: client.client_id, redirect_uri: client.redirect_uris[0]!, scope: "openid", state: "s1" })}`);
+      const q = new URL(
+        `${ISSUER}/x?${new URLSearchParams({ client_id: client.client_id, redirect_uri: client.redirect_uris[0]!, scope: "openid", state: "s1" })}`,
+      );
       const r2 = await new Browser().fetch(`/authorize${q.search}`);
       const sp = errorRedirect(r2);
       expect(sp.get("error")).toBe(error);
@@ -71,13 +73,17 @@ describe("authorization endpoint: other errors redirect with error, state and is
   });
 
   it("a repeated parameter is invalid_request", async () => {
-    const res = await new Browser().fetch(`/authorize?client_id=${client.client_id}&redirect_uri=${encodeURIComponent(client.redirect_uris[0]!)}&response_type=code&scope=openid&scope=email&state=s1`);
+    const res = await new Browser().fetch(
+      `/authorize?client_id=${client.client_id}&redirect_uri=${encodeURIComponent(client.redirect_uris[0]!)}&response_type=code&scope=openid&scope=email&state=s1`,
+    );
     expect(errorRedirect(res).get("error")).toBe("invalid_request");
   });
 
   it("a public client must use PKCE", async () => {
     const pub = await registerClient({ token_endpoint_auth_method: "none" });
-    const res = await new Browser().fetch(`/authorize?${new URLSearchParams({ client_id: pub.client_id, response_type: "code", scope: "openid", state: "s1" })}`);
+    const res = await new Browser().fetch(
+      `/authorize?${new URLSearchParams({ client_id: pub.client_id, response_type: "code", scope: "openid", state: "s1" })}`,
+    );
     expect(res.status).toBe(303);
     expect(new URL(res.headers.get("location")!).searchParams.get("error")).toBe("invalid_request");
   });
@@ -127,7 +133,9 @@ describe("sessions, prompt and max_age", () => {
   it("sets an HttpOnly SameSite=Lax session cookie and puts sid in the ID token", async () => {
     const browser = new Browser();
     const { challenge } = await pkcePair();
-    let res = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, redirect_uri: client.redirect_uris[0]!, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    let res = await browser.fetch(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, redirect_uri: client.redirect_uris[0]!, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`,
+    );
     res = await browser.fetch(res.headers.get("location")!);
     const html = await res.text();
     res = await browser.submit(html, "/login", { username: "alice", password: "alice-password", action: "login" });
@@ -165,7 +173,14 @@ describe("sessions, prompt and max_age", () => {
     const res = await browser.fetch("/authorize", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ client_id: client.client_id, redirect_uri: client.redirect_uris[0]!, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" }),
+      body: new URLSearchParams({
+        client_id: client.client_id,
+        redirect_uri: client.redirect_uris[0]!,
+        response_type: "code",
+        scope: "openid",
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+      }),
     });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toMatch(/\/interaction\//);

@@ -12,11 +12,18 @@ beforeAll(async () => {
 
 const base = { grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined };
 async function privateKeyJwtClient(extra: Record<string, unknown> = {}) {
-  const keys = [{ ...(await exportJWK(rsa.publicKey)), kid: "rsa1", use: "sig" }, { ...(await exportJWK(ec.publicKey)), kid: "ec1" }];
+  const keys = [
+    { ...(await exportJWK(rsa.publicKey)), kid: "rsa1", use: "sig" },
+    { ...(await exportJWK(ec.publicKey)), kid: "ec1" },
+  ];
   return registerClient({ ...base, token_endpoint_auth_method: "private_key_jwt", jwks: { keys }, ...extra });
 }
 
-function assertion(clientId: string, key: CryptoKey | Uint8Array, opts: { alg?: string; kid?: string; aud?: string; exp?: number | null; jti?: string | null; iss?: string } = {}) {
+function assertion(
+  clientId: string,
+  key: CryptoKey | Uint8Array,
+  opts: { alg?: string; kid?: string; aud?: string; exp?: number | null; jti?: string | null; iss?: string } = {},
+) {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ ...(opts.jti === null ? {} : { jti: opts.jti ?? crypto.randomUUID() }) })
     .setProtectedHeader({ alg: opts.alg ?? "RS256", ...(opts.kid ? { kid: opts.kid } : {}) })
@@ -104,15 +111,25 @@ describe("client_secret_jwt", () => {
     const client = await registerClient({ ...base, token_endpoint_auth_method: "client_secret_jwt" });
     const secret = new TextEncoder().encode(client.client_secret!);
     expect((await tokenWith(await assertion(client.client_id, secret, { alg: "HS256" }))).status).toBe(200);
-    expect((await tokenWith(await assertion(client.client_id, new TextEncoder().encode("wrong-secret-wrong-secret-wrong!!"), { alg: "HS256" }))).status).toBe(401);
+    expect((await tokenWith(await assertion(client.client_id, new TextEncoder().encode("wrong-secret-wrong-secret-wrong!!"), { alg: "HS256" }))).status).toBe(
+      401,
+    );
   });
 });
 
 describe("registration of JWT authentication", () => {
-  const register = (body: Record<string, unknown>) => op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], ...body }) });
+  const register = (body: Record<string, unknown>) =>
+    op("/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], ...body }),
+    });
   it.each<[string, Record<string, unknown>]>([
     ["private_key_jwt without keys", { token_endpoint_auth_method: "private_key_jwt" }],
-    ["both jwks and jwks_uri", { token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [{ kty: "EC", crv: "P-256", x: "a", y: "b" }] }, jwks_uri: "https://rp.example.com/jwks" }],
+    [
+      "both jwks and jwks_uri",
+      { token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [{ kty: "EC", crv: "P-256", x: "a", y: "b" }] }, jwks_uri: "https://rp.example.com/jwks" },
+    ],
     ["a private key in jwks", { token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [{ kty: "EC", crv: "P-256", x: "a", y: "b", d: "secret" }] } }],
     ["a jwks_uri off https", { token_endpoint_auth_method: "private_key_jwt", jwks_uri: "http://rp.example.com/jwks" }],
     ["an alg that does not fit the method", { token_endpoint_auth_method: "client_secret_jwt", token_endpoint_auth_signing_alg: "RS256" }],

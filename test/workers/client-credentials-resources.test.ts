@@ -38,16 +38,29 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
   });
 
   it("public clients cannot register for it", async () => {
-    const res = await op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...m2m, token_endpoint_auth_method: "none" }) });
+    const res = await op("/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...m2m, token_endpoint_auth_method: "none" }),
+    });
     expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
   });
 
   it("its tokens can be introspected and revoked", async () => {
     const client = await registerClient(m2m);
     const { access_token } = await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>();
-    const introspect = () => op("/introspect", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: access_token }) });
+    const introspect = () =>
+      op("/introspect", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+        body: new URLSearchParams({ token: access_token }),
+      });
     expect(await (await introspect()).json()).toMatchObject({ active: true, sub: client.client_id });
-    await op("/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: access_token }) });
+    await op("/revoke", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+      body: new URLSearchParams({ token: access_token }),
+    });
     expect(await (await introspect()).json()).toEqual({ active: false });
   });
 
@@ -57,7 +70,11 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
     const [a, b] = [await issue(), await issue()];
     expect(decodeJwt(a).gid).toBe(clientCredentialsGrantId(client.client_id));
     expect(decodeJwt(b).gid).toBe(decodeJwt(a).gid);
-    const form = (t: string) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: new URLSearchParams({ token: t }) });
+    const form = (t: string) => ({
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+      body: new URLSearchParams({ token: t }),
+    });
     expect((await op("/revoke", form(a))).status).toBe(200);
     expect(await (await op("/introspect", form(a))).json()).toEqual({ active: false });
     expect(await (await op("/introspect", form(b))).json()).toMatchObject({ active: true, jti: decodeJwt(b).jti });
@@ -82,7 +99,17 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
       state.storage.kv.put(`revoked-jti:${claims.jti}`, Date.now());
     });
     const now = Date.now();
-    await stub.activate({ grantId: clientCredentialsGrantId(client.client_id), clientId: client.client_id, sub: client.client_id, scope: "", resources: [], authTimeRequired: false, createdAt: now, expiresAt: now + 1000, offline: false });
+    await stub.activate({
+      grantId: clientCredentialsGrantId(client.client_id),
+      clientId: client.client_id,
+      sub: client.client_id,
+      scope: "",
+      resources: [],
+      authTimeRequired: false,
+      createdAt: now,
+      expiresAt: now + 1000,
+      offline: false,
+    });
     await runInDurableObject(stub, async (_instance, state) => {
       expect(state.storage.kv.get("revoked-jti:old")).toBeUndefined();
       expect(state.storage.kv.get(`revoked-jti:${claims.jti}`)).toBeDefined();
@@ -96,12 +123,19 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
 describe("resource indicators (RFC 8707)", () => {
   it("restrict client_credentials tokens to the named resources", async () => {
     const client = await registerClient(m2m);
-    const body = new URLSearchParams([["grant_type", "client_credentials"], ["resource", "https://api.example.com/"], ["resource", "https://other.example.com/"]]);
+    const body = new URLSearchParams([
+      ["grant_type", "client_credentials"],
+      ["resource", "https://api.example.com/"],
+      ["resource", "https://other.example.com/"],
+    ]);
     const at = decodeJwt((await (await token(client, body)).json<{ access_token: string }>()).access_token);
     expect(at.aud).toEqual(["https://api.example.com/", "https://other.example.com/"]);
   });
 
-  it.each([["not absolute", "api"], ["with a fragment", "https://api.example.com/#x"]])("refuse a resource %s with invalid_target", async (_n, resource) => {
+  it.each([
+    ["not absolute", "api"],
+    ["with a fragment", "https://api.example.com/#x"],
+  ])("refuse a resource %s with invalid_target", async (_n, resource) => {
     const client = await registerClient(m2m);
     const res = await token(client, new URLSearchParams({ grant_type: "client_credentials", resource }));
     expect(res.status).toBe(400);
@@ -114,16 +148,24 @@ describe("resource indicators (RFC 8707)", () => {
     // openid was granted, so userinfo stays in the audience beside the resource.
     expect(at.aud).toEqual(["https://api.example.com/", `${ISSUER}/userinfo`]);
     expect((await op("/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(200);
-    const widen = await token(client, new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, resource: "https://evil.example.com/" }));
+    const widen = await token(
+      client,
+      new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, resource: "https://evil.example.com/" }),
+    );
     expect(await widen.json()).toMatchObject({ error: "invalid_target" });
     // The refused request did not burn the refresh token.
-    const again = await token(client, new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, resource: "https://api.example.com/" }));
+    const again = await token(
+      client,
+      new URLSearchParams({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, resource: "https://api.example.com/" }),
+    );
     expect(again.status).toBe(200);
   });
 
   it("an invalid resource at the authorization endpoint is redirected as invalid_target", async () => {
     const client = await registerClient();
-    const res = await op(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", resource: "nope", state: "s" })}`);
+    const res = await op(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", resource: "nope", state: "s" })}`,
+    );
     expect(res.status).toBe(303);
     expect(new URL(res.headers.get("location")!).searchParams.get("error")).toBe("invalid_target");
   });

@@ -20,7 +20,9 @@ describe("authorization code flow", () => {
     const client = await registerClient();
     const browser = new Browser();
     const { challenge } = await pkcePair();
-    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    const start = await browser.fetch(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`,
+    );
     const interaction = new URL(start.headers.get("location")!);
     const login = await (await browser.fetch(interaction)).text();
     await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" });

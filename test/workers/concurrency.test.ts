@@ -34,9 +34,13 @@ describe("interactions", () => {
     const client = await registerClient();
     const browser = new Browser();
     const { challenge } = await pkcePair();
-    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    const start = await browser.fetch(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`,
+    );
     const login = await (await browser.fetch(start.headers.get("location")!)).text();
-    const consent = await (await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)).text();
+    const consent = await (
+      await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)
+    ).text();
     const results = await Promise.all(Array.from({ length: 20 }, () => browser.submit(consent, "/consent", { decision: "approve" })));
     const codes = results.filter((r) => r.status === 303 && new URL(r.headers.get("location")!).searchParams.has("code"));
     expect(codes).toHaveLength(1);
@@ -48,10 +52,14 @@ describe("interactions", () => {
     await authorize(new Browser(), client); // alice consents to this client once
     const browser = new Browser();
     const { challenge } = await pkcePair();
-    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+    const start = await browser.fetch(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`,
+    );
     const interaction = start.headers.get("location")!;
     const login = await (await browser.fetch(interaction)).text();
-    expect((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")).toContain(new URL(interaction).pathname);
+    expect((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")).toContain(
+      new URL(interaction).pathname,
+    );
     const results = await Promise.all(Array.from({ length: 20 }, () => browser.fetch(interaction)));
     const codes = results.filter((r) => r.status === 303 && new URL(r.headers.get("location")!).searchParams.has("code"));
     expect(codes).toHaveLength(1);

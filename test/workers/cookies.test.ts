@@ -21,8 +21,16 @@ describe("client_secret_basic encoding (RFC 6749 §2.3.1)", () => {
     const enc = (s: string) => [...s].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join("");
     const res = await op("/token", {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${enc(client.client_id)}:${enc(client.client_secret!)}`)}` },
-      body: new URLSearchParams({ grant_type: "authorization_code", code: result.redirect!.searchParams.get("code")!, redirect_uri: client.redirect_uris[0]!, code_verifier: result.verifier }),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${btoa(`${enc(client.client_id)}:${enc(client.client_secret!)}`)}`,
+      },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: result.redirect!.searchParams.get("code")!,
+        redirect_uri: client.redirect_uris[0]!,
+        code_verifier: result.verifier,
+      }),
     });
     // Authenticated (not invalid_client); the code was already redeemed by completeFlow, hence invalid_grant.
     expect(res.status).toBe(400);

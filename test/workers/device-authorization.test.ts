@@ -25,7 +25,8 @@ interface DeviceAuthorizationResponse {
 }
 
 // redirect_uris: undefined drops the helper's default: a device client has none.
-const deviceClient = (metadata: Record<string, unknown> = {}) => registerClient({ redirect_uris: undefined, grant_types: [DEVICE_GRANT, "refresh_token"], ...metadata });
+const deviceClient = (metadata: Record<string, unknown> = {}) =>
+  registerClient({ redirect_uris: undefined, grant_types: [DEVICE_GRANT, "refresh_token"], ...metadata });
 
 /** A POST as `client`: Basic for confidential clients, client_id alone for public ones. */
 function post(path: string, client: RegisteredClient, params: Record<string, string> | [string, string][]) {
@@ -65,7 +66,15 @@ type Page = { status: number; html: string; name: "code" | "login" | "consent" |
 async function pageOf(res: Response): Promise<Page> {
   const html = await res.text();
   const actions = parseForms(html).map((f) => f.action);
-  const name = actions.includes("/device/login") ? "login" : actions.includes("/device/consent") ? "consent" : actions.includes("/device") ? "code" : /id="device-done"/.test(html) ? "done" : "other";
+  const name = actions.includes("/device/login")
+    ? "login"
+    : actions.includes("/device/consent")
+      ? "consent"
+      : actions.includes("/device")
+        ? "code"
+        : /id="device-done"/.test(html)
+          ? "done"
+          : "other";
   return { status: res.status, html, name };
 }
 
@@ -126,9 +135,21 @@ describe("device authorization grant (RFC 8628)", () => {
     expect(tokenRes.status, await tokenRes.clone().text()).toBe(200);
     expect(tokenRes.headers.get("cache-control")).toBe("no-store");
     const tokens = await tokenRes.json<Record<string, string>>();
-    expect(tokens).toMatchObject({ token_type: "Bearer", scope: "openid profile offline_access", refresh_token: expect.any(String), id_token: expect.any(String) });
+    expect(tokens).toMatchObject({
+      token_type: "Bearer",
+      scope: "openid profile offline_access",
+      refresh_token: expect.any(String),
+      id_token: expect.any(String),
+    });
     const idToken = decodeJwt(tokens.id_token!);
-    expect(idToken).toMatchObject({ iss: ISSUER, aud: client.client_id, acr: expect.any(String), amr: ["pwd"], sid: expect.any(String), auth_time: expect.any(Number) });
+    expect(idToken).toMatchObject({
+      iss: ISSUER,
+      aud: client.client_id,
+      acr: expect.any(String),
+      amr: ["pwd"],
+      sid: expect.any(String),
+      auth_time: expect.any(Number),
+    });
     expect(idToken.nonce).toBeUndefined();
     expect(decodeJwt(tokens.access_token!)).toMatchObject({ sub: idToken.sub, client_id: client.client_id, scope: "openid profile offline_access" });
     const userinfo = await op("/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } });
@@ -255,7 +276,14 @@ describe("device authorization grant (RFC 8628)", () => {
     const started = await begin(client);
     const [userCode, secret] = started.device_code.split(".") as [string, string];
     await expectError(await post("/token", client, { grant_type: DEVICE_GRANT }), 400, "invalid_request");
-    for (const code of ["x", `${userCode}.${"A".repeat(43)}`, `BBBBBBBB.${secret}`, `${userCode.toLowerCase()}.${secret}`, `${started.user_code}.${secret}`, started.device_code.repeat(3)]) {
+    for (const code of [
+      "x",
+      `${userCode}.${"A".repeat(43)}`,
+      `BBBBBBBB.${secret}`,
+      `${userCode.toLowerCase()}.${secret}`,
+      `${started.user_code}.${secret}`,
+      started.device_code.repeat(3),
+    ]) {
       await expectError(await poll(client, code), 400, "invalid_grant");
     }
     await expectError(await poll(client, started.device_code), 400, "authorization_pending");
@@ -274,7 +302,10 @@ describe("device authorization grant (RFC 8628)", () => {
 
   it("restricts tokens to the resources of the request (RFC 8707)", async () => {
     const client = await deviceClient();
-    const started = await begin(client, [["scope", "profile"], ["resource", "https://api.example.com/"]]);
+    const started = await begin(client, [
+      ["scope", "profile"],
+      ["resource", "https://api.example.com/"],
+    ]);
     const consent = (await answer(new Browser(), started, "approve")).pages.find((p) => p.name === "consent")!;
     expect(consent.html).toContain("https://api.example.com/");
     await expectError(await poll(client, started.device_code, { resource: "https://other.example.com/" }), 400, "invalid_target");
@@ -294,7 +325,11 @@ describe("device authorization endpoint errors", () => {
   it("a wrong secret or an unknown client is a 401 invalid_client with a challenge", async () => {
     const client = await deviceClient();
     for (const res of [
-      await op("/device_authorization", { method: "POST", headers: { "content-type": FORM, authorization: basicAuth(client.client_id, "wrong") }, body: "scope=openid" }),
+      await op("/device_authorization", {
+        method: "POST",
+        headers: { "content-type": FORM, authorization: basicAuth(client.client_id, "wrong") },
+        body: "scope=openid",
+      }),
       await op("/device_authorization", { method: "POST", headers: { "content-type": FORM }, body: "client_id=no-such-client" }),
       await op("/device_authorization", { method: "POST", headers: { "content-type": FORM }, body: `client_id=${client.client_id}` }), // registered for Basic
     ]) {
@@ -310,10 +345,21 @@ describe("device authorization endpoint errors", () => {
     const tokens = await (await poll(client, started.device_code)).json<Record<string, string>>();
     expect(tokens.scope).toBe("openid");
     expect(tokens.refresh_token).toBeUndefined();
-    await expectError(await post("/device_authorization", client, [["scope", "openid"], ["scope", "profile"]]), 400, "invalid_request");
+    await expectError(
+      await post("/device_authorization", client, [
+        ["scope", "openid"],
+        ["scope", "profile"],
+      ]),
+      400,
+      "invalid_request",
+    );
     await expectError(await post("/device_authorization", client, [["resource", "relative"]]), 400, "invalid_target");
     await expectError(await post("/device_authorization", client, { scope: "x".repeat(2001) }), 400, "invalid_request");
-    await expectError(await op("/device_authorization", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), 400, "invalid_request");
+    await expectError(
+      await op("/device_authorization", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+      400,
+      "invalid_request",
+    );
     const get = await op("/device_authorization");
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");
@@ -358,7 +404,9 @@ describe("device verification pages", () => {
     // The login and consent steps check it as well.
     let page = await pageOf(await browser.submit(html, "/device", { user_code: started.user_code }));
     expect(page.name).toBe("login");
-    const forgedLogin = await pageOf(await browser.submit(page.html, "/device/login", { username: "alice", password: "alice-password", action: "login", csrf: "A".repeat(43) }));
+    const forgedLogin = await pageOf(
+      await browser.submit(page.html, "/device/login", { username: "alice", password: "alice-password", action: "login", csrf: "A".repeat(43) }),
+    );
     expect(forgedLogin).toMatchObject({ status: 403, name: "code" });
     expect(browser.hasCookie("op_session")).toBe(false);
     page = await pageOf(await browser.submit(page.html, "/device/login", { username: "alice", password: "alice-password", action: "login" }));
@@ -430,7 +478,14 @@ describe("fuzz: device authorization", () => {
     let tokenResponses = 0;
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        const body = new URLSearchParams(c.endpoint === "/token" ? [["grant_type", DEVICE_GRANT], ["device_code", approved.device_code]] : []);
+        const body = new URLSearchParams(
+          c.endpoint === "/token"
+            ? [
+                ["grant_type", DEVICE_GRANT],
+                ["device_code", approved.device_code],
+              ]
+            : [],
+        );
         for (const [k, v] of c.pairs) body.append(k, v);
         const headers: Record<string, string> = { "content-type": c.contentType };
         if (c.credentials.authorization) headers.authorization = c.credentials.authorization;
@@ -439,7 +494,10 @@ describe("fuzz: device authorization", () => {
         const ctx = `${c.endpoint} ${body} -> ${res.status}`;
         await expectWellFormed(res.clone(), ctx);
         if (res.status === 200 && c.endpoint === "/device_authorization") {
-          expect(c.credentials.authorization === basicAuth(client.client_id, client.client_secret!) || c.credentials.client_id === publicClient.client_id, ctx).toBe(true);
+          expect(
+            c.credentials.authorization === basicAuth(client.client_id, client.client_secret!) || c.credentials.client_id === publicClient.client_id,
+            ctx,
+          ).toBe(true);
         }
         if (res.status === 200 && c.endpoint === "/token") {
           tokenResponses++;

@@ -43,7 +43,9 @@ describe("caching of the public documents", () => {
     let calls = 0;
     const origin = async () => {
       calls++;
-      return new Response(`{"n":${calls}}`, { headers: { "Cache-Control": "public, max-age=30", "Content-Type": "application/json", "x-request-id": "from-origin-123" } });
+      return new Response(`{"n":${calls}}`, {
+        headers: { "Cache-Control": "public, max-age=30", "Content-Type": "application/json", "x-request-id": "from-origin-123" },
+      });
     };
     const t0 = Date.now();
     const path = `${ISSUER}/test-public-cache-${crypto.randomUUID()}`;

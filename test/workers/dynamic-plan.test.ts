@@ -12,7 +12,13 @@ async function register(metadata: Record<string, unknown>) {
   const res = await op("/register", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ client_name: "OIDF conformance", contacts: ["certification@oidf.org"], grant_types: ["authorization_code"], response_types: ["code"], ...metadata }),
+    body: JSON.stringify({
+      client_name: "OIDF conformance",
+      contacts: ["certification@oidf.org"],
+      grant_types: ["authorization_code"],
+      response_types: ["code"],
+      ...metadata,
+    }),
   });
   return { status: res.status, body: await res.json<Record<string, any>>() };
 }
@@ -78,7 +84,10 @@ describe("Dynamic OP plan: registration", () => {
 
   it("unregisters with the registration access token (the suite's cleanup)", async () => {
     const { body } = await register({ redirect_uris: [`${SUITE}/callback`] });
-    const del = await op(new URL(body.registration_client_uri).pathname, { method: "DELETE", headers: { authorization: `Bearer ${body.registration_access_token}` } });
+    const del = await op(new URL(body.registration_client_uri).pathname, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${body.registration_access_token}` },
+    });
     expect(del.status).toBe(204);
   });
 });
@@ -107,7 +116,12 @@ describe("Dynamic OP plan: oidcc-idtoken-unsigned", () => {
 
   it.each(["code id_token", "id_token", "id_token token", "code id_token token"])("response type %s: none is refused", async (responseType) => {
     const grants = responseType.includes("code") ? ["authorization_code", "implicit"] : ["implicit"];
-    const { status, body } = await register({ redirect_uris: [`${SUITE}/callback`], response_types: [responseType], grant_types: grants, id_token_signed_response_alg: "none" });
+    const { status, body } = await register({
+      redirect_uris: [`${SUITE}/callback`],
+      response_types: [responseType],
+      grant_types: grants,
+      id_token_signed_response_alg: "none",
+    });
     expect(status).toBe(400);
     expect(body.error).toBe("invalid_client_metadata");
   });

@@ -32,7 +32,11 @@ describe("encrypted ID tokens and userinfo (OIDC Core §10.2)", () => {
   it("ECDH-ES with signing: userinfo is a nested JWT", async () => {
     const ec = await generateKeyPair("ECDH-ES", { extractable: true });
     const { tokens, client } = await completeFlow(
-      { jwks: { keys: [{ ...(await exportJWK(ec.publicKey)), use: "enc" }] }, userinfo_signed_response_alg: "ES256", userinfo_encrypted_response_alg: "ECDH-ES" },
+      {
+        jwks: { keys: [{ ...(await exportJWK(ec.publicKey)), use: "enc" }] },
+        userinfo_signed_response_alg: "ES256",
+        userinfo_encrypted_response_alg: "ECDH-ES",
+      },
       { params: { scope: "openid" } },
     );
     const res = await op("/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } });
@@ -47,7 +51,11 @@ describe("encrypted ID tokens and userinfo (OIDC Core §10.2)", () => {
     ["alg without keys", { id_token_encrypted_response_alg: "RSA-OAEP" }],
     ["no key of the right type", { userinfo_encrypted_response_alg: "ECDH-ES", jwks: { keys: [{ kty: "RSA", n: "x", e: "AQAB", use: "enc" }] } }],
   ])("registration refuses %s", async (_n, body) => {
-    const res = await op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], ...body }) });
+    const res = await op("/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], ...body }),
+    });
     expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
   });
 });

@@ -5,6 +5,16 @@ declare namespace Cloudflare {
   interface Env extends OpEnv {}
   interface GlobalProps {
     mainModule: typeof import("../../packages/op-auth/src/index");
-    durableNamespaces: "KeyStore" | "ClientRegistration" | "UserAccount" | "BrowserSession" | "Interaction" | "Grant" | "ReplayGuard" | "DeviceAuthorization" | "RateLimiter" | "PushedAuthorizationRequest";
+    durableNamespaces:
+      | "KeyStore"
+      | "ClientRegistration"
+      | "UserAccount"
+      | "BrowserSession"
+      | "Interaction"
+      | "Grant"
+      | "ReplayGuard"
+      | "DeviceAuthorization"
+      | "RateLimiter"
+      | "PushedAuthorizationRequest";
   }
 }

@@ -24,11 +24,24 @@ let subjectToken: string;
 beforeAll(async () => {
   key = await generateKeyPair("ES256", { extractable: true });
   const jwks = { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] };
-  jwtClient = await registerClient({ grant_types: ["client_credentials", JWT_BEARER], scope: "read", redirect_uris: undefined, token_endpoint_auth_method: "private_key_jwt", jwks });
-  secretClient = await registerClient({
-    grant_types: ["client_credentials", TOKEN_EXCHANGE], scope: "read write", redirect_uris: undefined, token_exchange_audiences: ["https://api.example.com/"],
+  jwtClient = await registerClient({
+    grant_types: ["client_credentials", JWT_BEARER],
+    scope: "read",
+    redirect_uris: undefined,
+    token_endpoint_auth_method: "private_key_jwt",
+    jwks,
   });
-  const res = await op("/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) }, body: "grant_type=client_credentials" });
+  secretClient = await registerClient({
+    grant_types: ["client_credentials", TOKEN_EXCHANGE],
+    scope: "read write",
+    redirect_uris: undefined,
+    token_exchange_audiences: ["https://api.example.com/"],
+  });
+  const res = await op("/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) },
+    body: "grant_type=client_credentials",
+  });
   subjectToken = (await res.json<{ access_token: string }>()).access_token;
 });
 
@@ -64,23 +77,39 @@ function mutate(base: [string, string][], keys: string[], proofKey: string, proo
     fc.tuple(fc.constant("dup" as const), fc.constantFrom(...keys), junk),
     fc.tuple(fc.constant("proof" as const), fc.constant(proofKey), broken(proof)),
   );
-  return fc.tuple(fc.array(mutation, { maxLength: 3 }), fc.option(fc.constantFrom("garbage", '{"certPresented":"1"}', JSON.stringify({ certPresented: "1", certVerified: "SUCCESS", certFingerprintSHA256: "00".repeat(32) })), { nil: undefined })).map(([ms, cert]) => {
-    let body = [...base];
-    let tamperedProof = false;
-    for (const [op, k, v] of ms) {
-      if (op === "set") body = body.map(([bk, bv]) => (bk === k ? [bk, v] : [bk, bv]));
-      if (op === "drop") body = body.filter(([bk]) => bk !== k);
-      if (op === "dup") body.push([k, v]);
-      if (op === "proof") body = body.map(([bk, bv]) => (bk === k ? [bk, v] : [bk, bv]));
-      if (k === proofKey && op !== "dup") tamperedProof = true;
-    }
-    const headers: Record<string, string> = cert ? { "x-dev-tls-client-auth": cert } : {};
-    return { body, headers, tamperedProof };
-  });
+  return fc
+    .tuple(
+      fc.array(mutation, { maxLength: 3 }),
+      fc.option(
+        fc.constantFrom(
+          "garbage",
+          '{"certPresented":"1"}',
+          JSON.stringify({ certPresented: "1", certVerified: "SUCCESS", certFingerprintSHA256: "00".repeat(32) }),
+        ),
+        { nil: undefined },
+      ),
+    )
+    .map(([ms, cert]) => {
+      let body = [...base];
+      let tamperedProof = false;
+      for (const [op, k, v] of ms) {
+        if (op === "set") body = body.map(([bk, bv]) => (bk === k ? [bk, v] : [bk, bv]));
+        if (op === "drop") body = body.filter(([bk]) => bk !== k);
+        if (op === "dup") body.push([k, v]);
+        if (op === "proof") body = body.map(([bk, bv]) => (bk === k ? [bk, v] : [bk, bv]));
+        if (k === proofKey && op !== "dup") tamperedProof = true;
+      }
+      const headers: Record<string, string> = cert ? { "x-dev-tls-client-auth": cert } : {};
+      return { body, headers, tamperedProof };
+    });
 }
 
 async function check(path: string, c: Case, extraHeaders: Record<string, string> = {}) {
-  const res = await op(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...extraHeaders, ...c.headers }, body: new URLSearchParams(c.body) });
+  const res = await op(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...extraHeaders, ...c.headers },
+    body: new URLSearchParams(c.body),
+  });
   const text = await res.text();
   expect(res.status, text).toBeLessThan(500);
   if (res.status >= 400) {
@@ -99,9 +128,22 @@ describe("fuzzing the grants and client authentication", () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("client_credentials", JWT_BEARER), fc.integer(), async (grant, seed) => {
         const clientAssertion = await signed({ n: seed });
-        const base: [string, string][] = [["grant_type", grant], ["client_assertion_type", ASSERTION_TYPE], ["client_assertion", clientAssertion], ["resource", "https://api.example.com/"]];
+        const base: [string, string][] = [
+          ["grant_type", grant],
+          ["client_assertion_type", ASSERTION_TYPE],
+          ["client_assertion", clientAssertion],
+          ["resource", "https://api.example.com/"],
+        ];
         if (grant === JWT_BEARER) base.push(["assertion", await signed({ m: seed })]);
-        const c = fc.sample(mutate(base, base.map(([k]) => k), "client_assertion", clientAssertion), { numRuns: 1, seed })[0]!;
+        const c = fc.sample(
+          mutate(
+            base,
+            base.map(([k]) => k),
+            "client_assertion",
+            clientAssertion,
+          ),
+          { numRuns: 1, seed },
+        )[0]!;
         statuses.push(await check("/token", c));
       }),
       { numRuns: 150 },
@@ -113,7 +155,13 @@ describe("fuzzing the grants and client authentication", () => {
     const statuses: number[] = [];
     await fc.assert(
       fc.asyncProperty(fc.integer(), async (seed) => {
-        const base: [string, string][] = [["grant_type", TOKEN_EXCHANGE], ["subject_token", subjectToken], ["subject_token_type", AT_TYPE], ["audience", "https://api.example.com/"], ["scope", "read"]];
+        const base: [string, string][] = [
+          ["grant_type", TOKEN_EXCHANGE],
+          ["subject_token", subjectToken],
+          ["subject_token_type", AT_TYPE],
+          ["audience", "https://api.example.com/"],
+          ["scope", "read"],
+        ];
         const c = fc.sample(mutate(base, ["subject_token_type", "audience", "scope", "grant_type"], "subject_token", subjectToken), { numRuns: 1, seed })[0]!;
         statuses.push(await check("/token", c, { authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) }));
       }),
@@ -125,13 +173,20 @@ describe("fuzzing the grants and client authentication", () => {
   it("introspection and revocation", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("/introspect", "/revoke"), fc.integer(), async (path, seed) => {
-        const base: [string, string][] = [["token", subjectToken], ["token_type_hint", "access_token"]];
+        const base: [string, string][] = [
+          ["token", subjectToken],
+          ["token_type_hint", "access_token"],
+        ];
         const c = fc.sample(mutate(base, ["token_type_hint"], "token", subjectToken), { numRuns: 1, seed })[0]!;
         // Revoking would end the fuzz subject; a broken token never revokes anything, so keep those only.
         if (path === "/revoke" && !c.tamperedProof) return;
         const status = await check(path, { ...c, tamperedProof: false }, { authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) });
         if (path === "/introspect" && status === 200 && c.tamperedProof) {
-          const res = await op(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) }, body: new URLSearchParams(c.body) });
+          const res = await op(path, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) },
+            body: new URLSearchParams(c.body),
+          });
           expect(await res.json()).toEqual({ active: false });
         }
       }),

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OAUTH_ERROR_CODES } from "@op/common";
-import { authorize, b64url, basicAuth, Browser, completeFlow, ISSUER, op, parseForms, registerClient, type RegisteredClient } from "./helpers";
+import { authorize, b64url, basicAuth, type Browser, completeFlow, ISSUER, op, parseForms, registerClient, type RegisteredClient } from "./helpers";
 
 /**
  * Property-based fuzzing of the HTTP surface. Each request starts from a valid one and gets a
@@ -22,7 +22,9 @@ const b64json = (v: unknown) => b64url(enc.encode(JSON.stringify(v) ?? "null"));
 /** Standard base64 of the UTF-8 bytes (btoa alone only takes Latin-1). */
 const b64std = (s: string | Uint8Array) => btoa(String.fromCharCode(...(typeof s === "string" ? enc.encode(s) : s)));
 const jwtClaimParams = (jwt: string) => {
-  const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0))));
+  const claims = JSON.parse(
+    new TextDecoder().decode(Uint8Array.from(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0))),
+  );
   return new URLSearchParams(Object.entries(claims).filter((e): e is [string, string] => typeof e[1] === "string"));
 };
 const describeRes = async (res: Response) =>
@@ -37,11 +39,7 @@ const expectSeen = (...keys: string[]) => {
 
 // ---------------------------------------------------------------- shared arbitraries
 
-const text = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: "grapheme", maxLength: 20 }),
-  fc.string({ unit: "binary", maxLength: 20 }),
-);
+const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.string({ unit: "binary", maxLength: 20 }));
 const wideChar = fc.constantFrom("a", "é", "漢", "€", "😀", "%", "+", " ");
 /** Values past the schema limits (200, 2000, 8000, 20000 code units; 64 KiB bodies), ASCII and multi-byte. */
 const oversized = fc
@@ -60,8 +58,14 @@ const randomBytes = fc.oneof(
 
 const jwtHeader = fc.oneof(
   fc.constantFrom<object>(
-    { alg: "none" }, { alg: "ES256", typ: "at+jwt" }, { alg: "RS256", typ: "JWT" }, { alg: "HS256", typ: "at+jwt" },
-    { alg: "ES256", typ: "at+jwt", kid: "unknown-kid" }, { alg: "ES256", typ: "at+jwt", crit: ["exp"] }, { alg: "RS256", b64: false, crit: ["b64"] }, {},
+    { alg: "none" },
+    { alg: "ES256", typ: "at+jwt" },
+    { alg: "RS256", typ: "JWT" },
+    { alg: "HS256", typ: "at+jwt" },
+    { alg: "ES256", typ: "at+jwt", kid: "unknown-kid" },
+    { alg: "ES256", typ: "at+jwt", crit: ["exp"] },
+    { alg: "RS256", b64: false, crit: ["b64"] },
+    {},
   ),
   fc.jsonValue(),
 );
@@ -83,9 +87,7 @@ const jwtPayload = fc.oneof(
   fc.jsonValue(),
 );
 /** Three base64url segments that look like a JWT but carry no signature of ours. */
-const jwtLike = fc
-  .tuple(jwtHeader, jwtPayload, fc.uint8Array({ maxLength: 96 }))
-  .map(([h, p, s]) => `${b64json(h)}.${b64json(p)}.${b64url(s)}`);
+const jwtLike = fc.tuple(jwtHeader, jwtPayload, fc.uint8Array({ maxLength: 96 })).map(([h, p, s]) => `${b64json(h)}.${b64json(p)}.${b64url(s)}`);
 
 /** A real token made invalid. Never its last character alone: its spare base64 bits may decode the same. */
 function mutated(token: string): fc.Arbitrary<string> {
@@ -111,7 +113,9 @@ type Mutation = { op: "set" | "dup"; key: string; value: string } | { op: "drop"
 /** `focus` names the parameters mutated most often (those that decide which client is trusted). */
 function paramMutations(pools: Record<string, fc.Arbitrary<string>>, focus: string[] = [], maxLength = 3): fc.Arbitrary<Mutation[]> {
   const keys = Object.keys(pools);
-  const key = focus.length ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: fc.constantFrom(...focus) }) : fc.constantFrom(...keys);
+  const key = focus.length
+    ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: fc.constantFrom(...focus) })
+    : fc.constantFrom(...keys);
   const m = fc.oneof(
     { weight: 6, arbitrary: key.chain((key) => pools[key]!.map((value): Mutation => ({ op: "set", key, value }))) },
     { weight: 2, arbitrary: fc.constantFrom(...keys).map((key): Mutation => ({ op: "drop", key })) },
@@ -144,7 +148,17 @@ const resourceValue = fc.oneof(
 
 const formContentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant<string | null>(FORM) },
-  { weight: 3, arbitrary: fc.constantFrom<string | null>(`${FORM};charset=UTF-8`, "APPLICATION/X-WWW-FORM-URLENCODED", "text/plain", "application/json", "multipart/form-data; boundary=x", null) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom<string | null>(
+      `${FORM};charset=UTF-8`,
+      "APPLICATION/X-WWW-FORM-URLENCODED",
+      "text/plain",
+      "application/json",
+      "multipart/form-data; boundary=x",
+      null,
+    ),
+  },
   { weight: 1, arbitrary: headerText.map<string | null>((s) => s) },
 );
 /** Usually the form Content-Type; now and then another one. */
@@ -188,7 +202,11 @@ beforeAll(async () => {
   A = flowA.client;
   browserA = flowA.browser;
   B = await registerClient({ token_endpoint_auth_method: "none", redirect_uris: ["https://spa.example.com/cb"] });
-  C = await registerClient({ application_type: "native", token_endpoint_auth_method: "none", redirect_uris: ["com.example.app:/oauth2redirect", "http://127.0.0.1/cb"] });
+  C = await registerClient({
+    application_type: "native",
+    token_endpoint_auth_method: "none",
+    redirect_uris: ["com.example.app:/oauth2redirect", "http://127.0.0.1/cb"],
+  });
   D = await registerClient({ require_pkce: true, scope: "openid email", default_max_age: 0, redirect_uris: ["https://d.example.com/cb"] });
   E = await registerClient({ token_endpoint_auth_method: "client_secret_post" });
   clients = [A, B, C, D, E];
@@ -210,9 +228,19 @@ function validAuthorizeRequest(): fc.Arbitrary<Pair[]> {
   const optional = fc.uniqueArray(
     fc.oneof(
       fc.constantFrom<Pair>(
-        ["prompt", "none"], ["prompt", "login"], ["prompt", "consent"], ["prompt", "select_account"], ["prompt", "login consent"],
-        ["max_age", "0"], ["max_age", "3600"], ["response_mode", "query"], ["response_mode", "fragment"], ["display", "popup"],
-        ["ui_locales", "fr en"], ["acr_values", "urn:mace:incommon:iap:bronze"], ["login_hint", "alice"],
+        ["prompt", "none"],
+        ["prompt", "login"],
+        ["prompt", "consent"],
+        ["prompt", "select_account"],
+        ["prompt", "login consent"],
+        ["max_age", "0"],
+        ["max_age", "3600"],
+        ["response_mode", "query"],
+        ["response_mode", "fragment"],
+        ["display", "popup"],
+        ["ui_locales", "fr en"],
+        ["acr_values", "urn:mace:incommon:iap:bronze"],
+        ["login_hint", "alice"],
         ["claims", '{"userinfo":{"email":{"essential":true}},"id_token":{"auth_time":{"essential":true}}}'],
         ["claims", '{"id_token":{"sub":{"value":"someone-else"}}}'],
       ),
@@ -245,38 +273,94 @@ function validAuthorizeRequest(): fc.Arbitrary<Pair[]> {
 function authorizePools(): Record<string, fc.Arbitrary<string>> {
   const ids = clients.map((c) => c.client_id);
   const uris = clients.flatMap((c) => c.redirect_uris);
-  const claimName = fc.oneof(fc.constantFrom("sub", "email", "name", "address", "acr", "auth_time", "toString", "__proto__", "constructor", "hasOwnProperty"), text);
+  const claimName = fc.oneof(
+    fc.constantFrom("sub", "email", "name", "address", "acr", "auth_time", "toString", "__proto__", "constructor", "hasOwnProperty"),
+    text,
+  );
   const claimRequest = fc.oneof(
     fc.constant(null),
-    fc.record({ essential: fc.oneof(fc.boolean(), fc.jsonValue()), value: fc.jsonValue(), values: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.jsonValue()) }, { requiredKeys: [] }),
+    fc.record(
+      {
+        essential: fc.oneof(fc.boolean(), fc.jsonValue()),
+        value: fc.jsonValue(),
+        values: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    ),
     fc.jsonValue(),
   );
   return {
     client_id: fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...ids) },
-      { weight: 2, arbitrary: fc.oneof(text, fc.constantFrom(...ids).map((id) => `${id} `), fc.constant("")) },
+      {
+        weight: 2,
+        arbitrary: fc.oneof(
+          text,
+          fc.constantFrom(...ids).map((id) => `${id} `),
+          fc.constant(""),
+        ),
+      },
       { weight: 3, arbitrary: nearLimit(200) },
     ),
     redirect_uri: fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...uris) },
-      { weight: 3, arbitrary: fc.constantFrom(...uris).chain((u) => fc.constantFrom(`${u}/`, u.toUpperCase(), `${u}#f`, `${u}?y=1`, u.replace("https:", "http:"), `${u}%20`)) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .constantFrom(...uris)
+          .chain((u) => fc.constantFrom(`${u}/`, u.toUpperCase(), `${u}#f`, `${u}?y=1`, u.replace("https:", "http:"), `${u}%20`)),
+      },
       { weight: 1, arbitrary: fc.oneof(fc.webUrl(), text, oversized) },
     ),
     response_type: fc.oneof(fc.constantFrom("code", "code ", " code", "token", "id_token", "code id_token", "code code", "none", "CODE", ""), text),
     scope: fc.oneof(
-      { weight: 4, arbitrary: fc.array(fc.constantFrom("openid", "profile", "email", "address", "phone", "offline_access", "OPENID", "foo", "constructor", "__proto__", "toString"), { maxLength: 5 }).map((a) => a.join(" ")) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .array(fc.constantFrom("openid", "profile", "email", "address", "phone", "offline_access", "OPENID", "foo", "constructor", "__proto__", "toString"), {
+            maxLength: 5,
+          })
+          .map((a) => a.join(" ")),
+      },
       { weight: 1, arbitrary: fc.oneof(text, oversized) },
     ),
     state: fc.oneof(text, nearLimit(2000), oversized),
     nonce: fc.oneof(text, nearLimit(500), oversized),
     prompt: fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(fc.array(fc.constantFrom("none", "login", "consent", "select_account", "create", "NONE", ""), { maxLength: 3 }), fc.constantFrom(" ", "  ", ",")).map(([a, sep]) => a.join(sep)) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .tuple(
+            fc.array(fc.constantFrom("none", "login", "consent", "select_account", "create", "NONE", ""), { maxLength: 3 }),
+            fc.constantFrom(" ", "  ", ","),
+          )
+          .map(([a, sep]) => a.join(sep)),
+      },
       { weight: 1, arbitrary: text },
     ),
     max_age: fc.oneof(fc.nat().map(String), fc.constantFrom("0", "-1", "1.5", "1e3", " 5", "0x10", "9999999999", "99999999999", ""), text),
     claims: fc.oneof(
-      { weight: 4, arbitrary: fc.record({ userinfo: fc.dictionary(claimName, claimRequest, { maxKeys: 3 }), id_token: fc.dictionary(claimName, claimRequest, { maxKeys: 3 }) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)) },
-      { weight: 2, arbitrary: fc.constantFrom('{"userinfo":{"__proto__":{"essential":true}}}', '{"id_token":{"sub":{"value":5}}}', '{"userinfo":null}', "null", "[]", "{", '{"id_token":{"email":{"essential":"yes"}}}') },
+      {
+        weight: 4,
+        arbitrary: fc
+          .record(
+            { userinfo: fc.dictionary(claimName, claimRequest, { maxKeys: 3 }), id_token: fc.dictionary(claimName, claimRequest, { maxKeys: 3 }) },
+            { requiredKeys: [] },
+          )
+          .map((o) => JSON.stringify(o)),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          '{"userinfo":{"__proto__":{"essential":true}}}',
+          '{"id_token":{"sub":{"value":5}}}',
+          '{"userinfo":null}',
+          "null",
+          "[]",
+          "{",
+          '{"id_token":{"email":{"essential":"yes"}}}',
+        ),
+      },
       { weight: 1, arbitrary: fc.oneof(fc.json(), text, oversized) },
     ),
     code_challenge: fc.oneof(b64token(43, 128), b64token(0, 42), b64token(129, 200), text),
@@ -286,7 +370,12 @@ function authorizePools(): Record<string, fc.Arbitrary<string>> {
     ui_locales: text,
     acr_values: fc.oneof(text, oversized),
     login_hint: fc.oneof(text, oversized),
-    id_token_hint: fc.oneof(fc.constantFrom(flowA.tokens.id_token as string, flowA.tokens.access_token as string), mutated(flowA.tokens.id_token as string), jwtLike, text),
+    id_token_hint: fc.oneof(
+      fc.constantFrom(flowA.tokens.id_token as string, flowA.tokens.access_token as string),
+      mutated(flowA.tokens.id_token as string),
+      jwtLike,
+      text,
+    ),
     request: fc.oneof(jwtLike, text),
     request_uri: fc.oneof(fc.webUrl(), text),
     registration: fc.json(),
@@ -394,12 +483,18 @@ async function runAuthorize(method: "GET" | "POST", c: AuthorizeCase) {
 
 describe("fuzz: authorization endpoint", () => {
   it("GET: never 5xx; error page when untrusted, else a redirect to the registered URI with error/iss/state", async () => {
-    await fc.assert(fc.asyncProperty(authorizeCase("GET"), (c) => runAuthorize("GET", c)), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(authorizeCase("GET"), (c) => runAuthorize("GET", c)),
+      { numRuns: 200 },
+    );
     expectSeen("authorize GET page", "authorize GET error redirect", "authorize GET interaction", "authorize GET code");
   }, 120_000);
 
   it("POST form: never 5xx; error page when untrusted, else a redirect to the registered URI with error/iss/state", async () => {
-    await fc.assert(fc.asyncProperty(authorizeCase("POST"), (c) => runAuthorize("POST", c)), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(authorizeCase("POST"), (c) => runAuthorize("POST", c)),
+      { numRuns: 200 },
+    );
     expectSeen("authorize POST page", "authorize POST error redirect", "authorize POST interaction", "authorize POST code");
   }, 120_000);
 });
@@ -433,8 +528,18 @@ describe("fuzz: token endpoint", () => {
       fc.constant<Credentials>({ pairs: [] }),
       fc.oneof(text, mutated(A.client_secret!)).map<Credentials>((s) => ({ header: basicAuth(A.client_id, s), pairs: [] })),
       fc.constant<Credentials>({ header: basicAuth(E.client_id, E.client_secret!), pairs: [] }),
-      fc.constant<Credentials>({ pairs: [["client_id", E.client_id], ["client_secret", E.client_secret!]] }),
-      fc.constant<Credentials>({ pairs: [["client_id", A.client_id], ["client_secret", A.client_secret!]] }),
+      fc.constant<Credentials>({
+        pairs: [
+          ["client_id", E.client_id],
+          ["client_secret", E.client_secret!],
+        ],
+      }),
+      fc.constant<Credentials>({
+        pairs: [
+          ["client_id", A.client_id],
+          ["client_secret", A.client_secret!],
+        ],
+      }),
       fc.constant<Credentials>({ pairs: [["client_id", B.client_id]] }),
       fc.constant<Credentials>({ pairs: [["client_id", A.client_id]] }),
       fc.constant<Credentials>({ ...validA, pairs: [["client_id", B.client_id]] }),
@@ -442,8 +547,16 @@ describe("fuzz: token endpoint", () => {
       fc
         .oneof(
           fc.constantFrom(
-            "Basic", "Basic ", "Basic !!!!", "Basic ====", `Basic ${b64std("no-colon")}`, `Basic ${b64std("%zz:%zz")}`, `Basic ${b64std(":")}`,
-            `Basic ${b64std("%E0%A4%A:x")}`, `Basic ${b64std(`${A.client_id}:${A.client_secret}`).slice(0, -3)}`, `Basic ${b64std(`${A.client_id}:%ED%A0%80`)}`,
+            "Basic",
+            "Basic ",
+            "Basic !!!!",
+            "Basic ====",
+            `Basic ${b64std("no-colon")}`,
+            `Basic ${b64std("%zz:%zz")}`,
+            `Basic ${b64std(":")}`,
+            `Basic ${b64std("%E0%A4%A:x")}`,
+            `Basic ${b64std(`${A.client_id}:${A.client_secret}`).slice(0, -3)}`,
+            `Basic ${b64std(`${A.client_id}:%ED%A0%80`)}`,
           ),
           headerText.map((s) => `Basic ${s}`),
           fc.uint8Array({ maxLength: 64 }).map((b) => `Basic ${b64std(b)}`),
@@ -455,7 +568,20 @@ describe("fuzz: token endpoint", () => {
     const pools: Record<string, fc.Arbitrary<string>> = {
       grant_type: fc.oneof(
         { weight: 3, arbitrary: fc.constantFrom("authorization_code", "refresh_token") },
-        { weight: 2, arbitrary: fc.constantFrom("client_credentials", "password", "implicit", "", "AUTHORIZATION_CODE", "toString", "__proto__", "constructor", "hasOwnProperty") },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(
+            "client_credentials",
+            "password",
+            "implicit",
+            "",
+            "AUTHORIZATION_CODE",
+            "toString",
+            "__proto__",
+            "constructor",
+            "hasOwnProperty",
+          ),
+        },
         { weight: 1, arbitrary: text },
       ),
       code: fc.oneof(fc.constantFrom(...pool.map((p) => p.code)), b64token(43, 43), mutated(pool[0]!.code), jwtLike, text, oversized),
@@ -485,8 +611,16 @@ describe("fuzz: token endpoint", () => {
       fc.asyncProperty(tokenCase, async (c) => {
         const base: Pair[] =
           c.grant === "refresh"
-            ? [["grant_type", "refresh_token"], ["refresh_token", liveRefresh]]
-            : [["grant_type", "authorization_code"], ["code", pool[c.grant]!.code], ["redirect_uri", A.redirect_uris[0]!], ["code_verifier", pool[c.grant]!.verifier]];
+            ? [
+                ["grant_type", "refresh_token"],
+                ["refresh_token", liveRefresh],
+              ]
+            : [
+                ["grant_type", "authorization_code"],
+                ["code", pool[c.grant]!.code],
+                ["redirect_uri", A.redirect_uris[0]!],
+                ["code_verifier", pool[c.grant]!.verifier],
+              ];
         const creds = c.credentials ?? validA;
         const pairs = applyMutations([...base, ...creds.pairs], c.mutations);
         const headers: Record<string, string> = {};
@@ -538,14 +672,28 @@ describe("fuzz: userinfo endpoint", () => {
     // A's token from the shared flow may still be live too (unless the token fuzz revoked its grant).
     const signingInputs = [realAt, flowA.tokens.access_token as string].map((t) => t.split(".").slice(0, 2).join("."));
     const token = fc.oneof(
-      { weight: 1, arbitrary: fc.constantFrom<string>(realAt, noOpenid.tokens.access_token, withOpenid.tokens.id_token, noOpenid.tokens.refresh_token ?? "x", flowA.tokens.access_token) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<string>(
+          realAt,
+          noOpenid.tokens.access_token,
+          withOpenid.tokens.id_token,
+          noOpenid.tokens.refresh_token ?? "x",
+          flowA.tokens.access_token,
+        ),
+      },
       { weight: 3, arbitrary: mutated(realAt) },
       { weight: 2, arbitrary: jwtLike },
       { weight: 1, arbitrary: fc.oneof(b64token(1, 300), text, oversized) },
     );
     const mutation: fc.Arbitrary<UserinfoMutation> = fc.oneof(
       { weight: 4, arbitrary: token.map((value) => ({ op: "token" as const, value })) },
-      { weight: 2, arbitrary: fc.constantFrom("bearer", "Bearer  ", "trailing", "Bearer-only", "extra", "Basic", "DPoP", "twice").map((value) => ({ op: "scheme" as const, value })) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .constantFrom("bearer", "Bearer  ", "trailing", "Bearer-only", "extra", "Basic", "DPoP", "twice")
+          .map((value) => ({ op: "scheme" as const, value })),
+      },
       { weight: 1, arbitrary: fc.constant({ op: "alsoOtherWay" as const }) },
       { weight: 1, arbitrary: token.map((value) => ({ op: "dupBody" as const, value })) },
       { weight: 1, arbitrary: formContentType.map((value) => ({ op: "contentType" as const, value })) },
@@ -579,10 +727,19 @@ describe("fuzz: userinfo endpoint", () => {
         let headerValue = "";
         if (inHeader) {
           const h = headerSafe(t);
-          headerValue = ({
-            Bearer: `Bearer ${h}`, bearer: `bearer ${h}`, "Bearer  ": `Bearer  ${h}`, trailing: `Bearer ${h} `, "Bearer-only": "Bearer",
-            extra: `Bearer ${h} x`, Basic: `Basic ${h}`, DPoP: `DPoP ${h}`, twice: `Bearer ${h}, Bearer ${h}`,
-          } as Record<string, string>)[scheme]!;
+          headerValue = (
+            {
+              Bearer: `Bearer ${h}`,
+              bearer: `bearer ${h}`,
+              "Bearer  ": `Bearer  ${h}`,
+              trailing: `Bearer ${h} `,
+              "Bearer-only": "Bearer",
+              extra: `Bearer ${h} x`,
+              Basic: `Basic ${h}`,
+              DPoP: `DPoP ${h}`,
+              twice: `Bearer ${h}, Bearer ${h}`,
+            } as Record<string, string>
+          )[scheme]!;
           headers.authorization = headerValue;
         }
         if (contentType !== null) headers["content-type"] = contentType;
@@ -598,7 +755,10 @@ describe("fuzz: userinfo endpoint", () => {
         }
         if (res.status === 200) {
           const sentText = headerValue + (body ? new TextDecoder().decode(body) : "");
-          expect(signingInputs.some((si) => sentText.includes(si)), `claims without a real token: ${ctx}`).toBe(true);
+          expect(
+            signingInputs.some((si) => sentText.includes(si)),
+            `claims without a real token: ${ctx}`,
+          ).toBe(true);
           expect(typeof (await res.json<Record<string, unknown>>()).sub, ctx).toBe("string");
         }
         // Unmutated, both RFC 6750 ways (§2.1 header, §2.2 form body) must succeed.
@@ -613,10 +773,33 @@ describe("fuzz: userinfo endpoint", () => {
 // ---------------------------------------------------------------- registration endpoint
 
 const KNOWN_MEMBERS = new Set([
-  "redirect_uris", "response_types", "grant_types", "application_type", "token_endpoint_auth_method", "client_name", "client_uri", "logo_uri",
-  "policy_uri", "tos_uri", "contacts", "scope", "subject_type", "id_token_signed_response_alg", "default_max_age", "require_auth_time",
-  "default_acr_values", "post_logout_redirect_uris", "require_pkce", "software_id", "software_version", "client_id", "client_secret",
-  "registration_access_token", "registration_client_uri", "client_id_issued_at", "client_secret_expires_at",
+  "redirect_uris",
+  "response_types",
+  "grant_types",
+  "application_type",
+  "token_endpoint_auth_method",
+  "client_name",
+  "client_uri",
+  "logo_uri",
+  "policy_uri",
+  "tos_uri",
+  "contacts",
+  "scope",
+  "subject_type",
+  "id_token_signed_response_alg",
+  "default_max_age",
+  "require_auth_time",
+  "default_acr_values",
+  "post_logout_redirect_uris",
+  "require_pkce",
+  "software_id",
+  "software_version",
+  "client_id",
+  "client_secret",
+  "registration_access_token",
+  "registration_client_uri",
+  "client_id_issued_at",
+  "client_secret_expires_at",
 ]);
 
 /** Metadata every conforming server must accept (RFC 7591 §2, OIDC DCR §2); unknown members are ignored. */
@@ -624,7 +807,10 @@ const validMetadata = fc
   .tuple(
     fc.record(
       {
-        redirect_uris: fc.uniqueArray(fc.constantFrom("https://a.example.com/cb", "https://b.example.org/x?y=1", "http://localhost:3000/cb", "https://a.example.com/"), { minLength: 1, maxLength: 3 }),
+        redirect_uris: fc.uniqueArray(
+          fc.constantFrom("https://a.example.com/cb", "https://b.example.org/x?y=1", "http://localhost:3000/cb", "https://a.example.com/"),
+          { minLength: 1, maxLength: 3 },
+        ),
         response_types: fc.constant(["code"]),
         grant_types: fc.constantFrom(["authorization_code"], ["authorization_code", "refresh_token"], ["refresh_token", "authorization_code"]),
         application_type: fc.constant("web"),
@@ -646,12 +832,28 @@ const validMetadata = fc
       },
       { requiredKeys: ["redirect_uris"] },
     ),
-    fc.dictionary(fc.string({ maxLength: 12 }).filter((k) => !KNOWN_MEMBERS.has(k) && !k.includes("#") && k !== "__proto__"), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
+    fc.dictionary(
+      fc.string({ maxLength: 12 }).filter((k) => !KNOWN_MEMBERS.has(k) && !k.includes("#") && k !== "__proto__"),
+      fc.jsonValue({ maxDepth: 2 }),
+      { maxKeys: 2 },
+    ),
   )
   .map(([m, unknown]) => ({ ...unknown, ...m }));
 
 const BAD_VALUES: Record<string, unknown[]> = {
-  redirect_uris: [[], ["not a url"], ["https://x.example/#f"], ["http://example.com/cb"], ["javascript:alert(1)"], "https://x.example", [1], [""], [`https://x.example/${"a".repeat(40_000)}`], ["https://x.example/\ud800"], null],
+  redirect_uris: [
+    [],
+    ["not a url"],
+    ["https://x.example/#f"],
+    ["http://example.com/cb"],
+    ["javascript:alert(1)"],
+    "https://x.example",
+    [1],
+    [""],
+    [`https://x.example/${"a".repeat(40_000)}`],
+    ["https://x.example/\ud800"],
+    null,
+  ],
   grant_types: [["implicit"], ["refresh_token"], "authorization_code", [], [null], ["client_credentials"], ["authorization_code", "client_credentials"]],
   response_types: [["token"], ["code id_token"], [], "code"],
   token_endpoint_auth_method: ["private_key_jwt", "", 1],
@@ -679,7 +881,9 @@ const metadataBody = fc.oneof(
     weight: 4,
     arbitrary: fc
       .tuple(validMetadata, fc.constantFrom(...Object.keys(BAD_VALUES)))
-      .chain(([m, k]) => fc.oneof(fc.constantFrom(...BAD_VALUES[k]!), fc.jsonValue({ maxDepth: 2 })).map((v) => ({ json: { ...m, [k]: v } as unknown, valid: false }))),
+      .chain(([m, k]) =>
+        fc.oneof(fc.constantFrom(...BAD_VALUES[k]!), fc.jsonValue({ maxDepth: 2 })).map((v) => ({ json: { ...m, [k]: v } as unknown, valid: false })),
+      ),
   },
   { weight: 1, arbitrary: fc.jsonValue().map((json) => ({ json, valid: false })) },
 );
@@ -693,9 +897,24 @@ describe("fuzz: registration endpoint", () => {
       ),
       body: fc.oneof(
         { weight: 8, arbitrary: metadataBody },
-        { weight: 1, arbitrary: fc.oneof(randomBytes, fc.uint8Array({ minLength: 33_000, maxLength: 34_000 }), fc.constantFrom(enc.encode(""), enc.encode("{"), enc.encode("\ufeff{}"))).map((raw) => ({ raw })) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .oneof(
+              randomBytes,
+              fc.uint8Array({ minLength: 33_000, maxLength: 34_000 }),
+              fc.constantFrom(enc.encode(""), enc.encode("{"), enc.encode("\ufeff{}")),
+            )
+            .map((raw) => ({ raw })),
+        },
       ),
-      authorization: onceIn(5, fc.oneof(jwtLike.map((t) => `Bearer ${t}`), headerText)),
+      authorization: onceIn(
+        5,
+        fc.oneof(
+          jwtLike.map((t) => `Bearer ${t}`),
+          headerText,
+        ),
+      ),
     });
     await fc.assert(
       fc.asyncProperty(registerCase, async (c) => {
@@ -740,7 +959,13 @@ describe("fuzz: registration endpoint", () => {
     const pathId = (s: string) => s !== "." && s !== "..";
     const target = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom(...managed).map((k) => ({ id: k.client_id, enc: true })) },
-      { weight: 2, arbitrary: fc.oneof(text, nearLimit(200), oversized).filter(pathId).map((id) => ({ id: wellFormed(id), enc: true })) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .oneof(text, nearLimit(200), oversized)
+          .filter(pathId)
+          .map((id) => ({ id: wellFormed(id), enc: true })),
+      },
       { weight: 1, arbitrary: fc.constantFrom("%", "%zz", "%ED%A0%80", "a/b", "%2F", "", "%00").map((id) => ({ id, enc: false })) },
     );
     // "own" is the targeted client's own registration access token, filled in when sending.
@@ -759,7 +984,10 @@ describe("fuzz: registration endpoint", () => {
         arbitrary: fc
           .record({
             meta: metadataBody,
-            clientId: fc.oneof({ weight: 4, arbitrary: fc.constant<unknown>("$id") }, { weight: 1, arbitrary: fc.constantFrom<unknown>(A.client_id, undefined, 5) }),
+            clientId: fc.oneof(
+              { weight: 4, arbitrary: fc.constant<unknown>("$id") },
+              { weight: 1, arbitrary: fc.constantFrom<unknown>(A.client_id, undefined, 5) },
+            ),
             secret: fc.constantFrom<unknown>(undefined, undefined, "$secret", "wrong", 5),
             forbidden: onceIn(4, fc.constantFrom("registration_access_token", "registration_client_uri", "client_id_issued_at", "client_secret_expires_at")),
             // A switch to "none" is refused; keep most updates confidential so some succeed.
@@ -779,7 +1007,10 @@ describe("fuzz: registration endpoint", () => {
       method: fc.oneof({ weight: 10, arbitrary: fc.constantFrom("GET", "PUT", "DELETE") }, { weight: 1, arbitrary: fc.constantFrom("POST", "PATCH") }),
       target,
       auth,
-      contentType: fc.oneof({ weight: 5, arbitrary: fc.constant<string | null>("application/json") }, { weight: 1, arbitrary: fc.constantFrom<string | null>("text/plain", null) }),
+      contentType: fc.oneof(
+        { weight: 5, arbitrary: fc.constant<string | null>("application/json") },
+        { weight: 1, arbitrary: fc.constantFrom<string | null>("text/plain", null) },
+      ),
       body: updateBody,
     });
 

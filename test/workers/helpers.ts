@@ -36,8 +36,7 @@ export async function registerClient(metadata: Record<string, unknown> = {}): Pr
   return res.json();
 }
 
-export const basicAuth = (id: string, secret: string) =>
-  `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+export const basicAuth = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
 
 export async function pkcePair() {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -47,7 +46,10 @@ export async function pkcePair() {
 }
 
 export function b64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 export const b64json = (value: unknown) => b64url(new TextEncoder().encode(JSON.stringify(value)));

@@ -16,7 +16,15 @@ describe("introspection (RFC 7662)", () => {
   it("describes active access and refresh tokens to their client", async () => {
     const { client, tokens } = await completeFlow({}, offline);
     const at = await (await introspect(client, tokens.access_token)).json<Record<string, unknown>>();
-    expect(at).toMatchObject({ active: true, client_id: client.client_id, scope: "openid email offline_access", token_type: "Bearer", iss: ISSUER, sub: expect.any(String), exp: expect.any(Number) });
+    expect(at).toMatchObject({
+      active: true,
+      client_id: client.client_id,
+      scope: "openid email offline_access",
+      token_type: "Bearer",
+      iss: ISSUER,
+      sub: expect.any(String),
+      exp: expect.any(Number),
+    });
     expect(at).not.toHaveProperty("gid");
     const rt = await (await introspect(client, tokens.refresh_token)).json<Record<string, unknown>>();
     expect(rt).toMatchObject({ active: true, client_id: client.client_id, token_type: "refresh_token", sub: at.sub });
@@ -44,7 +52,11 @@ describe("introspection (RFC 7662)", () => {
     const res = await introspect(client, tokens.access_token, { accept: "application/token-introspection+jwt" });
     expect(res.headers.get("content-type")).toBe("application/token-introspection+jwt");
     const jwks = await (await op("/jwks")).json<{ keys: never[] }>();
-    const { payload, protectedHeader } = await jwtVerify(await res.text(), createLocalJWKSet(jwks), { issuer: ISSUER, audience: client.client_id, typ: "token-introspection+jwt" });
+    const { payload, protectedHeader } = await jwtVerify(await res.text(), createLocalJWKSet(jwks), {
+      issuer: ISSUER,
+      audience: client.client_id,
+      typ: "token-introspection+jwt",
+    });
     expect(protectedHeader.alg).toBe("RS256");
     expect(payload.token_introspection).toMatchObject({ active: true, client_id: client.client_id });
   });

@@ -113,7 +113,12 @@ describe("JARM response modes (JARM §2.3)", () => {
 
 describe("JARM error responses", () => {
   it("an error found by the checks is a signed JWT in the requested mode", async () => {
-    for (const [mode, transport] of [["query.jwt", "query"], ["fragment.jwt", "fragment"], ["form_post.jwt", "form_post"], ["jwt", "query"]] as const) {
+    for (const [mode, transport] of [
+      ["query.jwt", "query"],
+      ["fragment.jwt", "fragment"],
+      ["form_post.jwt", "form_post"],
+      ["jwt", "query"],
+    ] as const) {
       const r = await authorize(browser, client, { params: { response_mode: mode, code_challenge_method: "plain", state: "e" } });
       const res = responseOf(r);
       expect(res.transport).toBe(transport);
@@ -125,7 +130,9 @@ describe("JARM error responses", () => {
   it("an error before the response type is checked still goes out as a JWT (unsupported type, duplicate parameter)", async () => {
     const bad = await authorize(browser, client, { params: { response_type: "code banana", response_mode: "jwt", state: "t" } });
     expect(await verifyResponse(responseOf(bad).jwt, client.client_id)).toMatchObject({ error: "unsupported_response_type", state: "t" });
-    const res = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", response_mode: "query.jwt", scope: "openid", state: "d" })}&scope=email`);
+    const res = await browser.fetch(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", response_mode: "query.jwt", scope: "openid", state: "d" })}&scope=email`,
+    );
     const location = new URL(res.headers.get("location")!);
     expect([...location.searchParams.keys()]).toEqual(["response"]);
     expect(await verifyResponse(location.searchParams.get("response")!, client.client_id)).toMatchObject({ error: "invalid_request", state: "d" });
@@ -151,8 +158,11 @@ describe("encrypted JARM responses (JARM §2.2)", () => {
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(kty === "EC" ? { crv: "P-256" } : {}) });
     const jwk: JWK = { ...(await exportJWK(publicKey)), use: "enc", kid: `enc-${kty}` };
     const c = await registerClient({
-      response_types: TOKEN_TYPES, grant_types: ["authorization_code", "implicit"], jwks: { keys: [jwk] },
-      authorization_encrypted_response_alg: alg, ...(enc ? { authorization_encrypted_response_enc: enc } : {}),
+      response_types: TOKEN_TYPES,
+      grant_types: ["authorization_code", "implicit"],
+      jwks: { keys: [jwk] },
+      authorization_encrypted_response_alg: alg,
+      ...(enc ? { authorization_encrypted_response_enc: enc } : {}),
     });
     return { c, privateKey };
   }
@@ -195,7 +205,11 @@ describe("per-client JARM modes (jarm_mode)", () => {
     const ok = responseOf(await authorize(browser, c, { params: { state: "r" } }));
     expect(ok.transport).toBe("query");
     expect(await verifyResponse(ok.jwt, c.client_id)).toMatchObject({ code: expect.any(String), state: "r" });
-    for (const [mode, transport] of [["query", "query"], ["fragment", "fragment"], ["form_post", "form_post"]] as const) {
+    for (const [mode, transport] of [
+      ["query", "query"],
+      ["fragment", "fragment"],
+      ["form_post", "form_post"],
+    ] as const) {
       const refused = responseOf(await authorize(browser, c, { params: { response_mode: mode, state: "p" } }));
       expect(refused.transport).toBe(transport);
       const claims = await verifyResponse(refused.jwt, c.client_id);
@@ -227,9 +241,18 @@ describe("server-wide JARM_MODE", () => {
     for (const metadata of [{}, { jarm_mode: "optional" }]) {
       const c = await registerClient(metadata);
       // The error travels by the mode's plain transport (jwt names none: the type's default, query for code).
-      for (const [mode, transport] of [["jwt", "query"], ["query.jwt", "query"], ["fragment.jwt", "fragment"], ["form_post.jwt", "form_post"]] as const) {
+      for (const [mode, transport] of [
+        ["jwt", "query"],
+        ["query.jwt", "query"],
+        ["fragment.jwt", "fragment"],
+        ["form_post.jwt", "form_post"],
+      ] as const) {
         const r = await authorize(b, c, { params: { response_mode: mode, prompt: "none", state: "sd" } });
-        const p = r.redirect ? (r.redirect.hash ? new URLSearchParams(r.redirect.hash.slice(1)) : r.redirect.searchParams) : new URLSearchParams(parseForms(r.page!)[0]!.hidden);
+        const p = r.redirect
+          ? r.redirect.hash
+            ? new URLSearchParams(r.redirect.hash.slice(1))
+            : r.redirect.searchParams
+          : new URLSearchParams(parseForms(r.page!)[0]!.hidden);
         expect(r.redirect ? (r.redirect.hash ? "fragment" : "query") : "form_post").toBe(transport);
         expect(p.has("response")).toBe(false);
         expect(p.get("error")).toBe("unsupported_response_mode");
@@ -263,16 +286,26 @@ describe("server-wide JARM_MODE", () => {
 
 describe("JARM client metadata at registration", () => {
   const register = (metadata: Record<string, unknown>) =>
-    op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], ...metadata }) });
+    op("/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], ...metadata }),
+    });
 
   it.each<[string, Record<string, unknown>]>([
     ["an HMAC signing alg", { authorization_signed_response_alg: "HS256" }],
     ["an unsigned response", { authorization_signed_response_alg: "none" }],
     ["an unknown encryption alg", { authorization_encrypted_response_alg: "RSA1_5", jwks_uri: "https://rp.example.com/jwks" }],
-    ["an unknown enc", { authorization_encrypted_response_alg: "RSA-OAEP", authorization_encrypted_response_enc: "A128CTR", jwks_uri: "https://rp.example.com/jwks" }],
+    [
+      "an unknown enc",
+      { authorization_encrypted_response_alg: "RSA-OAEP", authorization_encrypted_response_enc: "A128CTR", jwks_uri: "https://rp.example.com/jwks" },
+    ],
     ["enc without alg", { authorization_encrypted_response_enc: "A128GCM" }],
     ["encryption without keys", { authorization_encrypted_response_alg: "RSA-OAEP" }],
-    ["encryption with no key of the alg's type", { authorization_encrypted_response_alg: "ECDH-ES", jwks: { keys: [{ kty: "RSA", n: "AQAB", e: "AQAB", use: "enc" }] } }],
+    [
+      "encryption with no key of the alg's type",
+      { authorization_encrypted_response_alg: "ECDH-ES", jwks: { keys: [{ kty: "RSA", n: "AQAB", e: "AQAB", use: "enc" }] } },
+    ],
   ])("rejects %s", async (_name, metadata) => {
     const res = await register(metadata);
     expect(res.status).toBe(400);
@@ -282,9 +315,18 @@ describe("JARM client metadata at registration", () => {
   });
 
   it("accepts and echoes the JARM members", async () => {
-    const res = await register({ authorization_signed_response_alg: "ES256", authorization_encrypted_response_alg: "RSA-OAEP-256", authorization_encrypted_response_enc: "A256GCM", jwks_uri: "https://rp.example.com/jwks" });
+    const res = await register({
+      authorization_signed_response_alg: "ES256",
+      authorization_encrypted_response_alg: "RSA-OAEP-256",
+      authorization_encrypted_response_enc: "A256GCM",
+      jwks_uri: "https://rp.example.com/jwks",
+    });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ authorization_signed_response_alg: "ES256", authorization_encrypted_response_alg: "RSA-OAEP-256", authorization_encrypted_response_enc: "A256GCM" });
+    expect(await res.json()).toMatchObject({
+      authorization_signed_response_alg: "ES256",
+      authorization_encrypted_response_alg: "RSA-OAEP-256",
+      authorization_encrypted_response_enc: "A256GCM",
+    });
   });
 });
 

@@ -17,7 +17,12 @@ describe("signing keys", () => {
   // Storage is fresh for this file, so these are the very first key-store requests.
   it("are generated once when the first requests arrive concurrently", async () => {
     const sets = await Promise.all(Array.from({ length: 20 }, jwks));
-    const kids = sets.map((s) => s.keys.map((k) => k.kid).sort().join(","));
+    const kids = sets.map((s) =>
+      s.keys
+        .map((k) => k.kid)
+        .sort()
+        .join(","),
+    );
     expect(new Set(kids).size).toBe(1);
     expect(sets[0]!.keys).toHaveLength(2);
   });
@@ -83,7 +88,9 @@ describe("signing keys", () => {
       // Rebuild the table as it was stored before the column existed, with one key in it.
       const rows = state.storage.sql.exec("SELECT kid, alg, private_jwk, public_jwk, created_at FROM keys").toArray();
       state.storage.sql.exec("DROP TABLE keys");
-      state.storage.sql.exec("CREATE TABLE keys (kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_jwk TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER)");
+      state.storage.sql.exec(
+        "CREATE TABLE keys (kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_jwk TEXT NOT NULL, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER)",
+      );
       for (const r of rows) state.storage.sql.exec("INSERT INTO keys VALUES (?, ?, ?, ?, ?, NULL)", r.kid, r.alg, r.private_jwk, r.public_jwk, r.created_at);
     });
     const kids = (await legacy.jwks()).keys.map((k) => k.kid);
@@ -91,7 +98,12 @@ describe("signing keys", () => {
     await runInDurableObject(legacy, (_instance, state) => {
       createKeysTable(state.storage.sql);
       createKeysTable(state.storage.sql); // and again: a no-op
-      expect(state.storage.sql.exec("SELECT name FROM pragma_table_info('keys')").toArray().map((c) => c.name)).toContain("active_from");
+      expect(
+        state.storage.sql
+          .exec("SELECT name FROM pragma_table_info('keys')")
+          .toArray()
+          .map((c) => c.name),
+      ).toContain("active_from");
     });
     const signing = (await legacy.signingKeys()).keys;
     expect(signing.map((k) => k.kid).sort()).toEqual([...kids].sort()); // the same keys, signing since creation

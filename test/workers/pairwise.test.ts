@@ -204,8 +204,14 @@ describe("pairwise subjects", () => {
   });
 
   it("logout accepts an id_token_hint with the pairwise sub without asking", async () => {
-    const f = await flow({ subject_type: "pairwise", redirect_uris: ["https://bye.example.com/cb"], post_logout_redirect_uris: ["https://bye.example.com/done"] });
-    const res = await f.browser.fetch(`/session/end?${new URLSearchParams({ id_token_hint: f.tokens.id_token, post_logout_redirect_uri: "https://bye.example.com/done", state: "s1" })}`);
+    const f = await flow({
+      subject_type: "pairwise",
+      redirect_uris: ["https://bye.example.com/cb"],
+      post_logout_redirect_uris: ["https://bye.example.com/done"],
+    });
+    const res = await f.browser.fetch(
+      `/session/end?${new URLSearchParams({ id_token_hint: f.tokens.id_token, post_logout_redirect_uri: "https://bye.example.com/done", state: "s1" })}`,
+    );
     expect(res.status, await res.clone().text()).toBe(303);
     expect(res.headers.get("location")).toBe("https://bye.example.com/done?state=s1");
     // The session is gone: prompt=none now needs a login.
@@ -216,14 +222,19 @@ describe("pairwise subjects", () => {
   it("token exchange names the user as the exchanging client sees them", async () => {
     const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
     const f = await flow({
-      subject_type: "pairwise", redirect_uris: ["https://te.example.com/cb"], grant_types: ["authorization_code", TOKEN_EXCHANGE],
+      subject_type: "pairwise",
+      redirect_uris: ["https://te.example.com/cb"],
+      grant_types: ["authorization_code", TOKEN_EXCHANGE],
       token_exchange_audiences: ["https://downstream.example.com/"],
     });
     const res = await op("/token", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(f.client.client_id, f.client.client_secret!) },
       body: new URLSearchParams({
-        grant_type: TOKEN_EXCHANGE, subject_token: f.tokens.access_token, subject_token_type: "urn:ietf:params:oauth:token-type:access_token", resource: "https://downstream.example.com/",
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: f.tokens.access_token,
+        subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+        resource: "https://downstream.example.com/",
       }),
     });
     expect(res.status, await res.clone().text()).toBe(200);

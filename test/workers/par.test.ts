@@ -4,7 +4,19 @@ import fc from "fast-check";
 import { SignJWT, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigSchema, PAR_REQUEST_URI_PREFIX, providerMetadata, pushedRequestObject, pushedRequestReference } from "@op/common";
-import { basicAuth, Browser, codeRequestParams, ISSUER, op, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
+import {
+  basicAuth,
+  Browser,
+  codeRequestParams,
+  ISSUER,
+  op,
+  redeemCode,
+  registerClient,
+  requestObjectKey,
+  signRequestObject,
+  unsignedRequestObject,
+  type RegisteredClient,
+} from "./helpers";
 import { Browser as SharedBrowser, navigate } from "../support/browser";
 import worker from "../../packages/op-auth/src/index";
 
@@ -30,8 +42,11 @@ const sign = (claims: Record<string, unknown>) => signRequestObject(claims, key)
 const requestParams = (extra: Record<string, string> = {}) => codeRequestParams(REDIRECT, extra);
 
 /** POST /par authenticated with client_secret_basic (or as told). */
-const push = (c: RegisteredClient, params: Record<string, string>, headers: Record<string, string> = { authorization: basicAuth(c.client_id, c.client_secret!) }) =>
-  op("/par", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(params) });
+const push = (
+  c: RegisteredClient,
+  params: Record<string, string>,
+  headers: Record<string, string> = { authorization: basicAuth(c.client_id, c.client_secret!) },
+) => op("/par", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(params) });
 
 async function pushed(c: RegisteredClient, params: Record<string, string>) {
   const res = await push(c, params);
@@ -41,7 +56,8 @@ async function pushed(c: RegisteredClient, params: Record<string, string>) {
 }
 
 /** The first response of /authorize with a request_uri. */
-const useRequestUri = (c: RegisteredClient, requestUri: string) => new Browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, request_uri: requestUri })}`);
+const useRequestUri = (c: RegisteredClient, requestUri: string) =>
+  new Browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, request_uri: requestUri })}`);
 
 function errorOf(res: Response): string | undefined {
   const location = res.headers.get("location");
@@ -102,12 +118,47 @@ describe("the PAR endpoint (RFC 9126 §2)", () => {
 
   it.each<[string, () => Promise<Response>, number, string]>([
     ["no client authentication", async () => push(client, (await requestParams()).params, {}), 401, "invalid_client"],
-    ["a wrong secret", async () => push(client, (await requestParams()).params, { authorization: basicAuth(client.client_id, "wrong") }), 401, "invalid_client"],
-    ["a request_uri inside the pushed request (§2.1)", async () => push(client, (await requestParams({ request_uri: `${PAR_REQUEST_URI_PREFIX}x` })).params), 400, "invalid_request"],
-    ["an unregistered redirect_uri", async () => push(client, (await requestParams({ redirect_uri: "https://evil.example.com/cb" })).params), 400, "invalid_request"],
+    [
+      "a wrong secret",
+      async () => push(client, (await requestParams()).params, { authorization: basicAuth(client.client_id, "wrong") }),
+      401,
+      "invalid_client",
+    ],
+    [
+      "a request_uri inside the pushed request (§2.1)",
+      async () => push(client, (await requestParams({ request_uri: `${PAR_REQUEST_URI_PREFIX}x` })).params),
+      400,
+      "invalid_request",
+    ],
+    [
+      "an unregistered redirect_uri",
+      async () => push(client, (await requestParams({ redirect_uri: "https://evil.example.com/cb" })).params),
+      400,
+      "invalid_request",
+    ],
     ["an unsupported response_type", async () => push(client, (await requestParams({ response_type: "token" })).params), 400, "unsupported_response_type"],
-    ["a repeated parameter", async () => op("/par", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) }, body: "response_type=code&scope=openid&scope=email" }), 400, "invalid_request"],
-    ["a form that is not a form", async () => op("/par", { method: "POST", headers: { "content-type": "application/json", authorization: basicAuth(client.client_id, client.client_secret!) }, body: "{}" }), 400, "invalid_request"],
+    [
+      "a repeated parameter",
+      async () =>
+        op("/par", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, client.client_secret!) },
+          body: "response_type=code&scope=openid&scope=email",
+        }),
+      400,
+      "invalid_request",
+    ],
+    [
+      "a form that is not a form",
+      async () =>
+        op("/par", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: basicAuth(client.client_id, client.client_secret!) },
+          body: "{}",
+        }),
+      400,
+      "invalid_request",
+    ],
     ["a bad request object", async () => push(client, { request: "a.b.c" }), 400, "invalid_request_object"],
   ])("refuses %s with a JSON error", async (_n, send, status, error) => {
     const res = await send();
@@ -120,7 +171,6 @@ describe("the PAR endpoint (RFC 9126 §2)", () => {
 });
 
 describe("pushed request objects (RFC 9126 §3)", () => {
-
   it("a signed request object is pushed, and its parameters are the request", async () => {
     const { params, verifier } = await requestParams();
     const request = await sign({ ...params, iss: client.client_id, aud: ISSUER, client_id: client.client_id, exp: now() + 60, jti: crypto.randomUUID() });
@@ -187,7 +237,9 @@ describe("the request_uri at the authorization endpoint (RFC 9126 §4)", () => {
   it("a reuse window lets the same client use it again inside the window only (PAR_REUSE_WINDOW)", async () => {
     const stub = pushedRequestObject(env, crypto.randomUUID());
     const t = Date.now();
-    expect(await stub.push({ clientId: "c1", params: { response_type: "code" }, resources: [], requestObject: "absent", expiresAt: t + 60_000, reuseWindow: 10 })).toBe(true);
+    expect(
+      await stub.push({ clientId: "c1", params: { response_type: "code" }, resources: [], requestObject: "absent", expiresAt: t + 60_000, reuseWindow: 10 }),
+    ).toBe(true);
     expect(await stub.push({ clientId: "c1", params: {}, resources: [], requestObject: "absent", expiresAt: t + 60_000, reuseWindow: 10 })).toBe(false);
     expect((await stub.consume("c1", t)).status).toBe("ok");
     expect((await stub.consume("c1", t + 5_000)).status).toBe("ok");
@@ -204,17 +256,17 @@ describe("the request_uri at the authorization endpoint (RFC 9126 §4)", () => {
 });
 
 describe("per-client PAR modes", () => {
-  it.each([["require_pushed_authorization_requests", { require_pushed_authorization_requests: true }], ["par_mode required", { par_mode: "required" }]])(
-    "%s: a direct request is invalid_request, a pushed one runs",
-    async (_n, meta) => {
-      const c = await registerClient(meta);
-      const { params, verifier } = await requestParams();
-      const direct = await new Browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
-      expect(errorOf(direct)).toBe("invalid_request");
-      const { request_uri } = await pushed(c, params);
-      await completeWith(c, request_uri, verifier);
-    },
-  );
+  it.each([
+    ["require_pushed_authorization_requests", { require_pushed_authorization_requests: true }],
+    ["par_mode required", { par_mode: "required" }],
+  ])("%s: a direct request is invalid_request, a pushed one runs", async (_n, meta) => {
+    const c = await registerClient(meta);
+    const { params, verifier } = await requestParams();
+    const direct = await new Browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
+    expect(errorOf(direct)).toBe("invalid_request");
+    const { request_uri } = await pushed(c, params);
+    await completeWith(c, request_uri, verifier);
+  });
 
   it("par_mode disabled: the PAR endpoint refuses the client; direct requests run", async () => {
     const c = await registerClient({ par_mode: "disabled" });
@@ -235,10 +287,24 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
     return {
       browser: () => new SharedBrowser(ISSUER, fetchWith),
       push: (c: RegisteredClient, params: Record<string, string>) =>
-        fetchWith(new Request(`${ISSUER}/par`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(c.client_id, c.client_secret!) }, body: new URLSearchParams(params) })),
+        fetchWith(
+          new Request(`${ISSUER}/par`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(c.client_id, c.client_secret!) },
+            body: new URLSearchParams(params),
+          }),
+        ),
     };
   };
-  const objectClaims = (c: RegisteredClient, params: Record<string, string>) => ({ ...params, client_id: c.client_id, iss: c.client_id, aud: ISSUER, exp: now() + 60, iat: now(), jti: crypto.randomUUID() });
+  const objectClaims = (c: RegisteredClient, params: Record<string, string>) => ({
+    ...params,
+    client_id: c.client_id,
+    iss: c.client_id,
+    aud: ISSUER,
+    exp: now() + 60,
+    iat: now(),
+    jti: crypto.randomUUID(),
+  });
 
   it("PAR_MODE=required: a direct request is refused for every client, a pushed one runs", async () => {
     const server = opWith({ PAR_MODE: "required" });
@@ -273,10 +339,17 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
     const plain = await server.browser().fetch(`/authorize?${new URLSearchParams({ ...params, client_id: c.client_id })}`);
     expect(errorOf(plain)).toBe("invalid_request");
     const unsigned = unsignedRequestObject(objectClaims(c, params));
-    const refused = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request: unsigned })}`);
+    const refused = await server
+      .browser()
+      .fetch(
+        `/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request: unsigned })}`,
+      );
     expect(errorOf(refused)).toBe("invalid_request_object");
     const request = await sign(objectClaims(c, params));
-    const nav = await navigate(server.browser(), `/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", request })}`);
+    const nav = await navigate(
+      server.browser(),
+      `/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", request })}`,
+    );
     const code = nav.callback?.searchParams.get("code");
     expect(code, nav.page?.html).toBeTruthy();
     expect((await redeemCode(c, code!, verifier)).status).toBe(200);
@@ -300,9 +373,15 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
     const c = await registerClient({ jwks: { keys: [publicJwk] } });
     const { params } = await requestParams();
     const request = await sign(objectClaims(c, params));
-    const byValue = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request })}`);
+    const byValue = await server
+      .browser()
+      .fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request })}`);
     expect(errorOf(byValue)).toBe("request_not_supported");
-    const byReference = await server.browser().fetch(`/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request_uri: "https://rp.example.com/request.jwt" })}`);
+    const byReference = await server
+      .browser()
+      .fetch(
+        `/authorize?${new URLSearchParams({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request_uri: "https://rp.example.com/request.jwt" })}`,
+      );
     expect(errorOf(byReference)).toBe("request_uri_not_supported");
     const pushedObject = await server.push(c, { request });
     expect(pushedObject.status).toBe(400);
@@ -312,9 +391,29 @@ describe("server-wide PAR_MODE and JAR_MODE (the front Worker run with other var
 
 describe("fuzzing the PAR endpoint: never a 5xx", () => {
   it("random forms, request objects and credentials get a JSON 4xx or a 201", async () => {
-    const value = fc.oneof(fc.string({ maxLength: 100 }), fc.constantFrom("code", "openid", REDIRECT, "S256", "none", "a.b.c", "e30.e30.", `${PAR_REQUEST_URI_PREFIX}x`));
+    const value = fc.oneof(
+      fc.string({ maxLength: 100 }),
+      fc.constantFrom("code", "openid", REDIRECT, "S256", "none", "a.b.c", "e30.e30.", `${PAR_REQUEST_URI_PREFIX}x`),
+    );
     const form = fc.dictionary(
-      fc.constantFrom("response_type", "scope", "redirect_uri", "state", "code_challenge", "code_challenge_method", "request", "request_uri", "client_id", "client_secret", "client_assertion", "client_assertion_type", "max_age", "prompt", "claims", "resource"),
+      fc.constantFrom(
+        "response_type",
+        "scope",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "request",
+        "request_uri",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+        "max_age",
+        "prompt",
+        "claims",
+        "resource",
+      ),
       value,
     );
     const auth = fc.constantFrom<Record<string, string>>({}, { authorization: "Basic !!" }, { authorization: basicAuth("x", "y") });

@@ -141,7 +141,10 @@ describe("configuration", () => {
       "device:ip": { count: 20, window: 60 },
     });
     expect(defaults.loginLockout).toEqual({ threshold: 5, initialBackoff: 1, maxBackoff: 900 });
-    expect(parse({ RATE_LIMIT_TOKEN_IP: "10/30s", RATE_LIMIT_DEVICE_IP: "off" }).data!.rateLimits).toMatchObject({ "token:ip": { count: 10, window: 30 }, "device:ip": null });
+    expect(parse({ RATE_LIMIT_TOKEN_IP: "10/30s", RATE_LIMIT_DEVICE_IP: "off" }).data!.rateLimits).toMatchObject({
+      "token:ip": { count: 10, window: 30 },
+      "device:ip": null,
+    });
     for (const bad of ["50 per minute", "0/1m", "5/0m", "5/25h", "-1/1m", ""]) expect(parse({ RATE_LIMIT_LOGIN_IP: bad }).success, bad).toBe(false);
     expect(parse({ LOGIN_LOCKOUT_BACKOFF: "60", LOGIN_LOCKOUT_MAX: "30" }).success).toBe(false);
   });
@@ -168,7 +171,9 @@ describe("client addresses", () => {
 /** A login form of a fresh authorization request, in `browser`. */
 async function loginForm(browser: Browser, clientId: string): Promise<string> {
   const { challenge } = await pkcePair();
-  const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: clientId, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`);
+  const start = await browser.fetch(
+    `/authorize?${new URLSearchParams({ client_id: clientId, response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256" })}`,
+  );
   expect(start.status).toBe(303);
   const res = await browser.fetch(start.headers.get("location")!);
   expect(res.status).toBe(200);
@@ -180,7 +185,13 @@ async function login(browser: Browser, form: string, username: string, password:
   const res = await browser.submit(form, "/login", { username, password, action: "login" });
   const html = await res.text();
   const message = /id="login-error"[^>]*>([^<]*)</.exec(html)?.[1];
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), message, html, session: res.headers.getSetCookie().some((c) => c.startsWith("op_session=")) };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get("retry-after"),
+    message,
+    html,
+    session: res.headers.getSetCookie().some((c) => c.startsWith("op_session=")),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -240,7 +251,11 @@ describe("login lockout per account", () => {
   it("applies to the device verification login too", async () => {
     const client = await registerClient({ redirect_uris: undefined, grant_types: [DEVICE_GRANT] });
     const started = await (
-      await op("/device_authorization", { method: "POST", headers: { "content-type": FORM, authorization: basicAuth(client.client_id, client.client_secret!) }, body: "scope=openid" })
+      await op("/device_authorization", {
+        method: "POST",
+        headers: { "content-type": FORM, authorization: basicAuth(client.client_id, client.client_secret!) },
+        body: "scope=openid",
+      })
     ).json<{ user_code: string }>();
     const username = `erin-${crypto.randomUUID()}`;
     await userByUsername(env, username).create({ username, password: "erin-password" });
@@ -248,7 +263,8 @@ describe("login lockout per account", () => {
     const codeForm = await (await browser.fetch("/device")).text();
     const loginPage = await (await browser.submit(codeForm, "/device", { user_code: started.user_code })).text();
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await browser.submit(loginPage, "/device/login", { username, password: "wrong-password", action: "login" })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await browser.submit(loginPage, "/device/login", { username, password: "wrong-password", action: "login" })).status);
     const locked = await browser.submit(loginPage, "/device/login", { username, password: "erin-password", action: "login" });
     expect(statuses).toEqual([401, 401, 401, 401, 401]);
     await expectTooMany(locked, 1);
@@ -269,7 +285,8 @@ describe("login limit per address", () => {
     for (let i = 0; i < 3; i++) expect(await login(browser, form, username, "frank-password")).toMatchObject({ status: 303 });
     // Each failure with another name, so that no account lockout is involved.
     const statuses = [];
-    for (let i = 0; i < config.rateLimits["login:ip"]!.count; i++) statuses.push((await login(browser, form, `guess-${i}-${crypto.randomUUID()}`, "guess-password")).status);
+    for (let i = 0; i < config.rateLimits["login:ip"]!.count; i++)
+      statuses.push((await login(browser, form, `guess-${i}-${crypto.randomUUID()}`, "guess-password")).status);
     expect(statuses.every((s) => s === 401)).toBe(true);
     const refused = await login(browser, form, username, "frank-password");
     expect(refused).toMatchObject({ status: 429, message: expect.stringMatching(/^Too many sign-in attempts/), session: false });
@@ -283,7 +300,11 @@ describe("login limit per address", () => {
 // ------------------------------------------------------------------ token endpoint
 
 const tokenRequest = (ip: string, authorization: string) =>
-  op("/token", { method: "POST", headers: { "content-type": FORM, authorization, "cf-connecting-ip": ip }, body: "grant_type=authorization_code&code=nope&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb&code_verifier=" + "a".repeat(43) });
+  op("/token", {
+    method: "POST",
+    headers: { "content-type": FORM, authorization, "cf-connecting-ip": ip },
+    body: `grant_type=authorization_code&code=nope&redirect_uri=https%3A%2F%2Frp.example.com%2Fcb&code_verifier=${"a".repeat(43)}`,
+  });
 
 describe("token endpoint limits", () => {
   it("per address, before anything else: 429 with Retry-After once the address's budget is spent", async () => {
@@ -341,7 +362,11 @@ describe("batched counting (RateLimiter.take)", () => {
 // ------------------------------------------------------------------ registration
 
 const register = (ip: string) =>
-  op("/register", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": ip }, body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"] }) });
+  op("/register", {
+    method: "POST",
+    headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+    body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"] }),
+  });
 
 describe("registration limit per address", () => {
   it("30 concurrent registrations for the last 10 places of an address's budget: exactly 10 clients, then 429", async () => {
@@ -362,13 +387,21 @@ describe("user code entry (RFC 8628 §5.1)", () => {
   it("limits unknown codes per address on every device page; known codes do not count", async () => {
     const client = await registerClient({ redirect_uris: undefined, grant_types: [DEVICE_GRANT] });
     const started = await (
-      await op("/device_authorization", { method: "POST", headers: { "content-type": FORM, authorization: basicAuth(client.client_id, client.client_secret!) }, body: "scope=openid" })
+      await op("/device_authorization", {
+        method: "POST",
+        headers: { "content-type": FORM, authorization: basicAuth(client.client_id, client.client_secret!) },
+        body: "scope=openid",
+      })
     ).json<{ user_code: string }>();
     const browser = new Browser(newAddress());
     const html = await (await browser.fetch("/device")).text();
     const csrf = parseForms(html)[0]!.hidden.csrf!;
     const post = (path: string, userCode: string) =>
-      browser.fetch(path, { method: "POST", headers: { "content-type": FORM }, body: new URLSearchParams({ csrf, user_code: userCode, decision: "approve", action: "login" }) });
+      browser.fetch(path, {
+        method: "POST",
+        headers: { "content-type": FORM },
+        body: new URLSearchParams({ csrf, user_code: userCode, decision: "approve", action: "login" }),
+      });
     const limit = config.rateLimits["device:ip"]!.count;
     // The real code, looked up again and again, is never refused.
     for (let i = 0; i < limit + 5; i++) expect((await post("/device", started.user_code)).status).toBe(200);

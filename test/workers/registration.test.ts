@@ -5,7 +5,11 @@ import { registerClient as registerEndpoint } from "../../packages/op-management
 import { ISSUER, op, registerClient, requestObjectKey } from "./helpers";
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  op("/register", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  op("/register", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe("dynamic client registration (RFC 7591)", () => {
   it("registers a client with defaults, a 256-bit secret and management credentials", async () => {
@@ -19,7 +23,7 @@ describe("dynamic client registration (RFC 7591)", () => {
       "client_name#fr": "RP fr",
     });
     expect(c).not.toHaveProperty("unknown_member");
-    expect(atob(c.client_secret!.replace(/-/g, "+").replace(/_/g, "/") + "=").length).toBeGreaterThanOrEqual(32);
+    expect(atob(`${c.client_secret!.replace(/-/g, "+").replace(/_/g, "/")}=`).length).toBeGreaterThanOrEqual(32);
   });
 
   it("stores only hashes of the secret and the registration access token", async () => {
@@ -36,7 +40,11 @@ describe("dynamic client registration (RFC 7591)", () => {
     ["http for a web client off loopback", { redirect_uris: ["http://rp.example.com/cb"] }, "invalid_redirect_uri"],
     ["an unsupported response_type", { redirect_uris: ["https://rp.example.com/cb"], response_types: ["token"] }, "invalid_client_metadata"],
     ["an unsupported auth method", { redirect_uris: ["https://rp.example.com/cb"], token_endpoint_auth_method: "private_key_jwt" }, "invalid_client_metadata"],
-    ["code without authorization_code", { redirect_uris: ["https://rp.example.com/cb"], response_types: ["code"], grant_types: ["client_credentials"] }, "invalid_client_metadata"],
+    [
+      "code without authorization_code",
+      { redirect_uris: ["https://rp.example.com/cb"], response_types: ["code"], grant_types: ["client_credentials"] },
+      "invalid_client_metadata",
+    ],
     ["refresh_token alone", { redirect_uris: ["https://rp.example.com/cb"], grant_types: ["refresh_token"] }, "invalid_client_metadata"],
     ["no redirect_uris for the code flow", { grant_types: ["authorization_code"] }, "invalid_redirect_uri"],
     ["a bad logo_uri", { redirect_uris: ["https://rp.example.com/cb"], logo_uri: "javascript:alert(1)" }, "invalid_client_metadata"],
@@ -62,7 +70,11 @@ describe("dynamic client registration (RFC 7591)", () => {
   it("requires the initial access token when one is configured", async () => {
     const configured = { ...env, INITIAL_ACCESS_TOKEN: "initial-access-token-123456" };
     const req = (auth?: string) =>
-      new Request(`${ISSUER}/register`, { method: "POST", headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"] }) });
+      new Request(`${ISSUER}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}) },
+        body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"] }),
+      });
     await expect(registerEndpoint(req(), configured as never)).rejects.toMatchObject({ error: "invalid_token", status: 401 });
     await expect(registerEndpoint(req("Bearer wrong"), configured as never)).rejects.toMatchObject({ error: "invalid_token" });
     expect((await registerEndpoint(req("Bearer initial-access-token-123456"), configured as never)).status).toBe(201);
@@ -82,12 +94,19 @@ describe("client management (RFC 7592)", () => {
     const put = await op(c.registration_client_uri, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ client_id: c.client_id, redirect_uris: ["https://rp.example.com/new"], client_name: "after", grant_types: ["authorization_code"] }),
+      body: JSON.stringify({
+        client_id: c.client_id,
+        redirect_uris: ["https://rp.example.com/new"],
+        client_name: "after",
+        grant_types: ["authorization_code"],
+      }),
     });
     expect(put.status).toBe(200);
     expect(await put.json()).toMatchObject({ client_name: "after", redirect_uris: ["https://rp.example.com/new"] });
     // The authorization endpoint sees the update.
-    const authz = await op(`/authorize?client_id=${c.client_id}&redirect_uri=${encodeURIComponent("https://rp.example.com/new")}&response_type=code&scope=openid`);
+    const authz = await op(
+      `/authorize?client_id=${c.client_id}&redirect_uri=${encodeURIComponent("https://rp.example.com/new")}&response_type=code&scope=openid`,
+    );
     expect(authz.status).toBe(303);
 
     const del = await op(c.registration_client_uri, { method: "DELETE", headers: auth });
@@ -101,11 +120,12 @@ describe("client management (RFC 7592)", () => {
     const { publicJwk } = await requestObjectKey();
     const c = await registerClient({ token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [publicJwk] } });
     expect(c.client_secret).toBeUndefined();
-    const put = (token_endpoint_auth_method: string) => op(c.registration_client_uri, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${c.registration_access_token}`, "content-type": "application/json" },
-      body: JSON.stringify({ client_id: c.client_id, redirect_uris: c.redirect_uris, jwks: { keys: [publicJwk] }, token_endpoint_auth_method }),
-    });
+    const put = (token_endpoint_auth_method: string) =>
+      op(c.registration_client_uri, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${c.registration_access_token}`, "content-type": "application/json" },
+        body: JSON.stringify({ client_id: c.client_id, redirect_uris: c.redirect_uris, jwks: { keys: [publicJwk] }, token_endpoint_auth_method }),
+      });
     // No secret exists to authenticate with, so a secret method cannot be switched on.
     for (const method of ["client_secret_basic", "client_secret_post", "client_secret_jwt"]) {
       const res = await put(method);

@@ -2,7 +2,20 @@ import fc from "fast-check";
 import { CompactEncrypt, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ConfigSchema, enforceHardening, isInternalHost, MAX_CLAIMS } from "@op/common";
-import { b64json, b64url, Browser, codeRequestParams, ISSUER, op, redeemCode, registerClient, requestObjectKey, signRequestObject, unsignedRequestObject, type RegisteredClient } from "./helpers";
+import {
+  b64json,
+  b64url,
+  Browser,
+  codeRequestParams,
+  ISSUER,
+  op,
+  redeemCode,
+  registerClient,
+  requestObjectKey,
+  signRequestObject,
+  unsignedRequestObject,
+  type RegisteredClient,
+} from "./helpers";
 import { navigate } from "../support/browser";
 import { checkJti, checkTimes } from "../../packages/common/src/request-object/checks";
 
@@ -73,14 +86,22 @@ async function completeWith(c: RegisteredClient, query: Record<string, string>, 
 describe("request objects by value (request)", () => {
   it("a signed object carries the request; only client_id (and the OIDC-required response_type, scope) stand outside", async () => {
     const { claims, verifier } = await claimsFor(client, { scope: "openid email" });
-    const { callback, tokens } = await completeWith(client, { client_id: client.client_id, response_type: "code", scope: "email openid", request: await sign(claims) }, verifier);
+    const { callback, tokens } = await completeWith(
+      client,
+      { client_id: client.client_id, response_type: "code", scope: "email openid", request: await sign(claims) },
+      verifier,
+    );
     expect(callback.searchParams.get("state")).toBe(claims.state);
     expect(tokens.scope.split(" ").sort()).toEqual(["email", "openid"]);
   });
 
   it("parameters outside the object are ignored (RFC 9101 §5): state and nonce come from the object", async () => {
     const { claims, verifier } = await claimsFor(client);
-    const { callback, tokens } = await completeWith(client, { client_id: client.client_id, state: "outside", nonce: "outside", request: await sign(claims) }, verifier);
+    const { callback, tokens } = await completeWith(
+      client,
+      { client_id: client.client_id, state: "outside", nonce: "outside", request: await sign(claims) },
+      verifier,
+    );
     expect(callback.searchParams.get("state")).toBe(claims.state);
     expect(JSON.parse(atob(tokens.id_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).nonce).toBe(claims.nonce);
   });
@@ -92,7 +113,12 @@ describe("request objects by value (request)", () => {
 
   it("an object encrypted to the OP's RSA or EC key (RFC 9101 §6.1) is decrypted and verified", async () => {
     const { keys } = await (await op("/jwks")).json<{ keys: (JWK & { use: string })[] }>();
-    for (const [kty, alg, encAlg] of [["RSA", "RSA-OAEP-256", "A256GCM"], ["RSA", "RSA-OAEP", "A128CBC-HS256"], ["EC", "ECDH-ES+A128KW", "A128GCM"], ["EC", "ECDH-ES", "A256GCM"]] as const) {
+    for (const [kty, alg, encAlg] of [
+      ["RSA", "RSA-OAEP-256", "A256GCM"],
+      ["RSA", "RSA-OAEP", "A128CBC-HS256"],
+      ["EC", "ECDH-ES+A128KW", "A128GCM"],
+      ["EC", "ECDH-ES", "A256GCM"],
+    ] as const) {
       const jwk = keys.find((k) => k.use === "enc" && k.kty === kty)!;
       const { claims, verifier } = await claimsFor(client);
       const jwe = await new CompactEncrypt(new TextEncoder().encode(await sign(claims)))
@@ -104,7 +130,8 @@ describe("request objects by value (request)", () => {
 });
 
 describe("request objects by reference (request_uri)", () => {
-  const served = (jwt: string, extra: Record<string, string> = {}) => `${docs}/doc?${new URLSearchParams({ body: jwt, type: "application/oauth-authz-req+jwt", ...extra })}`;
+  const served = (jwt: string, extra: Record<string, string> = {}) =>
+    `${docs}/doc?${new URLSearchParams({ body: jwt, type: "application/oauth-authz-req+jwt", ...extra })}`;
 
   /** RFC 7592 update: the request_uris name objects that name the client, so they are registered after it. */
   async function registerRequestUris(c: RegisteredClient, request_uris: string[]) {
@@ -134,7 +161,9 @@ describe("request objects by reference (request_uri)", () => {
     const uri = `${served(await sign(claims))}#${crypto.randomUUID()}`;
     await registerRequestUris(c, [uri]);
     const other = uri.replace(/#.*$/, "#other");
-    expect(errorOf(await authorizeOnce({ client_id: c.client_id, redirect_uri: REDIRECT, response_type: "code", scope: "openid", request_uri: other }))).toBe("invalid_request_uri");
+    expect(errorOf(await authorizeOnce({ client_id: c.client_id, redirect_uri: REDIRECT, response_type: "code", scope: "openid", request_uri: other }))).toBe(
+      "invalid_request_uri",
+    );
     await completeWith(c, { client_id: c.client_id, response_type: "code", scope: "openid", request_uri: uri }, verifier);
   });
 
@@ -201,7 +230,11 @@ describe("each rejection is invalid_request_object, redirected to the registered
 
   it("scope=openid outside and a wider scope inside: the object's scope is used (OIDC Core §6.1)", async () => {
     const { claims, verifier } = await claimsFor(client, { scope: "openid email" });
-    const { tokens } = await completeWith(client, { client_id: client.client_id, response_type: "code", scope: "openid", request: await sign(claims) }, verifier);
+    const { tokens } = await completeWith(
+      client,
+      { client_id: client.client_id, response_type: "code", scope: "openid", request: await sign(claims) },
+      verifier,
+    );
     expect(tokens.scope.split(" ").sort()).toEqual(["email", "openid"]);
   });
 
@@ -218,7 +251,14 @@ describe("each rejection is invalid_request_object, redirected to the registered
   });
 
   it("request and request_uri together are invalid_request", async () => {
-    const res = await authorizeOnce({ client_id: client.client_id, redirect_uri: REDIRECT, response_type: "code", state: "s", request: "a.b.c", request_uri: "https://rp.example.com/r" });
+    const res = await authorizeOnce({
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      response_type: "code",
+      state: "s",
+      request: "a.b.c",
+      request_uri: "https://rp.example.com/r",
+    });
     expect(errorOf(res)).toBe("invalid_request");
   });
 
@@ -236,9 +276,21 @@ describe("each rejection is invalid_request_object, redirected to the registered
 });
 
 describe("per-client JAR modes", () => {
-  const plain = (c: RegisteredClient) => authorizeOnce({ client_id: c.client_id, redirect_uri: REDIRECT, response_type: "code", scope: "openid", state: "s", code_challenge: "x".repeat(43), code_challenge_method: "S256" });
+  const plain = (c: RegisteredClient) =>
+    authorizeOnce({
+      client_id: c.client_id,
+      redirect_uri: REDIRECT,
+      response_type: "code",
+      scope: "openid",
+      state: "s",
+      code_challenge: "x".repeat(43),
+      code_challenge_method: "S256",
+    });
 
-  it.each([["jar_mode required", { jar_mode: "required" }], ["require_signed_request_object", { require_signed_request_object: true }]])("%s: a plain request is invalid_request, an unsigned object invalid_request_object, a signed one passes", async (_n, meta) => {
+  it.each([
+    ["jar_mode required", { jar_mode: "required" }],
+    ["require_signed_request_object", { require_signed_request_object: true }],
+  ])("%s: a plain request is invalid_request, an unsigned object invalid_request_object, a signed one passes", async (_n, meta) => {
     const c = await registerClient({ jwks: { keys: [publicJwk] }, ...meta });
     expect(errorOf(await plain(c))).toBe("invalid_request");
     const send = (request: string) => authorizeOnce({ client_id: c.client_id, response_type: "code", scope: "openid", redirect_uri: REDIRECT, request });
@@ -258,7 +310,11 @@ describe("per-client JAR modes", () => {
 
 describe("registration of request object metadata (OIDC DCR §2)", () => {
   const register = async (meta: Record<string, unknown>) => {
-    const res = await op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: [REDIRECT], ...meta }) });
+    const res = await op("/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: [REDIRECT], ...meta }),
+    });
     return { status: res.status, body: await res.json<Record<string, any>>() };
   };
 
@@ -275,7 +331,11 @@ describe("registration of request object metadata (OIDC DCR §2)", () => {
   });
 
   it("keeps request_uris and request_object_signing_alg", async () => {
-    const { status, body } = await register({ jwks: { keys: [publicJwk] }, request_uris: ["https://rp.example.com/r#hash"], request_object_signing_alg: "ES256" });
+    const { status, body } = await register({
+      jwks: { keys: [publicJwk] },
+      request_uris: ["https://rp.example.com/r#hash"],
+      request_object_signing_alg: "ES256",
+    });
     expect(status).toBe(201);
     expect(body).toMatchObject({ request_uris: ["https://rp.example.com/r#hash"], request_object_signing_alg: "ES256" });
   });
@@ -284,7 +344,9 @@ describe("registration of request object metadata (OIDC DCR §2)", () => {
 describe("races", () => {
   it("20 parallel uses of one jti: exactly one proceeds", async () => {
     const jwt = await sign((await claimsFor(client)).claims);
-    const results = await Promise.all(Array.from({ length: 20 }, () => authorizeOnce({ client_id: client.client_id, response_type: "code", scope: "openid", request: jwt })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => authorizeOnce({ client_id: client.client_id, response_type: "code", scope: "openid", request: jwt })),
+    );
     const errors = results.map(errorOf);
     expect(errors.filter((e) => e === undefined)).toHaveLength(1);
     expect(errors.filter((e) => e === "invalid_request_object")).toHaveLength(19);
@@ -295,13 +357,18 @@ describe("fuzzing request objects: never a 5xx", () => {
   it("truncated, re-encoded and mistyped objects get a 4xx or a redirect", async () => {
     const valid = await sign((await claimsFor(client)).claims);
     const [h, p, s] = valid.split(".") as [string, string, string];
-    const json = fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom("exp", "iat", "nbf", "aud", "iss", "jti", "claims", "max_age", "resource", "scope", "client_id"), fc.jsonValue()));
+    const json = fc.oneof(
+      fc.jsonValue(),
+      fc.dictionary(fc.constantFrom("exp", "iat", "nbf", "aud", "iss", "jti", "claims", "max_age", "resource", "scope", "client_id"), fc.jsonValue()),
+    );
     const segment = fc.oneof(fc.string(), fc.base64String(), json.map(enc), fc.constant(p));
     const request = fc.oneof(
       fc.nat({ max: valid.length }).map((n) => valid.slice(0, n)),
       fc.tuple(segment, segment, fc.oneof(fc.constant(s), fc.constant(""), fc.string())).map(([a, b, c]) => `${a}.${b}.${c}`),
       fc.tuple(json, json).map(([hd, pl]) => `${enc(hd)}.${enc(pl)}.`),
-      fc.tuple(fc.constantFrom(h, enc({ alg: "none" }), enc({ alg: "RSA-OAEP", enc: "A128GCM" })), segment, segment, segment, segment).map((parts) => parts.join(".")),
+      fc
+        .tuple(fc.constantFrom(h, enc({ alg: "none" }), enc({ alg: "RSA-OAEP", enc: "A128GCM" })), segment, segment, segment, segment)
+        .map((parts) => parts.join(".")),
       fc.string({ maxLength: 200 }),
     );
     await fc.assert(
@@ -344,7 +411,8 @@ describe("the mode policy where the server is not optional (pure: server setting
     ["JAR optional, client optional, unsigned allowed", "optional", {}, "request", "ok", false],
   ])("%s", (_n, jar, client, requestObject, expected, signatureRequired) => {
     expect(code(() => enforceHardening(config("optional", jar), client, { pushed: false, requestObject }))).toBe(expected);
-    if (expected === "ok") expect(enforceHardening(config("optional", jar), client, { pushed: false, requestObject }).signatureRequired).toBe(signatureRequired);
+    if (expected === "ok")
+      expect(enforceHardening(config("optional", jar), client, { pushed: false, requestObject }).signatureRequired).toBe(signatureRequired);
   });
 
   it("REQUEST_OBJECT_REQUIRE_JTI=true demands jti and exp (REQUEST_OBJECT_MAX_LIFETIME bounds exp)", async () => {
@@ -359,7 +427,24 @@ describe("the mode policy where the server is not optional (pure: server setting
   });
 
   it("the SSRF guard's host rule", () => {
-    for (const host of ["localhost", "a.localhost", "printer.local", "db.internal", "intranet", "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "[::1]", "[fd00::1]", "[fe80::1]", "[::ffff:7f00:1]"]) {
+    for (const host of [
+      "localhost",
+      "a.localhost",
+      "printer.local",
+      "db.internal",
+      "intranet",
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "[::1]",
+      "[fd00::1]",
+      "[fe80::1]",
+      "[::ffff:7f00:1]",
+    ]) {
       expect(isInternalHost(host), host).toBe(true);
     }
     for (const host of ["rp.example.com", "8.8.8.8", "172.32.0.1", "[2001:db8::1]"]) expect(isInternalHost(host), host).toBe(false);

@@ -45,7 +45,11 @@ describe("response types (OIDC Core §3, Multiple Response Types)", () => {
   });
 
   it("hashes with the alg's own hash: ES256 → SHA-256 halves", async () => {
-    const es = await registerClient({ response_types: ["code id_token token"], grant_types: ["authorization_code", "implicit"], id_token_signed_response_alg: "ES256" });
+    const es = await registerClient({
+      response_types: ["code id_token token"],
+      grant_types: ["authorization_code", "implicit"],
+      id_token_signed_response_alg: "ES256",
+    });
     const p = paramsOf((await authorize(browser, es, { params: { response_type: "code id_token token", scope: "openid" } })).redirect!);
     const idToken = p.get("id_token")!;
     expect(JSON.parse(atob(idToken.split(".")[0]!)).alg).toBe("ES256");
@@ -87,7 +91,11 @@ describe("response types (OIDC Core §3, Multiple Response Types)", () => {
   });
 
   it("registration needs the implicit grant for token-returning types", async () => {
-    const res = await op("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], response_types: ["token id_token"] }) });
+    const res = await op("/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], response_types: ["token id_token"] }),
+    });
     expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
     const ok = await registerClient({ response_types: ["token id_token"], grant_types: ["implicit"] });
     expect(ok.response_types).toEqual(["id_token token"]);

@@ -6,9 +6,14 @@ import { clientObject } from "@op/common";
 import { basicAuth, ISSUER, op, registerClient, TEST_ADMIN_TOKEN, type RegisteredClient } from "./helpers";
 
 const m2m = { grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined };
-const rotate = (clientId: string, token = TEST_ADMIN_TOKEN) => op(`/admin/clients/${clientId}/secret`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+const rotate = (clientId: string, token = TEST_ADMIN_TOKEN) =>
+  op(`/admin/clients/${clientId}/secret`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
 const withBasic = (client: RegisteredClient, secret: string) =>
-  op("/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, secret) }, body: "grant_type=client_credentials" });
+  op("/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(client.client_id, secret) },
+    body: "grant_type=client_credentials",
+  });
 const endOverlap = (clientId: string) =>
   runInDurableObject(clientObject(env, clientId), (_i, state) => {
     const stored = state.storage.kv.get<{ previous: { expiresAt: number } }>("client")!;
@@ -34,8 +39,24 @@ describe("client secret rotation", () => {
     const client = await registerClient({ ...m2m, token_endpoint_auth_method: "client_secret_jwt" });
     const { client_secret: fresh } = await (await rotate(client.client_id)).json<{ client_secret: string }>();
     const assertWith = async (secret: string) => {
-      const jwt = await new SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: "HS256" }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(ISSUER).setExpirationTime("1m").sign(new TextEncoder().encode(secret));
-      return (await op("/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: jwt }) })).status;
+      const jwt = await new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer(client.client_id)
+        .setSubject(client.client_id)
+        .setAudience(ISSUER)
+        .setExpirationTime("1m")
+        .sign(new TextEncoder().encode(secret));
+      return (
+        await op("/token", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            grant_type: "client_credentials",
+            client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            client_assertion: jwt,
+          }),
+        })
+      ).status;
     };
     expect(await assertWith(fresh)).toBe(200);
     expect(await assertWith(client.client_secret!)).toBe(200);

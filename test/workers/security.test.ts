@@ -6,11 +6,15 @@ describe("browser-facing defences", () => {
   it("login and consent pages: CSP with frame-ancestors, nosniff, no referrer, no caching", async () => {
     const client = await registerClient();
     const browser = new Browser();
-    const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`);
+    const start = await browser.fetch(
+      `/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`,
+    );
     expect(start.headers.get("cache-control")).toBe("no-store");
     const login = await browser.fetch(start.headers.get("location")!);
     const loginHtml = await login.text();
-    const consent = await browser.fetch((await browser.submit(loginHtml, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!);
+    const consent = await browser.fetch(
+      (await browser.submit(loginHtml, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!,
+    );
     for (const page of [login, consent]) {
       expect(page.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
       // form-action allows the client's redirect origin: browsers apply it to the redirect after the POST.
@@ -32,7 +36,9 @@ describe("browser-facing defences", () => {
     const browser = new Browser();
     const start = await browser.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, response_type: "code", scope: "openid" })}`);
     const login = await (await browser.fetch(start.headers.get("location")!)).text();
-    const consent = await (await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)).text();
+    const consent = await (
+      await browser.fetch((await browser.submit(login, "/login", { username: "alice", password: "alice-password", action: "login" })).headers.get("location")!)
+    ).text();
     const toClient = await browser.submit(consent, "/consent", { decision: "approve" });
     const code = new URL(toClient.headers.get("location")!).searchParams.get("code")!;
     const res = await op("/token", {

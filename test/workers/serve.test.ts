@@ -14,7 +14,12 @@ describe("every Worker's entry point", () => {
   });
 
   it("refuses bodies over the limit with 413 before reading them: JSON on APIs, a page on browser endpoints", async () => {
-    const post = (path: string) => op(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(300 * 1024) }, body: "x=".padEnd(300 * 1024, "y") });
+    const post = (path: string) =>
+      op(path, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": String(300 * 1024) },
+        body: "x=".padEnd(300 * 1024, "y"),
+      });
     for (const path of ["/token", "/register", "/introspect"]) {
       const res = await post(path);
       expect(res.status, path).toBe(413);

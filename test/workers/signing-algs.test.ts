@@ -19,7 +19,12 @@ describe("ID token and userinfo signing per client (OIDC DCR §2)", () => {
     const res = await op("/register", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ redirect_uris: ["https://rp.example.com/cb"], response_types: ["code id_token"], grant_types: ["authorization_code", "implicit"], id_token_signed_response_alg: "none" }),
+      body: JSON.stringify({
+        redirect_uris: ["https://rp.example.com/cb"],
+        response_types: ["code id_token"],
+        grant_types: ["authorization_code", "implicit"],
+        id_token_signed_response_alg: "none",
+      }),
     });
     expect(await res.json()).toMatchObject({ error: "invalid_client_metadata" });
   });

@@ -48,11 +48,20 @@ describe("token exchange (RFC 8693)", () => {
     // openid stays granted, so userinfo stays an audience beside the api.
     expect(decodeJwt(forApi).aud).toEqual([api.client_id, `${ISSUER}/userinfo`]);
     const res = await token(api, {
-      grant_type: TOKEN_EXCHANGE, subject_token: forApi, subject_token_type: AT_TYPE, actor_token: forApi, actor_token_type: AT_TYPE, audience: "https://downstream.example.com/",
+      grant_type: TOKEN_EXCHANGE,
+      subject_token: forApi,
+      subject_token_type: AT_TYPE,
+      actor_token: forApi,
+      actor_token_type: AT_TYPE,
+      audience: "https://downstream.example.com/",
     });
     expect(res.status, await res.clone().text()).toBe(200);
     const at = decodeJwt((await res.json<{ access_token: string }>()).access_token);
-    expect(at).toMatchObject({ client_id: api.client_id, aud: ["https://downstream.example.com/", `${ISSUER}/userinfo`], act: { sub: expect.any(String), client_id: user.client.client_id } });
+    expect(at).toMatchObject({
+      client_id: api.client_id,
+      aud: ["https://downstream.example.com/", `${ISSUER}/userinfo`],
+      act: { sub: expect.any(String), client_id: user.client.client_id },
+    });
   });
 
   it.each<[string, Record<string, string>, string]>([
@@ -70,8 +79,14 @@ describe("token exchange (RFC 8693)", () => {
   it("refuses a token the client is neither issued nor addressed by, and a revoked one", async () => {
     expect(await (await exchange(api, {})).json()).toMatchObject({ error: "invalid_grant" });
     const fresh = await completeFlow({ grant_types: ["authorization_code", TOKEN_EXCHANGE] });
-    await op("/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(fresh.client.client_id, fresh.client.client_secret!) }, body: new URLSearchParams({ token: fresh.tokens.access_token }) });
-    expect(await (await token(fresh.client, { grant_type: TOKEN_EXCHANGE, subject_token: fresh.tokens.access_token, subject_token_type: AT_TYPE })).json()).toMatchObject({ error: "invalid_grant" });
+    await op("/revoke", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(fresh.client.client_id, fresh.client.client_secret!) },
+      body: new URLSearchParams({ token: fresh.tokens.access_token }),
+    });
+    expect(
+      await (await token(fresh.client, { grant_type: TOKEN_EXCHANGE, subject_token: fresh.tokens.access_token, subject_token_type: AT_TYPE })).json(),
+    ).toMatchObject({ error: "invalid_grant" });
   });
 });
 
@@ -81,11 +96,23 @@ describe("JWT bearer grant (RFC 7523 §2.1)", () => {
   let aliceSub: string;
   beforeAll(async () => {
     key = await generateKeyPair("ES256", { extractable: true });
-    client = await registerClient({ grant_types: [JWT_BEARER], redirect_uris: undefined, scope: "read", jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] } });
+    client = await registerClient({
+      grant_types: [JWT_BEARER],
+      redirect_uris: undefined,
+      scope: "read",
+      jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] },
+    });
     aliceSub = decodeJwt((await completeFlow()).tokens.access_token).sub;
   });
   const assertion = (sub: string, jti: string = crypto.randomUUID()) =>
-    new SignJWT({ jti }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(client.client_id).setSubject(sub).setAudience(ISSUER).setIssuedAt().setExpirationTime("2m").sign(key.privateKey);
+    new SignJWT({ jti })
+      .setProtectedHeader({ alg: "ES256", kid: "k" })
+      .setIssuer(client.client_id)
+      .setSubject(sub)
+      .setAudience(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime("2m")
+      .sign(key.privateKey);
 
   it("issues a token for the client itself", async () => {
     const res = await token(client, { grant_type: JWT_BEARER, assertion: await assertion(client.client_id) });
@@ -101,7 +128,13 @@ describe("JWT bearer grant (RFC 7523 §2.1)", () => {
     expect(await (await token(client, { grant_type: JWT_BEARER, assertion: once })).json()).toMatchObject({ error: "invalid_grant" });
     expect(await (await token(client, { grant_type: JWT_BEARER, assertion: await assertion(aliceSub) })).json()).toMatchObject({ error: "invalid_grant" });
     const stranger = await generateKeyPair("ES256");
-    const forged = await new SignJWT({ jti: "x" }).setProtectedHeader({ alg: "ES256", kid: "k" }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(ISSUER).setExpirationTime("2m").sign(stranger.privateKey);
+    const forged = await new SignJWT({ jti: "x" })
+      .setProtectedHeader({ alg: "ES256", kid: "k" })
+      .setIssuer(client.client_id)
+      .setSubject(client.client_id)
+      .setAudience(ISSUER)
+      .setExpirationTime("2m")
+      .sign(stranger.privateKey);
     expect(await (await token(client, { grant_type: JWT_BEARER, assertion: forged })).json()).toMatchObject({ error: "invalid_grant" });
   });
 
@@ -111,8 +144,19 @@ describe("JWT bearer grant (RFC 7523 §2.1)", () => {
     expect(res.status).toBe(200);
     const at = decodeJwt((await res.json<{ access_token: string }>()).access_token);
     expect(at).toMatchObject({ sub: aliceSub, scope: "openid" });
-    expect((await op("/userinfo", { headers: { authorization: `Bearer ${(await (await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion(aliceSub), scope: "openid" }), trusted as never)).json<{ access_token: string }>()).access_token}` } })).status).toBe(200);
-    const unknownUser = await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion("f".repeat(64)) }), trusted as never).catch((e) => e);
+    expect(
+      (
+        await op("/userinfo", {
+          headers: {
+            authorization: `Bearer ${(await (await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion(aliceSub), scope: "openid" }), trusted as never)).json<{ access_token: string }>()).access_token}`,
+          },
+        })
+      ).status,
+    ).toBe(200);
+    const unknownUser = await tokenEndpoint(
+      tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion("f".repeat(64)) }),
+      trusted as never,
+    ).catch((e) => e);
     expect(unknownUser).toMatchObject({ error: "invalid_grant" });
   });
 

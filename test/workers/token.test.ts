@@ -16,7 +16,14 @@ async function freshCode(metadata: Record<string, unknown> = {}) {
 describe("token endpoint: client authentication", () => {
   it("client_secret_post", async () => {
     const { client, code, verifier } = await freshCode({ token_endpoint_auth_method: "client_secret_post" });
-    const res = await form({ grant_type: "authorization_code", code, redirect_uri: client.redirect_uris[0]!, code_verifier: verifier, client_id: client.client_id, client_secret: client.client_secret! });
+    const res = await form({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: client.redirect_uris[0]!,
+      code_verifier: verifier,
+      client_id: client.client_id,
+      client_secret: client.client_secret!,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("pragma")).toBe("no-cache");
@@ -26,7 +33,13 @@ describe("token endpoint: client authentication", () => {
   it("none, for a public client with PKCE", async () => {
     const { client, code, verifier } = await freshCode({ token_endpoint_auth_method: "none" });
     expect(client.client_secret).toBeUndefined();
-    const res = await form({ grant_type: "authorization_code", code, redirect_uri: client.redirect_uris[0]!, code_verifier: verifier, client_id: client.client_id });
+    const res = await form({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: client.redirect_uris[0]!,
+      code_verifier: verifier,
+      client_id: client.client_id,
+    });
     expect(res.status).toBe(200);
   });
 
@@ -60,14 +73,20 @@ describe("token endpoint: client authentication", () => {
 
 describe("token endpoint: authorization_code checks", () => {
   it.each([
-    ["wrong verifier", (c: { verifier: string }) => ({ code_verifier: "x".repeat(43) }), "invalid_grant"],
+    ["wrong verifier", (_c: { verifier: string }) => ({ code_verifier: "x".repeat(43) }), "invalid_grant"],
     ["missing verifier", () => ({ code_verifier: "" }), "invalid_grant"],
     ["wrong redirect_uri", () => ({ redirect_uri: "https://rp.example.com/other" }), "invalid_grant"],
     ["garbage code", () => ({ code: "abc" }), "invalid_grant"],
     ["missing code", () => ({ code: "" }), "invalid_request"],
   ])("%s", async (_n, mutate, error) => {
     const { client, code, verifier } = await freshCode();
-    const body: Record<string, string> = { grant_type: "authorization_code", code, redirect_uri: client.redirect_uris[0]!, code_verifier: verifier, ...mutate({ verifier }) };
+    const body: Record<string, string> = {
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: client.redirect_uris[0]!,
+      code_verifier: verifier,
+      ...mutate({ verifier }),
+    };
     for (const k of Object.keys(body)) if (body[k] === "") delete body[k];
     const res = await form(body, { authorization: basicAuth(client.client_id, client.client_secret!) });
     expect(res.status).toBe(400);
@@ -103,13 +122,19 @@ describe("token endpoint: authorization_code checks", () => {
       expect(state.storage.kv.get("code-redeemed")).toBeTypeOf("number");
       expect(state.storage.kv.get("grant")).toBeUndefined();
     });
-    expect(await (await redeemCode(client, code, verifier)).json()).toMatchObject({ error: "invalid_grant", error_description: "authorization code has already been used" });
+    expect(await (await redeemCode(client, code, verifier)).json()).toMatchObject({
+      error: "invalid_grant",
+      error_description: "authorization code has already been used",
+    });
   });
 
   it("a code is bound to its client", async () => {
     const { code, verifier, client } = await freshCode();
     const other = await registerClient();
-    const res = await form({ grant_type: "authorization_code", code, redirect_uri: client.redirect_uris[0]!, code_verifier: verifier }, { authorization: basicAuth(other.client_id, other.client_secret!) });
+    const res = await form(
+      { grant_type: "authorization_code", code, redirect_uri: client.redirect_uris[0]!, code_verifier: verifier },
+      { authorization: basicAuth(other.client_id, other.client_secret!) },
+    );
     expect(await res.json()).toMatchObject({ error: "invalid_grant" });
     // The rightful client can still redeem it.
     expect((await redeemCode(client, code, verifier)).status).toBe(200);

@@ -10,7 +10,11 @@ describe("userinfo", () => {
   it("accepts the token in the header (GET and POST) and in a form body (POST)", async () => {
     const viaGet = await op("/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } });
     const viaPostHeader = await op("/userinfo", { method: "POST", headers: { authorization: `Bearer ${tokens.access_token}` } });
-    const viaBody = await op("/userinfo", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ access_token: tokens.access_token! }) });
+    const viaBody = await op("/userinfo", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ access_token: tokens.access_token! }),
+    });
     for (const res of [viaGet, viaPostHeader, viaBody]) {
       expect(res.status).toBe(200);
       const body = await res.json<Record<string, unknown>>();
@@ -27,7 +31,7 @@ describe("userinfo", () => {
   });
 
   it("a bad token: 401 invalid_token in the challenge", async () => {
-    for (const token of ["abc", tokens.access_token!.slice(0, -4) + "AAAA", tokens.id_token!]) {
+    for (const token of ["abc", `${tokens.access_token!.slice(0, -4)}AAAA`, tokens.id_token!]) {
       const res = await op("/userinfo", { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');

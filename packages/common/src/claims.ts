@@ -4,7 +4,22 @@ import type { Client } from "./schemas/client";
 
 /** OIDC Core §5.4: the claims each scope requests. */
 export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
-  profile: ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
+  profile: [
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+  ],
   email: ["email", "email_verified"],
   address: ["address"],
   phone: ["phone_number", "phone_number_verified"],

@@ -76,7 +76,10 @@ export const ConfigSchema = z
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
   })
-  .refine((c) => c.LOGIN_LOCKOUT_MAX >= c.LOGIN_LOCKOUT_BACKOFF, { message: "LOGIN_LOCKOUT_MAX must be at least LOGIN_LOCKOUT_BACKOFF", path: ["LOGIN_LOCKOUT_MAX"] })
+  .refine((c) => c.LOGIN_LOCKOUT_MAX >= c.LOGIN_LOCKOUT_BACKOFF, {
+    message: "LOGIN_LOCKOUT_MAX must be at least LOGIN_LOCKOUT_BACKOFF",
+    path: ["LOGIN_LOCKOUT_MAX"],
+  })
   .transform((c) => {
     const issuer = c.ISSUER.replace(/\/$/, "");
     const development = c.ENVIRONMENT === "development";

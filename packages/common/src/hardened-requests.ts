@@ -26,8 +26,10 @@ export function effectiveMode(config: Pick<Config, "hardening">, client: ClientM
   return clientMode(client, feature) ?? "optional";
 }
 
-export const isEnabled = (config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature) => effectiveMode(config, client, feature) !== "disabled";
-export const isRequired = (config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature) => effectiveMode(config, client, feature) === "required";
+export const isEnabled = (config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature) =>
+  effectiveMode(config, client, feature) !== "disabled";
+export const isRequired = (config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature) =>
+  effectiveMode(config, client, feature) === "required";
 
 /** Registration refuses a client that asks for a feature the server has switched off. */
 export function conflictingClientMode(config: Pick<Config, "hardening">, client: ClientModes): HardenedFeature | undefined {
@@ -54,8 +56,11 @@ export function enforceHardening(config: Pick<Config, "hardening">, client: Clie
   const jar = effectiveMode(config, client, "jar");
   if (arrival.pushed && par === "disabled") throw new OAuthError("invalid_request", "pushed authorization requests are not enabled for this client");
   if (!arrival.pushed && par === "required") throw new OAuthError("invalid_request", "this client must push its authorization requests (RFC 9126 §6)");
-  if (arrival.requestObject === "request" && jar === "disabled") throw new OAuthError("request_not_supported", "the request parameter is not supported for this client");
-  if (arrival.requestObject === "request_uri" && jar === "disabled") throw new OAuthError("request_uri_not_supported", "the request_uri parameter is not supported for this client");
-  if (arrival.requestObject === "absent" && jar === "required") throw new OAuthError("invalid_request", "this client must send a signed request object (RFC 9101 §10.5)");
+  if (arrival.requestObject === "request" && jar === "disabled")
+    throw new OAuthError("request_not_supported", "the request parameter is not supported for this client");
+  if (arrival.requestObject === "request_uri" && jar === "disabled")
+    throw new OAuthError("request_uri_not_supported", "the request_uri parameter is not supported for this client");
+  if (arrival.requestObject === "absent" && jar === "required")
+    throw new OAuthError("invalid_request", "this client must send a signed request object (RFC 9101 §10.5)");
   return { signatureRequired: jar === "required" };
 }

@@ -102,5 +102,4 @@ export const drainUnreadBody = async (c: { req: { raw: Request } }, next: () => 
 export const notFound = () => json({ error: "not_found", error_description: "no such endpoint" }, 404);
 
 /** 405 with the methods an endpoint accepts (RFC 9110 §15.5.6). */
-export const methodNotAllowed = (allow: string) =>
-  json({ error: "invalid_request", error_description: "method not allowed" }, 405, { Allow: allow });
+export const methodNotAllowed = (allow: string) => json({ error: "invalid_request", error_description: "method not allowed" }, 405, { Allow: allow });

@@ -1,7 +1,20 @@
 import { getConfig, type Config } from "./config";
 import { SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 import { PLAIN_RESPONSE_MODES, RESPONSE_MODES } from "./schemas/authorization";
-import { ASSERTION_ALGS, ENCRYPTION_ALGS, ENCRYPTION_ENCS, IMPLICIT_GRANT, REQUEST_OBJECT_SIGNING_ALGS, TLS_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_SIGNING_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_TOKEN_AUTH_METHODS, type TokenAuthMethod } from "./schemas/client";
+import {
+  ASSERTION_ALGS,
+  ENCRYPTION_ALGS,
+  ENCRYPTION_ENCS,
+  IMPLICIT_GRANT,
+  REQUEST_OBJECT_SIGNING_ALGS,
+  TLS_AUTH_METHODS,
+  SUPPORTED_GRANT_TYPES,
+  SUPPORTED_ID_TOKEN_ALGS,
+  SUPPORTED_SIGNING_ALGS,
+  SUPPORTED_RESPONSE_TYPES,
+  SUPPORTED_TOKEN_AUTH_METHODS,
+  type TokenAuthMethod,
+} from "./schemas/client";
 import { PATHS } from "./routes";
 import { ACR_PASSWORD } from "./authentication";
 
@@ -85,13 +98,18 @@ function requestObjectMetadata(config: Config) {
 /** RFC 9126 §5: the PAR endpoint while PAR is on; required server-wide in PAR_MODE=required. */
 function pushedRequestMetadata(config: Config) {
   if (config.hardening.par === "disabled") return {};
-  return { pushed_authorization_request_endpoint: `${config.issuer}${PATHS.pushedAuthorizationRequest}`, require_pushed_authorization_requests: config.hardening.par === "required" };
+  return {
+    pushed_authorization_request_endpoint: `${config.issuer}${PATHS.pushedAuthorizationRequest}`,
+    require_pushed_authorization_requests: config.hardening.par === "required",
+  };
 }
 
 /** The client authentication methods this deployment offers. */
 export function enabledTokenAuthMethods(config: Config): TokenAuthMethod[] {
   return SUPPORTED_TOKEN_AUTH_METHODS.filter(
-    (m) => (m !== "client_secret_jwt" || config.clientSecretEncryptionKey !== undefined) && (!(TLS_AUTH_METHODS as readonly string[]).includes(m) || config.tlsClientAuth),
+    (m) =>
+      (m !== "client_secret_jwt" || config.clientSecretEncryptionKey !== undefined) &&
+      (!(TLS_AUTH_METHODS as readonly string[]).includes(m) || config.tlsClientAuth),
   );
 }
 

@@ -16,7 +16,11 @@ export async function s256Of(verifier: string | undefined): Promise<string | und
  * RFC 7636 §4.6 and RFC 9700 §2.1.1 (a verifier without a challenge is refused too: PKCE
  * downgrade): why the presented verifier fails the code's challenge, or null when it passes.
  */
-export function pkceRefusal(code: Pick<AuthorizationCodeRecord, "codeChallenge" | "codeChallengeMethod">, verifier: string | undefined, s256: string | undefined): string | null {
+export function pkceRefusal(
+  code: Pick<AuthorizationCodeRecord, "codeChallenge" | "codeChallengeMethod">,
+  verifier: string | undefined,
+  s256: string | undefined,
+): string | null {
   if (!code.codeChallenge) return verifier !== undefined ? "code_verifier sent but no code_challenge was in the authorization request" : null;
   if (!verifier) return "code_verifier is required";
   if (!PKCE_VALUE.test(verifier)) return "code_verifier is malformed";

@@ -19,12 +19,20 @@ async function key(secret: string): Promise<CryptoKey> {
 
 export async function sealSecret(encryptionKey: string, clientId: string, secret: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: new TextEncoder().encode(clientId) }, await key(encryptionKey), new TextEncoder().encode(secret));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(clientId) },
+    await key(encryptionKey),
+    new TextEncoder().encode(secret),
+  );
   return `${base64url(iv)}.${base64url(sealed)}`;
 }
 
 export async function openSecret(encryptionKey: string, clientId: string, sealed: string): Promise<string> {
   const [iv, data] = sealed.split(".");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64url(iv!), additionalData: new TextEncoder().encode(clientId) }, await key(encryptionKey), fromBase64url(data!));
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: fromBase64url(iv!), additionalData: new TextEncoder().encode(clientId) },
+    await key(encryptionKey),
+    fromBase64url(data!),
+  );
   return new TextDecoder().decode(plain);
 }

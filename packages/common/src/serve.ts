@@ -53,7 +53,14 @@ export function serve(
 export function answered(env: Env, worker: string, request: Request, requestId: string, response: Response): Response {
   response.headers.set(REQUEST_ID_HEADER, requestId);
   if (response.status >= 500 || getConfig(env).logRequests) {
-    const line = { level: response.status >= 500 ? "error" : "info", worker, requestId, method: request.method, path: new URL(request.url).pathname, status: response.status };
+    const line = {
+      level: response.status >= 500 ? "error" : "info",
+      worker,
+      requestId,
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status: response.status,
+    };
     console.log(JSON.stringify(line));
   }
   return response;

@@ -37,7 +37,11 @@ h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],in
 button{padding:.5rem 1rem;margin:1rem .5rem 0 0}.error{color:#b00020}.client{display:flex;gap:.8rem;align-items:center}
 .client img{max-height:48px;max-width:96px}ul{padding-left:1.2rem}footer{margin-top:2rem;font-size:.85rem}`;
 
-export async function page(title: string, body: Html, opts: { status?: number; formTargets?: string[]; headers?: Record<string, string>; lang?: string } = {}): Promise<Response> {
+export async function page(
+  title: string,
+  body: Html,
+  opts: { status?: number; formTargets?: string[]; headers?: Record<string, string>; lang?: string } = {},
+): Promise<Response> {
   const doc = html`<!doctype html>
 <html lang="${opts.lang ?? "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title}</title><style>${raw(STYLE)}</style></head>
@@ -54,9 +58,7 @@ export function seeOther(location: string, cookie?: string): Response {
 }
 
 export function errorPage(err: OAuthError): Promise<Response> {
-  return page(
-    "Error",
-    html`<h1>Request refused</h1><p class="error" id="error">${err.error}</p><p id="error_description">${err.description}</p>`,
-    { status: err.status >= 400 && err.status < 500 ? err.status : 400 },
-  );
+  return page("Error", html`<h1>Request refused</h1><p class="error" id="error">${err.error}</p><p id="error_description">${err.description}</p>`, {
+    status: err.status >= 400 && err.status < 500 ? err.status : 400,
+  });
 }

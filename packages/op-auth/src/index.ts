@@ -9,7 +9,18 @@ import { errorPage } from "./html";
 import { freshPublicDocument, viaPublicCache } from "./public-cache";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
-export { KeyStore, ClientRegistration, UserAccount, BrowserSession, Interaction, Grant, ReplayGuard, DeviceAuthorization, RateLimiter, PushedAuthorizationRequest } from "@op/common";
+export {
+  KeyStore,
+  ClientRegistration,
+  UserAccount,
+  BrowserSession,
+  Interaction,
+  Grant,
+  ReplayGuard,
+  DeviceAuthorization,
+  RateLimiter,
+  PushedAuthorizationRequest,
+} from "@op/common";
 
 /** op-auth: authorization, login and consent, device verification, logout. */
 const app = new Hono<{ Bindings: Env }>();
@@ -35,12 +46,16 @@ app.onError((err, c) => {
 const siblings = { "op-token": "OP_TOKEN", "op-discovery": "OP_DISCOVERY", "op-management": "OP_MANAGEMENT" } as const;
 
 /** The front Worker's own paths, and op-discovery's documents, which it keeps (public-cache.ts). */
-const front = serve("op-auth", async (request, env, ctx) => {
-  const worker = workerFor(new URL(request.url).pathname);
-  if (worker === "op-discovery") return viaPublicCache(request, () => forward(env, worker, request));
-  if (worker !== "op-auth") return forward(env, worker, request);
-  return app.fetch(request, env, ctx);
-}, (err, request) => (workerFor(new URL(request.url).pathname) === "op-auth" ? errorPage(err) : errorResponse(err))); // pages for browser endpoints
+const front = serve(
+  "op-auth",
+  async (request, env, ctx) => {
+    const worker = workerFor(new URL(request.url).pathname);
+    if (worker === "op-discovery") return viaPublicCache(request, () => forward(env, worker, request));
+    if (worker !== "op-auth") return forward(env, worker, request);
+    return app.fetch(request, env, ctx);
+  },
+  (err, request) => (workerFor(new URL(request.url).pathname) === "op-auth" ? errorPage(err) : errorResponse(err)),
+); // pages for browser endpoints
 
 function forward(env: Env, worker: keyof typeof siblings, request: Request): Promise<Response> {
   const binding = env[siblings[worker]];

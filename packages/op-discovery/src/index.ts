@@ -1,5 +1,17 @@
 import { Hono } from "hono";
-import { drainUnreadBody, errorResponse, getConfig, REQUEST_ID_HEADER, serve, KEY_ACTIVATION_DELAY_MS, keyStore, metadataFor, notFound, PATHS, type Env } from "@op/common";
+import {
+  drainUnreadBody,
+  errorResponse,
+  getConfig,
+  REQUEST_ID_HEADER,
+  serve,
+  KEY_ACTIVATION_DELAY_MS,
+  keyStore,
+  metadataFor,
+  notFound,
+  PATHS,
+  type Env,
+} from "@op/common";
 
 /**
  * op-discovery: OIDC Discovery 1.0 and RFC 8414 metadata, and the JWKS. Public, cacheable for a
@@ -35,7 +47,9 @@ app.get(PATHS.jwks, async (c) => {
   const now = Date.now();
   if (!jwksBody || now >= jwksBody.until) jwksBody = { until: now + JWKS_LIFETIME_MS, body: await jwksDocument(c.env) };
   const maxAge = Math.floor((jwksBody.until - now) / 1000);
-  return new Response(jwksBody.body, { headers: { ...publicHeaders, "Content-Type": "application/jwk-set+json", "Cache-Control": `public, max-age=${maxAge}` } });
+  return new Response(jwksBody.body, {
+    headers: { ...publicHeaders, "Content-Type": "application/jwk-set+json", "Cache-Control": `public, max-age=${maxAge}` },
+  });
 });
 
 async function jwksDocument(env: Env): Promise<string> {

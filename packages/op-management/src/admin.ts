@@ -1,5 +1,17 @@
 import {
-  authoritativeClient, bearerToken, clientObject, getConfig, hashSecret, json, keyStore, OAuthError, randomToken, sealSecret, timingSafeEqual, usesClientSecret, type Env,
+  authoritativeClient,
+  bearerToken,
+  clientObject,
+  getConfig,
+  hashSecret,
+  json,
+  keyStore,
+  OAuthError,
+  randomToken,
+  sealSecret,
+  timingSafeEqual,
+  usesClientSecret,
+  type Env,
 } from "@op/common";
 
 /** The admin API needs ADMIN_TOKEN (a secret); without one it does not exist. */
@@ -27,7 +39,8 @@ export async function rotateClientSecret(request: Request, env: Env, clientId: s
   const config = getConfig(env);
   const client = await authoritativeClient(env, clientId);
   if (!client) throw new OAuthError("not_found", "no client with this client_id");
-  if (!usesClientSecret(client.token_endpoint_auth_method)) throw new OAuthError("invalid_request", `this client authenticates with ${client.token_endpoint_auth_method}, not a secret`);
+  if (!usesClientSecret(client.token_endpoint_auth_method))
+    throw new OAuthError("invalid_request", `this client authenticates with ${client.token_endpoint_auth_method}, not a secret`);
   const secret = randomToken(32);
   const sealed = client.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, clientId, secret) : undefined;
   if (!(await clientObject(env, clientId).rotateSecret(await hashSecret(secret), sealed, config.clientSecretRotationOverlap * 1000))) {

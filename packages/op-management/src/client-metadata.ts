@@ -1,6 +1,15 @@
 import { z } from "zod";
 import {
-  ASSERTION_ALGS, ClientMetadataSchema, IMPLICIT_GRANT, conflictingClientMode, enabledTokenAuthMethods, isRequired, invalidClientMetadata, invalidRedirectUri, type ClientMetadata, type Config,
+  ASSERTION_ALGS,
+  ClientMetadataSchema,
+  IMPLICIT_GRANT,
+  conflictingClientMode,
+  enabledTokenAuthMethods,
+  isRequired,
+  invalidClientMetadata,
+  invalidRedirectUri,
+  type ClientMetadata,
+  type Config,
 } from "@op/common";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
@@ -119,7 +128,8 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   checkEncryption(m, "userinfo");
   checkEncryption(m, "authorization"); // JARM §3: the same rules as for ID tokens
   const alg = m.token_endpoint_auth_signing_alg;
-  if (alg && method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClientMetadata("token_endpoint_auth_signing_alg needs a JWT authentication method");
+  if (alg && method !== "private_key_jwt" && method !== "client_secret_jwt")
+    throw invalidClientMetadata("token_endpoint_auth_signing_alg needs a JWT authentication method");
   if (alg && !(ASSERTION_ALGS[method as "private_key_jwt" | "client_secret_jwt"] as readonly string[]).includes(alg)) {
     throw invalidClientMetadata(`token_endpoint_auth_signing_alg ${alg} does not fit ${method}`);
   }
@@ -148,7 +158,8 @@ function checkRequestObjects(m: ClientMetadata, config: Config) {
   }
   const alg = m.request_object_signing_alg;
   if (alg && alg !== "none" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata(`request_object_signing_alg ${alg} needs jwks or jwks_uri`);
-  if (alg === "none" && isRequired(config, m, "jar")) throw invalidClientMetadata("request_object_signing_alg none contradicts a required signed request object");
+  if (alg === "none" && isRequired(config, m, "jar"))
+    throw invalidClientMetadata("request_object_signing_alg none contradicts a required signed request object");
 }
 
 /** OIDC DCR §2: enc needs alg; alg needs keys to encrypt to (inline keys are checked for a fitting one now). */

@@ -1,6 +1,23 @@
 import {
-  bearerToken, cacheClient, clientAddress, enforceRateLimit, isPlausibleClientId, sealSecret, clientObject, getConfig, hashSecret, json, OAuthError, PATHS, randomToken, readLimitedText,
-  timingSafeEqual, uncacheClient, usesClientSecret, type Client, type Env,
+  bearerToken,
+  cacheClient,
+  clientAddress,
+  enforceRateLimit,
+  isPlausibleClientId,
+  sealSecret,
+  clientObject,
+  getConfig,
+  hashSecret,
+  json,
+  OAuthError,
+  PATHS,
+  randomToken,
+  readLimitedText,
+  timingSafeEqual,
+  uncacheClient,
+  usesClientSecret,
+  type Client,
+  type Env,
 } from "@op/common";
 import { validateClientMetadata } from "./client-metadata";
 import { checkSubjectType } from "./sector-identifier";
@@ -24,16 +41,15 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
   const registrationAccessToken = randomToken(32);
   const created = await clientObject(env, client.client_id).create(client, {
     secretHash: secret && (await hashSecret(secret)),
-    sealedSecret: metadata.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, client.client_id, secret!) : undefined,
+    sealedSecret:
+      metadata.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, client.client_id, secret!) : undefined,
     registrationTokenHash: await hashSecret(registrationAccessToken),
   });
   if (!created) throw new OAuthError("server_error", "client id collision");
   await cacheClient(env, client);
-  return json(
-    { ...clientInformation(client, env), ...(secret ? { client_secret: secret } : {}), registration_access_token: registrationAccessToken },
-    201,
-    { Location: registrationClientUri(env, client.client_id) },
-  );
+  return json({ ...clientInformation(client, env), ...(secret ? { client_secret: secret } : {}), registration_access_token: registrationAccessToken }, 201, {
+    Location: registrationClientUri(env, client.client_id),
+  });
 }
 
 /** Open in development, an initial access token when one is configured, otherwise disabled. */

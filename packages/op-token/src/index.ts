@@ -12,9 +12,27 @@ const app = new Hono<{ Bindings: Env }>();
 app.use(drainUnreadBody);
 
 // Browser-based (public) clients call these cross-origin; credentials are never cookies here.
-app.use(PATHS.token, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], exposeHeaders: ["Retry-After", "WWW-Authenticate"], maxAge: 600 }));
+app.use(
+  PATHS.token,
+  cors({
+    origin: "*",
+    allowMethods: ["POST"],
+    allowHeaders: ["Authorization", "Content-Type", "DPoP"],
+    exposeHeaders: ["Retry-After", "WWW-Authenticate"],
+    maxAge: 600,
+  }),
+);
 app.use(PATHS.revocation, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
-app.use(PATHS.userinfo, cors({ origin: "*", allowMethods: ["GET", "POST"], allowHeaders: ["Authorization", "Content-Type", "DPoP"], exposeHeaders: ["WWW-Authenticate"], maxAge: 600 }));
+app.use(
+  PATHS.userinfo,
+  cors({
+    origin: "*",
+    allowMethods: ["GET", "POST"],
+    allowHeaders: ["Authorization", "Content-Type", "DPoP"],
+    exposeHeaders: ["WWW-Authenticate"],
+    maxAge: 600,
+  }),
+);
 
 app.post(PATHS.token, (c) => tokenEndpoint(c.req.raw, c.env));
 app.all(PATHS.token, () => methodNotAllowed("POST"));

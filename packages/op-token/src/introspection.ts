@@ -41,6 +41,11 @@ function wantsJwt(request: Request): boolean {
 
 /** RFC 9701 §5: a signed JWT whose token_introspection member is the RFC 7662 response. */
 async function jwtResponse(env: Env, client: Client, body: Record<string, unknown>): Promise<Response> {
-  const jwt = await signJwt(env, "RS256", { iss: getConfig(env).issuer, aud: client.client_id, iat: Math.floor(Date.now() / 1000), token_introspection: body }, "token-introspection+jwt");
+  const jwt = await signJwt(
+    env,
+    "RS256",
+    { iss: getConfig(env).issuer, aud: client.client_id, iat: Math.floor(Date.now() / 1000), token_introspection: body },
+    "token-introspection+jwt",
+  );
   return new Response(jwt, { headers: { "Content-Type": JWT_RESPONSE_TYPE, "Cache-Control": "no-store", Pragma: "no-cache" } });
 }

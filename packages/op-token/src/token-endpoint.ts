@@ -1,6 +1,17 @@
 import {
   authenticateClient,
-  clientAddress, enforceRateLimit, getConfig, json, OAuthError, parseResources, presentedClientCertificate, readForm, rejectDuplicates, SUPPORTED_GRANT_TYPES, type Client, type Env,
+  clientAddress,
+  enforceRateLimit,
+  getConfig,
+  json,
+  OAuthError,
+  parseResources,
+  presentedClientCertificate,
+  readForm,
+  rejectDuplicates,
+  type SUPPORTED_GRANT_TYPES,
+  type Client,
+  type Env,
 } from "@op/common";
 import type { GrantContext, TokenResponse } from "./grants/context";
 import { authorizationCodeGrant } from "./grants/authorization-code";

@@ -1,5 +1,22 @@
 import {
-  encryptForClient, getConfig, grantObject, json, NO_STORE, OAuthError, signJwt, presentedClientCertificate, readForm, releaseClaims, subjectFor, userBySub, userinfoAudience, verifyAccessToken, bearerToken, recentClient, type Client, type Env,
+  encryptForClient,
+  getConfig,
+  grantObject,
+  json,
+  NO_STORE,
+  OAuthError,
+  signJwt,
+  presentedClientCertificate,
+  readForm,
+  releaseClaims,
+  subjectFor,
+  userBySub,
+  userinfoAudience,
+  verifyAccessToken,
+  bearerToken,
+  recentClient,
+  type Client,
+  type Env,
 } from "@op/common";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
@@ -35,7 +52,11 @@ async function userinfoResponse(env: Env, client: Client, body: Record<string, u
   // OIDC Core §5.3.2: signed, then encrypted when both are registered (a nested JWT).
   const signed = alg ? await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: client.client_id }) : undefined;
   const jwt = encAlg
-    ? await encryptForClient(client, signed ?? JSON.stringify(body), { alg: encAlg, enc: client.userinfo_encrypted_response_enc ?? "A128CBC-HS256", nested: signed !== undefined })
+    ? await encryptForClient(client, signed ?? JSON.stringify(body), {
+        alg: encAlg,
+        enc: client.userinfo_encrypted_response_enc ?? "A128CBC-HS256",
+        nested: signed !== undefined,
+      })
     : signed!;
   return new Response(jwt, { headers: { "Content-Type": "application/jwt", ...NO_STORE } });
 }

@@ -22,7 +22,9 @@ export async function verifyClientSignedJwt(
 ): Promise<{ payload: JWTPayload } | { failure: SignedJwtFailure }> {
   const config = getConfig(env);
   const symmetric = client.token_endpoint_auth_method === "client_secret_jwt";
-  const algorithms = client.token_endpoint_auth_signing_alg ? [client.token_endpoint_auth_signing_alg] : [...ASSERTION_ALGS[symmetric ? "client_secret_jwt" : "private_key_jwt"]];
+  const algorithms = client.token_endpoint_auth_signing_alg
+    ? [client.token_endpoint_auth_signing_alg]
+    : [...ASSERTION_ALGS[symmetric ? "client_secret_jwt" : "private_key_jwt"]];
   const options = { issuer: client.client_id, audience: opts.audience, algorithms, clockTolerance: config.clockSkew, requiredClaims: ["exp", "jti"] };
   let payload: JWTPayload;
   try {
@@ -47,7 +49,13 @@ export async function verifyClientSignedJwt(
 }
 
 /** client_secret_jwt: the current secret, then the one still in its rotation overlap. */
-async function verifyWithSecrets(jwt: string, clientId: string, sealed: string[], encryptionKey: string | undefined, options: JWTVerifyOptions): Promise<JWTPayload | null> {
+async function verifyWithSecrets(
+  jwt: string,
+  clientId: string,
+  sealed: string[],
+  encryptionKey: string | undefined,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload | null> {
   if (!encryptionKey) return null;
   for (const s of sealed) {
     const secret = new TextEncoder().encode(await openSecret(encryptionKey, clientId, s));

@@ -43,10 +43,12 @@ const methodMatches = (registered: TokenAuthMethod, presented: PresentedCredenti
 };
 
 function presentedCredentials(request: Request, params: Record<string, string>, issuer: string): PresentedCredentials {
-  const presentations = [presentedClientSecretBasic(request, issuer), presentedClientSecretPost(params), presentedClientAssertion(params, issuer)].filter((p) => p !== undefined);
+  const presentations = [presentedClientSecretBasic(request, issuer), presentedClientSecretPost(params), presentedClientAssertion(params, issuer)].filter(
+    (p) => p !== undefined,
+  );
   if (presentations.length > 1) throw new OAuthError("invalid_request", "only one client authentication method may be used");
   const presented = presentations[0] ?? presentedNone(params);
-  if (!presented || !presented.clientId) throw invalidClient("client authentication is required", issuer);
+  if (!presented?.clientId) throw invalidClient("client authentication is required", issuer);
   return presented;
 }
 
@@ -57,7 +59,8 @@ async function verifyCredentials(env: Env, presented: PresentedCredentials, requ
       const client = await authoritativeClient(env, presented.clientId);
       const cert = client && presentedClientCertificate(request, getConfig(env));
       if (client?.token_endpoint_auth_method === "tls_client_auth") return verifyTlsClientAuth(client, cert ?? undefined) ? client : null;
-      if (client?.token_endpoint_auth_method === "self_signed_tls_client_auth") return (await verifySelfSignedTlsClientAuth(client, cert ?? undefined)) ? client : null;
+      if (client?.token_endpoint_auth_method === "self_signed_tls_client_auth")
+        return (await verifySelfSignedTlsClientAuth(client, cert ?? undefined)) ? client : null;
       return client;
     }
     case "client_assertion":

@@ -10,7 +10,12 @@ const normalizeDN = (dn: string) =>
 
 /** RFC 8705 §2.1: a certificate chained to a trusted CA (checked by the edge) with the registered subject. */
 export function verifyTlsClientAuth(client: Client, cert: ClientCertificate | undefined): boolean {
-  return !!cert?.chainVerified && !!cert.subjectDN && !!client.tls_client_auth_subject_dn && normalizeDN(cert.subjectDN) === normalizeDN(client.tls_client_auth_subject_dn);
+  return (
+    !!cert?.chainVerified &&
+    !!cert.subjectDN &&
+    !!client.tls_client_auth_subject_dn &&
+    normalizeDN(cert.subjectDN) === normalizeDN(client.tls_client_auth_subject_dn)
+  );
 }
 
 /** RFC 8705 §2.2: a self-signed certificate that is one of the client's registered jwks x5c certificates. */

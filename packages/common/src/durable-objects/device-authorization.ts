@@ -51,7 +51,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
   /** The request while the user can still answer it (pending, not expired); otherwise null. */
   pending(now = Date.now()): PendingDeviceAuthorization | null {
     const r = this.record();
-    if (!r || r.status !== "pending" || now >= r.expiresAt) return null;
+    if (r?.status !== "pending" || now >= r.expiresAt) return null;
     return { clientId: r.clientId, scopes: r.scopes, resources: r.resources, expiresAt: r.expiresAt };
   }
 
@@ -67,7 +67,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
 
   private answer(patch: Pick<DeviceAuthorizationRecord, "status" | "approval">, now: number): boolean {
     const r = this.record();
-    if (!r || r.status !== "pending" || now >= r.expiresAt) return false;
+    if (r?.status !== "pending" || now >= r.expiresAt) return false;
     this.ctx.storage.kv.put("record", { ...r, ...patch });
     return true;
   }

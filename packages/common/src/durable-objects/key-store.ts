@@ -80,7 +80,6 @@ export function createKeysTable(sql: SqlStorage) {
  * until everything they signed has expired, then an alarm deletes them.
  */
 export class KeyStore extends DurableObject<Env> {
-
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -119,26 +118,40 @@ export class KeyStore extends DurableObject<Env> {
     const privateJwk = await exportJWK(privateKey);
     this.ctx.storage.sql.exec(
       "INSERT INTO keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, active_from) VALUES (?, ?, ?, ?, ?, NULL, ?)",
-      kid, alg, JSON.stringify(privateJwk), JSON.stringify({ ...publicJwk, kid, alg, use: "sig" }), Date.now(), activeFrom,
+      kid,
+      alg,
+      JSON.stringify(privateJwk),
+      JSON.stringify({ ...publicJwk, kid, alg, use: "sig" }),
+      Date.now(),
+      activeFrom,
     );
     return kid;
   }
 
   private async generateEncryptionKey(kty: EncryptionKeyType): Promise<string> {
-    const { privateKey, publicKey } = await generateKeyPair(kty === "RSA" ? "RSA-OAEP-256" : "ECDH-ES", { extractable: true, ...(kty === "RSA" ? { modulusLength: 2048 } : { crv: "P-256" }) });
+    const { privateKey, publicKey } = await generateKeyPair(kty === "RSA" ? "RSA-OAEP-256" : "ECDH-ES", {
+      extractable: true,
+      ...(kty === "RSA" ? { modulusLength: 2048 } : { crv: "P-256" }),
+    });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     // No `alg` member: the RSA key serves RSA-OAEP and RSA-OAEP-256, the EC key every ECDH-ES variant.
     this.ctx.storage.sql.exec(
       "INSERT INTO enc_keys (kid, kty, private_jwk, public_jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)",
-      kid, kty, JSON.stringify(await exportJWK(privateKey)), JSON.stringify({ ...publicJwk, kid, use: "enc" }), Date.now(),
+      kid,
+      kty,
+      JSON.stringify(await exportJWK(privateKey)),
+      JSON.stringify({ ...publicJwk, kid, use: "enc" }),
+      Date.now(),
     );
     return kid;
   }
 
   /** The published encryption keys, active first; retired ones still decrypt until the cleanup alarm. */
   encryptionJwks(): { keys: PublicEncryptionJwk[] } {
-    const rows = this.ctx.storage.sql.exec<{ public_jwk: string }>("SELECT public_jwk FROM enc_keys ORDER BY retired_at IS NOT NULL, created_at DESC").toArray();
+    const rows = this.ctx.storage.sql
+      .exec<{ public_jwk: string }>("SELECT public_jwk FROM enc_keys ORDER BY retired_at IS NOT NULL, created_at DESC")
+      .toArray();
     return { keys: rows.map((r) => JSON.parse(r.public_jwk) as PublicEncryptionJwk) };
   }
 
@@ -184,7 +197,10 @@ export class KeyStore extends DurableObject<Env> {
   async rotate(): Promise<{ kids: string[]; retired: string[]; active_from: number }> {
     const now = Date.now();
     const activeFrom = now + KEY_ACTIVATION_DELAY_MS;
-    const retired = this.ctx.storage.sql.exec<{ kid: string }>("SELECT kid FROM keys WHERE retired_at IS NULL").toArray().map((r) => r.kid);
+    const retired = this.ctx.storage.sql
+      .exec<{ kid: string }>("SELECT kid FROM keys WHERE retired_at IS NULL")
+      .toArray()
+      .map((r) => r.kid);
     this.ctx.storage.sql.exec("UPDATE keys SET retired_at = ? WHERE retired_at IS NULL", activeFrom);
     const kids: string[] = [];
     for (const alg of getConfig(this.env).signingAlgs) kids.push(await this.generate(alg, activeFrom));

@@ -22,9 +22,7 @@ export const PushedAuthorizationRequestRecordSchema = z.object({
 });
 export type PushedAuthorizationRequestRecord = z.output<typeof PushedAuthorizationRequestRecordSchema>;
 
-export type PushedRequestResult =
-  | { status: "ok"; record: PushedAuthorizationRequestRecord }
-  | { status: "unknown" | "expired" | "wrong_client" | "used" };
+export type PushedRequestResult = { status: "ok"; record: PushedAuthorizationRequestRecord } | { status: "unknown" | "expired" | "wrong_client" | "used" };
 
 /**
  * One object per pushed request (the atom: one request_uri, used once by its client). The object

@@ -47,7 +47,8 @@ export function headerAlg(jws: string): string {
  */
 export function checkAlg(client: Pick<Client, "request_object_signing_alg">, alg: string, signatureRequired: boolean): void {
   const allowed: string[] = signatureRequired ? [...REQUEST_OBJECT_SIGNING_ALGS] : [...REQUEST_OBJECT_SIGNING_ALGS, "none"];
-  if (!allowed.includes(alg)) throw invalidRequestObject(`request object alg ${alg} is not allowed${signatureRequired && alg === "none" ? ": this client must sign it" : ""}`);
+  if (!allowed.includes(alg))
+    throw invalidRequestObject(`request object alg ${alg} is not allowed${signatureRequired && alg === "none" ? ": this client must sign it" : ""}`);
   if (client.request_object_signing_alg && client.request_object_signing_alg !== alg) {
     throw invalidRequestObject(`this client's request objects must use ${client.request_object_signing_alg}`);
   }
@@ -80,7 +81,7 @@ export function checkLimits(payload: JsonObject): void {
   for (const key of keys) {
     if (key.length > 100) throw invalidRequestObject("a request object claim name is too long");
     const value = payload[key];
-    const size = typeof value === "string" ? value.length : JSON.stringify(value)?.length ?? 0;
+    const size = typeof value === "string" ? value.length : (JSON.stringify(value)?.length ?? 0);
     if (size > MAX_VALUE_LENGTH) throw invalidRequestObject(`request object claim ${key} is longer than ${MAX_VALUE_LENGTH} characters`);
   }
 }
@@ -93,7 +94,11 @@ const isNumericDate = (v: unknown): v is number => typeof v === "number" && Numb
  */
 export function checkTimes(payload: JsonObject, config: Pick<Config, "clockSkew" | "requestObject">, now = Math.floor(Date.now() / 1000)): void {
   const { exp, nbf, iat } = payload;
-  for (const [name, value] of [["exp", exp], ["nbf", nbf], ["iat", iat]] as const) {
+  for (const [name, value] of [
+    ["exp", exp],
+    ["nbf", nbf],
+    ["iat", iat],
+  ] as const) {
     if (value !== undefined && !isNumericDate(value)) throw invalidRequestObject(`request object ${name} must be a NumericDate`);
   }
   if (exp === undefined && config.requestObject.requireJti) throw invalidRequestObject("the request object must carry exp");
@@ -116,12 +121,19 @@ export function checkIssuerAndAudience(payload: JsonObject, client: Pick<Client,
   }
   if (aud !== undefined || signed) {
     const audiences = Array.isArray(aud) ? aud : [aud];
-    if (!audiences.every((a) => typeof a === "string") || !audiences.includes(issuer)) throw invalidRequestObject("the request object's aud must be the issuer");
+    if (!audiences.every((a) => typeof a === "string") || !audiences.includes(issuer))
+      throw invalidRequestObject("the request object's aud must be the issuer");
   }
 }
 
 /** RFC 9101 §10.x replay: a signed object's jti is single use (ReplayGuard, per client), required when configured. */
-export async function checkJti(env: Pick<Env, "REPLAY_GUARD">, payload: JsonObject, client: Pick<Client, "client_id">, config: Pick<Config, "clockSkew" | "requestObject">, signed: boolean): Promise<void> {
+export async function checkJti(
+  env: Pick<Env, "REPLAY_GUARD">,
+  payload: JsonObject,
+  client: Pick<Client, "client_id">,
+  config: Pick<Config, "clockSkew" | "requestObject">,
+  signed: boolean,
+): Promise<void> {
   const { jti, exp } = payload;
   if (jti === undefined) {
     if (config.requestObject.requireJti) throw invalidRequestObject("the request object must carry jti");
@@ -130,7 +142,8 @@ export async function checkJti(env: Pick<Env, "REPLAY_GUARD">, payload: JsonObje
   if (typeof jti !== "string" || !jti || jti.length > MAX_JTI_LENGTH) throw invalidRequestObject("the request object's jti must be a short string");
   if (!signed) return; // anyone can mint an unsigned object: a replay check would only let others burn ids
   const until = (typeof exp === "number" ? exp : Math.floor(Date.now() / 1000) + config.requestObject.maxLifetime) + config.clockSkew;
-  if (!(await claimJti(env, "request-object", client.client_id, jti, until * 1000))) throw invalidRequestObject("the request object has already been used (jti)");
+  if (!(await claimJti(env, "request-object", client.client_id, jti, until * 1000)))
+    throw invalidRequestObject("the request object has already been used (jti)");
 }
 
 /**
@@ -140,7 +153,8 @@ export async function checkJti(env: Pick<Env, "REPLAY_GUARD">, payload: JsonObje
  */
 export function toAuthorizationParams(payload: JsonObject, client: Pick<Client, "client_id">): { params: Record<string, string>; resources: string[] } {
   if ("request" in payload || "request_uri" in payload) throw invalidRequestObject("a request object must not contain request or request_uri");
-  if (payload.client_id !== undefined && payload.client_id !== client.client_id) throw invalidRequestObject("the request object's client_id does not match the request's");
+  if (payload.client_id !== undefined && payload.client_id !== client.client_id)
+    throw invalidRequestObject("the request object's client_id does not match the request's");
   const params: Record<string, string> = {};
   let resources: string[] = [];
   for (const [key, value] of Object.entries(payload)) {
@@ -156,7 +170,8 @@ export function toAuthorizationParams(payload: JsonObject, client: Pick<Client, 
 
 function resourceList(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value];
-  if (!list.every((v) => typeof v === "string") || list.length > 20) throw invalidRequestObject("request object resource must be a string or an array of strings");
+  if (!list.every((v) => typeof v === "string") || list.length > 20)
+    throw invalidRequestObject("request object resource must be a string or an array of strings");
   return list as string[];
 }
 

@@ -2,7 +2,16 @@ import { getConfig, type Config } from "../config";
 import type { Env } from "../env";
 import type { Client } from "../schemas/client";
 import {
-  checkAlg, checkIssuerAndAudience, checkJti, checkLimits, checkSize, checkTimes, decryptIfEncrypted, headerAlg, toAuthorizationParams, verifySignature,
+  checkAlg,
+  checkIssuerAndAudience,
+  checkJti,
+  checkLimits,
+  checkSize,
+  checkTimes,
+  decryptIfEncrypted,
+  headerAlg,
+  toAuthorizationParams,
+  verifySignature,
 } from "./checks";
 import { checkFetchableUri, checkRegisteredRequestUri, fetchRequestObject } from "./fetch-request-uri";
 
@@ -45,7 +54,11 @@ export async function validateRequestObject(
 }
 
 /** RFC 9101 §5.2 / OIDC Core §6.2: the request object behind a registered request_uri, fetched with the SSRF guard. */
-export async function fetchRegisteredRequestObject(config: Pick<Config, "development" | "requestObject">, client: Pick<Client, "request_uris">, uri: string): Promise<string> {
+export async function fetchRegisteredRequestObject(
+  config: Pick<Config, "development" | "requestObject">,
+  client: Pick<Client, "request_uris">,
+  uri: string,
+): Promise<string> {
   checkRegisteredRequestUri(client, uri);
   const url = checkFetchableUri(uri, config);
   return fetchRequestObject(url, config.requestObject.maxBytes);

@@ -44,7 +44,10 @@ export const StandardClaimsSchema = z.object({
   email: z.email().optional(),
   email_verified: z.boolean().optional(),
   gender: z.string().optional(),
-  birthdate: z.string().regex(/^(\d{4}|\d{4}-\d{2}-\d{2}|0000-\d{2}-\d{2})$/).optional(),
+  birthdate: z
+    .string()
+    .regex(/^(\d{4}|\d{4}-\d{2}-\d{2}|0000-\d{2}-\d{2})$/)
+    .optional(),
   zoneinfo: z.string().optional(),
   locale: z.string().optional(),
   phone_number: z.string().optional(),

@@ -39,21 +39,20 @@ export const ASSERTION_ALGS = { private_key_jwt: ["RS256", "PS256", "ES256"], cl
 const jwkMember = z.string().max(4096).optional();
 
 /** A public JWK (RFC 7517, RFC 7518 §6): the members verification needs; others are dropped. */
-export const PublicJwkSchema = z
-  .object({
-    kty: z.enum(["RSA", "EC", "OKP"]),
-    kid: z.string().max(200).optional(),
-    use: jwkMember,
-    alg: jwkMember,
-    n: jwkMember,
-    e: jwkMember,
-    crv: jwkMember,
-    x: jwkMember,
-    y: jwkMember,
-    x5c: z.array(z.string().max(8192)).max(10).optional(),
-    "x5t#S256": jwkMember,
-    d: z.never({ error: "jwks must hold public keys only" }).optional(),
-  });
+export const PublicJwkSchema = z.object({
+  kty: z.enum(["RSA", "EC", "OKP"]),
+  kid: z.string().max(200).optional(),
+  use: jwkMember,
+  alg: jwkMember,
+  n: jwkMember,
+  e: jwkMember,
+  crv: jwkMember,
+  x: jwkMember,
+  y: jwkMember,
+  x5c: z.array(z.string().max(8192)).max(10).optional(),
+  "x5t#S256": jwkMember,
+  d: z.never({ error: "jwks must hold public keys only" }).optional(),
+});
 
 /** A JWK Set (RFC 7517 §5) of public keys. */
 export const PublicJwksSchema = z.object({ keys: z.array(PublicJwkSchema).min(1).max(20) });
@@ -78,7 +77,12 @@ export const ClientMetadataSchema = z.object({
   // Required for redirect-based clients (checked with grant_types); a client_credentials-only client has none.
   redirect_uris: z.array(z.string()).max(50).default([]),
   response_types: z
-    .array(z.string().transform(normalizeResponseType).pipe(z.enum(SUPPORTED_RESPONSE_TYPES, { error: "unsupported response_types value" })))
+    .array(
+      z
+        .string()
+        .transform(normalizeResponseType)
+        .pipe(z.enum(SUPPORTED_RESPONSE_TYPES, { error: "unsupported response_types value" })),
+    )
     .default(["code"]),
   grant_types: z.array(z.enum([...SUPPORTED_GRANT_TYPES, IMPLICIT_GRANT], { error: "unsupported grant_types value" })).default(["authorization_code"]),
   application_type: z.enum(["web", "native"]).default("web"),

@@ -1,6 +1,17 @@
 import {
-  getConfig, grantIdOfCode, grantObject, issueAccessToken, issueIdToken, randomToken, sessionObject, userBySub,
-  type Client, type Env, type GrantedAuthorization, type SessionRecord, type ValidatedAuthorizationRequest,
+  getConfig,
+  grantIdOfCode,
+  grantObject,
+  issueAccessToken,
+  issueIdToken,
+  randomToken,
+  sessionObject,
+  userBySub,
+  type Client,
+  type Env,
+  type GrantedAuthorization,
+  type SessionRecord,
+  type ValidatedAuthorizationRequest,
 } from "@op/common";
 import { authorizationResponse, targetOf } from "./respond";
 
@@ -9,7 +20,12 @@ import { authorizationResponse, targetOf } from "./respond";
  * word of the response type adds its artifact. Everything shares one grant, so a replayed
  * code revokes the access token a hybrid response already delivered.
  */
-export async function issueAuthorizationResponse(env: Env, client: Client, req: ValidatedAuthorizationRequest, session: { key: string; record: SessionRecord }): Promise<Response> {
+export async function issueAuthorizationResponse(
+  env: Env,
+  client: Client,
+  req: ValidatedAuthorizationRequest,
+  session: { key: string; record: SessionRecord },
+): Promise<Response> {
   const words = new Set(req.responseType.split(" "));
   // RFC 6749 §4.1.2: 256 random bits. The grant that holds the code is named after it.
   const code = words.has("code") ? randomToken(32) : undefined;

@@ -1,5 +1,16 @@
 import {
-  getConfig, interactionObject, OAuthError, randomToken, sha256b64url, subjectFor, userBySub, type Client, type ConsentRecord, type Env, type InteractionRecord, type ValidatedAuthorizationRequest,
+  getConfig,
+  interactionObject,
+  OAuthError,
+  randomToken,
+  sha256b64url,
+  subjectFor,
+  userBySub,
+  type Client,
+  type ConsentRecord,
+  type Env,
+  type InteractionRecord,
+  type ValidatedAuthorizationRequest,
 } from "@op/common";
 import { currentSession, type CurrentSession } from "../session";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
@@ -23,7 +34,14 @@ export interface Known {
  * Runs the decision for a validated request, from /authorize or when an interaction resumes:
  * issue the code, answer with an error, or send the user to login/consent.
  */
-export async function proceed(env: Env, request: Request, client: Client, req: ValidatedAuthorizationRequest, interaction?: InteractionRecord, known: Known = {}): Promise<Response> {
+export async function proceed(
+  env: Env,
+  request: Request,
+  client: Client,
+  req: ValidatedAuthorizationRequest,
+  interaction?: InteractionRecord,
+  known: Known = {},
+): Promise<Response> {
   const session = known.session !== undefined ? known.session : await currentSession(request, env);
   const consent = known.consent !== undefined ? known.consent : session ? await userBySub(env, session.record.sub)?.consent(client.client_id) : null;
   const progress: InteractionProgress = { loggedInAt: interaction?.loggedInAt, consentedAt: interaction?.consentedAt };
@@ -62,5 +80,8 @@ async function beginInteraction(env: Env, req: ValidatedAuthorizationRequest): P
     createdAt: now,
     expiresAt: now + config.ttl.interaction * 1000,
   });
-  return seeOther(`${config.issuer}${interactionPath(uid)}`, setCookie(env, interactionCookieName(env), browserSecret, { maxAge: config.ttl.interaction, path: interactionPath(uid) }));
+  return seeOther(
+    `${config.issuer}${interactionPath(uid)}`,
+    setCookie(env, interactionCookieName(env), browserSecret, { maxAge: config.ttl.interaction, path: interactionPath(uid) }),
+  );
 }

@@ -1,6 +1,17 @@
 import {
-  enforceHardening, fetchRegisteredRequestObject, getConfig, invalidRequestObject, normalizeResponseType, OAuthError, PAR_REQUEST_URI_PREFIX,
-  pushedRequestObject, pushedRequestReference, validateRequestObject, type Arrival, type Client, type Env,
+  enforceHardening,
+  fetchRegisteredRequestObject,
+  getConfig,
+  invalidRequestObject,
+  normalizeResponseType,
+  OAuthError,
+  PAR_REQUEST_URI_PREFIX,
+  pushedRequestObject,
+  pushedRequestReference,
+  validateRequestObject,
+  type Arrival,
+  type Client,
+  type Env,
 } from "@op/common";
 
 /** The parameters an authorization request is checked with, wherever they came from. */
@@ -16,7 +27,12 @@ export interface ResolvedAuthorizationRequest {
  * request (`urn:ietf:params:oauth:request_uri:…`). The client's PAR and JAR modes are enforced
  * here, at the one point every arrival passes (enforceHardening).
  */
-export async function resolveAuthorizationRequest(env: Env, client: Client, outside: Record<string, string>, outsideResources: string[]): Promise<ResolvedAuthorizationRequest> {
+export async function resolveAuthorizationRequest(
+  env: Env,
+  client: Client,
+  outside: Record<string, string>,
+  outsideResources: string[],
+): Promise<ResolvedAuthorizationRequest> {
   rejectRequestAndRequestUri(outside);
   if (outside.request_uri?.startsWith(PAR_REQUEST_URI_PREFIX)) return consumePushedRequest(env, client, outside.request_uri);
   const source: Arrival["requestObject"] = outside.request !== undefined ? "request" : outside.request_uri !== undefined ? "request_uri" : "absent";
@@ -29,7 +45,8 @@ export async function resolveAuthorizationRequest(env: Env, client: Client, outs
 
 /** RFC 9101 §5: request and request_uri exclude each other. */
 export function rejectRequestAndRequestUri(params: Record<string, string>): void {
-  if (params.request !== undefined && params.request_uri !== undefined) throw new OAuthError("invalid_request", "request and request_uri must not both be present");
+  if (params.request !== undefined && params.request_uri !== undefined)
+    throw new OAuthError("invalid_request", "request and request_uri must not both be present");
 }
 
 /**

@@ -1,8 +1,18 @@
 import { parseResources, type Client, type Env, type ValidatedAuthorizationRequest } from "@op/common";
 import type { ResponseTarget } from "./respond";
 import {
-  checkNonce, checkPkce, checkResponseMode, checkResponseType, effectiveMaxAge, parseClaimsParameter, parseDisplay, parseParams, parsePrompt,
-  rejectRegistrationParameter, resolveScopes, verifyHint,
+  checkNonce,
+  checkPkce,
+  checkResponseMode,
+  checkResponseType,
+  effectiveMaxAge,
+  parseClaimsParameter,
+  parseDisplay,
+  parseParams,
+  parsePrompt,
+  rejectRegistrationParameter,
+  resolveScopes,
+  verifyHint,
 } from "./validate";
 
 /**

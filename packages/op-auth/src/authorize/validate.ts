@@ -1,7 +1,28 @@
 import {
-  audiencesOf, AuthorizationParamsSchema, ClaimsRequestSchema, getClient, getConfig, isPublicClient, OAuthError, paramsOf, PKCE_VALUE, readForm,
-  effectiveMode, grantableScopes, isJwtResponseMode, isResponseMode, normalizeResponseType, SUPPORTED_RESPONSE_TYPES, verifyIdTokenHint, type AuthorizationParams, type Client,
-  type ClaimsRequest, type DeliveredResponseMode, type Env, type ResponseType, type ValidatedAuthorizationRequest,
+  audiencesOf,
+  AuthorizationParamsSchema,
+  ClaimsRequestSchema,
+  getClient,
+  getConfig,
+  isPublicClient,
+  OAuthError,
+  paramsOf,
+  PKCE_VALUE,
+  readForm,
+  effectiveMode,
+  grantableScopes,
+  isJwtResponseMode,
+  isResponseMode,
+  normalizeResponseType,
+  SUPPORTED_RESPONSE_TYPES,
+  verifyIdTokenHint,
+  type AuthorizationParams,
+  type Client,
+  type ClaimsRequest,
+  type DeliveredResponseMode,
+  type Env,
+  type ResponseType,
+  type ValidatedAuthorizationRequest,
 } from "@op/common";
 import type { ResponseTarget } from "./respond";
 import { jwtResponseMode } from "./response-modes/jwt";
@@ -66,15 +87,22 @@ export function provisionalResponseMode(raw: Record<string, string>, client: Cli
  * are unsupported, as unknown modes are) or the client did; the only modes where it is required,
  * with `jwt` as the default (JARM §2.3.4). The PAR endpoint runs this same step.
  */
-export function checkResponseMode(params: Pick<AuthorizationParams, "response_mode">, type: ResponseType, target: ResponseTarget, env: Env): DeliveredResponseMode {
+export function checkResponseMode(
+  params: Pick<AuthorizationParams, "response_mode">,
+  type: ResponseType,
+  target: ResponseTarget,
+  env: Env,
+): DeliveredResponseMode {
   const config = getConfig(env);
   const jarm = effectiveMode(config, target.client, "jarm");
   const requested = params.response_mode ?? (jarm === "required" ? "jwt" : defaultResponseMode(type));
   if (!isResponseMode(requested) || (isJwtResponseMode(requested) && config.hardening.jarm === "disabled")) {
     throw new OAuthError("unsupported_response_mode", `response_mode ${requested} is not supported`);
   }
-  if (isJwtResponseMode(requested) && jarm === "disabled") throw new OAuthError("invalid_request", `response_mode ${requested} is not allowed for this client (JARM is disabled for it)`);
-  if (!isJwtResponseMode(requested) && jarm === "required") throw new OAuthError("invalid_request", `this client must use a JWT response mode (JARM); response_mode ${requested} is not allowed`);
+  if (isJwtResponseMode(requested) && jarm === "disabled")
+    throw new OAuthError("invalid_request", `response_mode ${requested} is not allowed for this client (JARM is disabled for it)`);
+  if (!isJwtResponseMode(requested) && jarm === "required")
+    throw new OAuthError("invalid_request", `this client must use a JWT response mode (JARM); response_mode ${requested} is not allowed`);
   const mode = requested === "jwt" ? jwtResponseMode(type) : requested;
   if (mode === "query" && returnsTokens(type)) throw new OAuthError("invalid_request", "response_mode query cannot carry tokens");
   if (mode === "query.jwt" && returnsTokens(type) && !target.client.authorization_encrypted_response_alg) {
@@ -86,7 +114,8 @@ export function checkResponseMode(params: Pick<AuthorizationParams, "response_mo
 
 /** OIDC Core §3.2.2.1, §3.3.2.11: nonce is required whenever an ID token comes from this endpoint. */
 export function checkNonce(params: AuthorizationParams, type: ResponseType): void {
-  if (type.split(" ").includes("id_token") && !params.nonce) throw new OAuthError("invalid_request", "nonce is required when an ID token is returned from the authorization endpoint");
+  if (type.split(" ").includes("id_token") && !params.nonce)
+    throw new OAuthError("invalid_request", "nonce is required when an ID token is returned from the authorization endpoint");
 }
 
 /** OIDC Core §6.1: passing client metadata by value is not supported (registration happens at /register). */
@@ -101,7 +130,12 @@ export function rejectRegistrationParameter(params: AuthorizationParams): void {
  */
 export function provisionalTarget(env: Env, client: Client, outside: Record<string, string>): ResponseTarget | undefined {
   try {
-    return { client, redirectUri: resolveRedirectUri(client, outside.redirect_uri), responseMode: provisionalResponseMode(outside, client, env), state: outside.state };
+    return {
+      client,
+      redirectUri: resolveRedirectUri(client, outside.redirect_uri),
+      responseMode: provisionalResponseMode(outside, client, env),
+      state: outside.state,
+    };
   } catch {
     return undefined;
   }
@@ -110,7 +144,8 @@ export function provisionalTarget(env: Env, client: Client, outside: Record<stri
 export function checkResponseType(client: Client, params: AuthorizationParams): ResponseType {
   if (!params.response_type) throw new OAuthError("invalid_request", "response_type is required");
   const normalized = normalizeResponseType(params.response_type);
-  if (!(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(normalized)) throw new OAuthError("unsupported_response_type", `response_type ${params.response_type} is not supported`);
+  if (!(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(normalized))
+    throw new OAuthError("unsupported_response_type", `response_type ${params.response_type} is not supported`);
   if (!(client.response_types as string[]).includes(normalized)) throw new OAuthError("unauthorized_client", "client is not registered for this response_type");
   return normalized as ResponseType;
 }
@@ -121,12 +156,18 @@ export function resolveScopes(client: Client, params: AuthorizationParams): stri
 }
 
 /** RFC 7636 §4.3; PKCE is required for public clients (RFC 9700 §2.1.1) and for clients that opted in. */
-export function checkPkce(client: Client, params: AuthorizationParams, type: ResponseType, env: Env): Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod"> {
+export function checkPkce(
+  client: Client,
+  params: AuthorizationParams,
+  type: ResponseType,
+  env: Env,
+): Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod"> {
   const { code_challenge: challenge, code_challenge_method: method } = params;
   if (challenge === undefined) {
     if (method !== undefined) throw new OAuthError("invalid_request", "code_challenge_method without code_challenge");
     const issuesCode = type.split(" ").includes("code");
-    if (issuesCode && (isPublicClient(client) || client.require_pkce)) throw new OAuthError("invalid_request", "PKCE code_challenge is required for this client");
+    if (issuesCode && (isPublicClient(client) || client.require_pkce))
+      throw new OAuthError("invalid_request", "PKCE code_challenge is required for this client");
     return {};
   }
   const m = method ?? "plain"; // RFC 7636 §4.3 default
@@ -170,7 +211,8 @@ export function parseDisplay(params: AuthorizationParams): ValidatedAuthorizatio
 export async function verifyHint(env: Env, client: Client, hint: string | undefined): Promise<string | undefined> {
   if (hint === undefined) return undefined;
   const claims = await verifyIdTokenHint(env, hint);
-  if (!claims || !audiencesOf(claims.aud).includes(client.client_id)) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued to this client");
+  if (!claims || !audiencesOf(claims.aud).includes(client.client_id))
+    throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued to this client");
   return claims.sub;
 }
 

@@ -9,7 +9,10 @@ const codeField = (userCode: string) => html`<input type="hidden" name="user_cod
 const errorLine = (error: string | undefined) => (error ? html`<p class="error" id="device-error" role="alert">${error}</p>` : "");
 
 /** RFC 8628 §3.3: the form where the user types the code the device shows; prefilled from ?user_code=. */
-export function renderUserCodeForm(csrf: string, opts: { userCode?: string; error?: string; status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+export function renderUserCodeForm(
+  csrf: string,
+  opts: { userCode?: string; error?: string; status?: number; headers?: Record<string, string> } = {},
+): Promise<Response> {
   return page(
     "Connect a device",
     html`<h1>Connect a device</h1><p>Enter the code shown on your device.</p>${errorLine(opts.error)}
@@ -21,7 +24,13 @@ export function renderUserCodeForm(csrf: string, opts: { userCode?: string; erro
   );
 }
 
-export function renderDeviceLogin(csrf: string, client: Client, userCode: string, error?: string, refusal: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+export function renderDeviceLogin(
+  csrf: string,
+  client: Client,
+  userCode: string,
+  error?: string,
+  refusal: { status?: number; headers?: Record<string, string> } = {},
+): Promise<Response> {
   return page(
     "Sign in",
     html`<h1>Sign in</h1>${clientHeader(client, undefined)}<p>to connect your device (code <strong id="user-code">${userCode}</strong>).</p>

@@ -1,6 +1,23 @@
 import {
-  clientAddress, deviceAuthorizationObject, enforceRateLimit, formatUserCode, getClient, getConfig, normalizeUserCode, OAuthError, PATHS, randomToken,
-  RateLimitedError, readForm, refundRateLimit, sessionObject, timingSafeEqual, userBySub, type Client, type Env, type PendingDeviceAuthorization,
+  clientAddress,
+  deviceAuthorizationObject,
+  enforceRateLimit,
+  formatUserCode,
+  getClient,
+  getConfig,
+  normalizeUserCode,
+  OAuthError,
+  PATHS,
+  randomToken,
+  RateLimitedError,
+  readForm,
+  refundRateLimit,
+  sessionObject,
+  timingSafeEqual,
+  userBySub,
+  type Client,
+  type Env,
+  type PendingDeviceAuthorization,
 } from "@op/common";
 import { errorPage } from "../html";
 import { readCookie, setCookie } from "../cookies";
@@ -71,9 +88,17 @@ async function formStep(request: Request, env: Env, step: (form: Record<string, 
     const { params: form } = await readForm(request, 16 * 1024);
     const cookie = readCookie(request, CSRF_COOKIE);
     if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
-      return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error: "The form has expired; enter the code again.", status: 403 }));
+      return withCsrfCookie(
+        env,
+        csrf,
+        renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error: "The form has expired; enter the code again.", status: 403 }),
+      );
     }
-    return withCsrfCookie(env, csrf, step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)));
+    return withCsrfCookie(
+      env,
+      csrf,
+      step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)),
+    );
   } catch (err) {
     if (err instanceof OAuthError) return errorPage(err);
     throw err;

@@ -1,5 +1,14 @@
 import {
-  beginLoginAttempt, clientAddress, DEV_USERS, enforceRateLimit, getConfig, loginSucceeded, RateLimitedError, refundRateLimit, userByUsername, type Env,
+  beginLoginAttempt,
+  clientAddress,
+  DEV_USERS,
+  enforceRateLimit,
+  getConfig,
+  loginSucceeded,
+  RateLimitedError,
+  refundRateLimit,
+  userByUsername,
+  type Env,
 } from "@op/common";
 import { startSession, type CurrentSession } from "../session";
 
@@ -19,7 +28,11 @@ const INVALID: LoginRefusal = { error: "Invalid username or password.", status: 
  * the lockout is kept per username whether or not the account exists, so neither reveals which
  * usernames do. Failed attempts count per address too; a success is taken back from that count.
  */
-export async function authenticateUser(env: Env, request: Request, form: Record<string, string>): Promise<{ session: CurrentSession; cookie: string } | LoginRefusal> {
+export async function authenticateUser(
+  env: Env,
+  request: Request,
+  form: Record<string, string>,
+): Promise<{ session: CurrentSession; cookie: string } | LoginRefusal> {
   const username = (form.username ?? "").slice(0, 100);
   const password = (form.password ?? "").slice(0, 1000);
   const account = userByUsername(env, username);
@@ -36,10 +49,10 @@ export async function authenticateUser(env: Env, request: Request, form: Record<
     await Promise.all([loginSucceeded(env, username), refundRateLimit(env, ticket)]);
     return await startSession(env, user.sub);
   } catch (err) {
-    if (err instanceof RateLimitedError) return { error: `Too many sign-in attempts. Try again in ${inWords(err.retryAfter)}.`, status: 429, headers: err.headers };
+    if (err instanceof RateLimitedError)
+      return { error: `Too many sign-in attempts. Try again in ${inWords(err.retryAfter)}.`, status: 429, headers: err.headers };
     throw err;
   }
 }
 
-const inWords = (seconds: number) =>
-  seconds < 90 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`;
+const inWords = (seconds: number) => (seconds < 90 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`);

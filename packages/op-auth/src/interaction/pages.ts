@@ -12,7 +12,11 @@ export const SCOPE_TEXT: Record<string, string> = {
 };
 
 /** The client's display name for the user's preferred locales (OIDC DCR §2.1 language tags). */
-export function localizedClientValue(client: Client, member: "client_name" | "logo_uri" | "policy_uri" | "tos_uri", locales: string[] = []): string | undefined {
+export function localizedClientValue(
+  client: Client,
+  member: "client_name" | "logo_uri" | "policy_uri" | "tos_uri",
+  locales: string[] = [],
+): string | undefined {
   for (const tag of locales) {
     const exact = client.localized[`${member}#${tag}`];
     if (exact) return exact;
@@ -38,7 +42,13 @@ export function clientFooter(client: Client, locales: string[] | undefined): Htm
 const action = (i: InteractionRecord, step: string) => `/interaction/${i.uid}/${step}`;
 
 /** The login form; with an error, shown again with its status (401, or 429 with Retry-After). */
-export function renderLogin(env: Env, client: Client, i: InteractionRecord, error?: string, refusal: { status?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+export function renderLogin(
+  _env: Env,
+  client: Client,
+  i: InteractionRecord,
+  error?: string,
+  refusal: { status?: number; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const locales = i.request.uiLocales;
   return page(
     "Sign in",
@@ -54,7 +64,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ""
   );
 }
 
-export function renderConsent(env: Env, client: Client, i: InteractionRecord): Promise<Response> {
+export function renderConsent(_env: Env, client: Client, i: InteractionRecord): Promise<Response> {
   const locales = i.request.uiLocales;
   const { scopes, claims } = consentScope(i.request);
   const extraClaims = claims.filter((c) => !scopes.some((s) => (SCOPE_CLAIMS[s] as string[] | undefined)?.includes(c)));

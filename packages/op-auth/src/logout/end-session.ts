@@ -1,6 +1,18 @@
 import {
-  audiencesOf, getClient, getConfig, OAuthError, paramsOf, randomToken, readForm, rejectDuplicates, subjectFor, timingSafeEqual, verifyIdTokenHint, NO_STORE,
-  type Client, type Env,
+  audiencesOf,
+  getClient,
+  getConfig,
+  OAuthError,
+  paramsOf,
+  randomToken,
+  readForm,
+  rejectDuplicates,
+  subjectFor,
+  timingSafeEqual,
+  verifyIdTokenHint,
+  NO_STORE,
+  type Client,
+  type Env,
 } from "@op/common";
 import { cspSourceFor, errorPage, html, page } from "../html";
 import { clearCookie, readCookie, setCookie } from "../cookies";
@@ -30,7 +42,8 @@ async function validateLogoutRequest(env: Env, params: Record<string, string>): 
   const uri = params.post_logout_redirect_uri;
   if (uri !== undefined) {
     if (!client) throw new OAuthError("invalid_request", "post_logout_redirect_uri needs id_token_hint or client_id");
-    if (!(client.post_logout_redirect_uris ?? []).includes(uri)) throw new OAuthError("invalid_request", "post_logout_redirect_uri is not registered for this client");
+    if (!(client.post_logout_redirect_uris ?? []).includes(uri))
+      throw new OAuthError("invalid_request", "post_logout_redirect_uri is not registered for this client");
   }
   return { client, postLogoutRedirectUri: uri, state: params.state, hintSub: hint?.sub, hintSid: typeof hint?.sid === "string" ? hint.sid : undefined };
 }
@@ -96,7 +109,9 @@ export async function confirmLogoutEndpoint(request: Request, env: Env): Promise
     const cookie = readCookie(request, CSRF_COOKIE);
     if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw new OAuthError("invalid_request", "the form has expired; try again");
     const carried = Object.fromEntries(
-      Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(([, v]) => v !== undefined),
+      Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(
+        ([, v]) => v !== undefined,
+      ),
     ) as Record<string, string>;
     const req = await validateLogoutRequest(env, carried);
     const cookies = [clearCookie(env, CSRF_COOKIE, "/session/end")];

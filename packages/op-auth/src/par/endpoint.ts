@@ -1,6 +1,20 @@
 import {
-  authenticateClient, clientAddress, enforceHardening, enforceRateLimit, errorResponse, getConfig, json, newPushedRequestUri, OAuthError, pushedRequestObject,
-  readForm, rejectDuplicates, validateRequestObject, type Client, type Env, type PushedAuthorizationRequestRecord,
+  authenticateClient,
+  clientAddress,
+  enforceHardening,
+  enforceRateLimit,
+  errorResponse,
+  getConfig,
+  json,
+  newPushedRequestUri,
+  OAuthError,
+  pushedRequestObject,
+  readForm,
+  rejectDuplicates,
+  validateRequestObject,
+  type Client,
+  type Env,
+  type PushedAuthorizationRequestRecord,
 } from "@op/common";
 import { resolveRedirectUri, provisionalResponseMode } from "../authorize/validate";
 import { mergeRequiredOutsideParameters } from "../authorize/request-object";

@@ -15,7 +15,12 @@ export async function authorizationCodeGrant({ env, client, params, resources, b
   });
   const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
   const omitAtHash = responseType.split(" ").includes("token");
-  const tokens = await accessAndIdToken(env, client, { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash }, { resources: narrowResources(record.resources, resources) });
+  const tokens = await accessAndIdToken(
+    env,
+    client,
+    { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash },
+    { resources: narrowResources(record.resources, resources) },
+  );
   return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;
 }
 

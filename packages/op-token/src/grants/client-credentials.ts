@@ -42,7 +42,15 @@ async function liveClientGrant(env: Env, clientId: string): Promise<string> {
   if ((extendedUntil.get(clientId) ?? 0) > now + lifetime) return grantId;
   const expiresAt = now + 2 * lifetime;
   await grantObject(env, grantId).activate({
-    grantId, clientId, sub: clientId, scope: "", resources: [], authTimeRequired: false, createdAt: now, expiresAt, offline: false,
+    grantId,
+    clientId,
+    sub: clientId,
+    scope: "",
+    resources: [],
+    authTimeRequired: false,
+    createdAt: now,
+    expiresAt,
+    offline: false,
   });
   if (extendedUntil.size >= MAX_REMEMBERED_CLIENTS) extendedUntil.clear();
   extendedUntil.set(clientId, expiresAt);

@@ -1,6 +1,4 @@
-import {
-  deviceAuthorizationObject, invalidGrant, narrowResources, OAuthError, parseDeviceCode, randomToken, type DevicePollResult,
-} from "@op/common";
+import { deviceAuthorizationObject, invalidGrant, narrowResources, OAuthError, parseDeviceCode, randomToken, type DevicePollResult } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 

@@ -1,4 +1,15 @@
-import { getConfig, issueAccessToken, issueIdToken, grantObject, invalidGrant, userBySub, wantsRefreshToken, type Client, type Env, type GrantedAuthorization } from "@op/common";
+import {
+  getConfig,
+  issueAccessToken,
+  issueIdToken,
+  grantObject,
+  invalidGrant,
+  userBySub,
+  wantsRefreshToken,
+  type Client,
+  type Env,
+  type GrantedAuthorization,
+} from "@op/common";
 import type { TokenResponse } from "./context";
 
 /** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */

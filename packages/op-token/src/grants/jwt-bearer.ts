@@ -1,6 +1,18 @@
 import {
-  SIGNED_JWT_FAILURES, verifyClientSignedJwt,
-  clientObject, getConfig, grantObject, invalidGrant, issueAccessToken, OAuthError, PATHS, randomToken, SUPPORTED_SCOPES, userBySub, type Client, type Env,
+  SIGNED_JWT_FAILURES,
+  verifyClientSignedJwt,
+  clientObject,
+  getConfig,
+  grantObject,
+  invalidGrant,
+  issueAccessToken,
+  OAuthError,
+  PATHS,
+  randomToken,
+  SUPPORTED_SCOPES,
+  userBySub,
+  type Client,
+  type Env,
 } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 
@@ -17,7 +29,15 @@ export async function jwtBearerGrant({ env, client, params, resources, boundThum
   const grantId = randomToken(16);
   const now = Date.now();
   await grantObject(env, grantId).activate({
-    grantId, clientId: client.client_id, sub, scope, resources, authTimeRequired: false, createdAt: now, expiresAt: now + getConfig(env).ttl.accessToken * 1000, offline: false,
+    grantId,
+    clientId: client.client_id,
+    sub,
+    scope,
+    resources,
+    authTimeRequired: false,
+    createdAt: now,
+    expiresAt: now + getConfig(env).ttl.accessToken * 1000,
+    offline: false,
   });
   const at = await issueAccessToken(env, { grantId, client, sub, scope, resources, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
@@ -44,7 +64,10 @@ async function verifiedSubject(env: Env, client: Client, assertion: string): Pro
 function bearerScope(client: Client, requested: string | undefined, forItself: boolean): string {
   const clientScopes = client.scope ? client.scope.split(" ") : undefined;
   const wanted = (requested ?? "").split(" ").filter(Boolean);
-  const allowed = (s: string) => !forItself ? SUPPORTED_SCOPES.includes(s) && s !== "offline_access" && (!clientScopes || clientScopes.includes(s) || s === "openid") : !!clientScopes?.includes(s) && s !== "openid";
+  const allowed = (s: string) =>
+    !forItself
+      ? SUPPORTED_SCOPES.includes(s) && s !== "offline_access" && (!clientScopes || clientScopes.includes(s) || s === "openid")
+      : !!clientScopes?.includes(s) && s !== "openid";
   const refused = wanted.find((s) => !allowed(s));
   if (refused) throw new OAuthError("invalid_scope", `scope ${refused} is not allowed here`);
   return [...new Set(wanted.length ? wanted : forItself ? (clientScopes ?? []).filter(allowed) : [])].join(" ");

@@ -12,6 +12,11 @@ export async function refreshTokenGrant({ env, client, params, resources, boundT
   if (result.status === "invalid_target") throw new OAuthError("invalid_target", "requested resource was not granted");
   if (result.status === "reused") throw invalidGrant("refresh token was already used; the grant has been revoked");
   if (result.status !== "ok" || !isUserGrant(result.grant)) throw invalidGrant("refresh token is invalid, expired or revoked");
-  const tokens = await accessAndIdToken(env, client, { ...result.grant, certificateThumbprint: boundThumbprint }, { omitNonce: true, resources: narrowResources(result.grant.resources, resources) });
+  const tokens = await accessAndIdToken(
+    env,
+    client,
+    { ...result.grant, certificateThumbprint: boundThumbprint },
+    { omitNonce: true, resources: narrowResources(result.grant.resources, resources) },
+  );
   return { ...tokens, refresh_token: result.refreshToken };
 }

@@ -1,5 +1,16 @@
 import {
-  audiencesOf, getConfig, grantObject, invalidScope, issueAccessToken, narrowScope, OAuthError, randomToken, verifyIdTokenHint, type ActorClaim, type Client, type Env,
+  audiencesOf,
+  getConfig,
+  grantObject,
+  invalidScope,
+  issueAccessToken,
+  narrowScope,
+  OAuthError,
+  randomToken,
+  verifyIdTokenHint,
+  type ActorClaim,
+  type Client,
+  type Env,
 } from "@op/common";
 import type { GrantContext, TokenResponse } from "./context";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";
@@ -24,18 +35,33 @@ export async function tokenExchangeGrant({ env, client, params, resources, audie
   // The exchanged token never outlives the token it was exchanged for.
   const expiresAt = Math.min(subject.exp * 1000, now + getConfig(env).ttl.accessToken * 1000);
   await grantObject(env, grantId).activate({
-    grantId, clientId: client.client_id, sub: subject.sub, scope, resources: targets, authTimeRequired: false, createdAt: now, expiresAt, offline: false,
+    grantId,
+    clientId: client.client_id,
+    sub: subject.sub,
+    scope,
+    resources: targets,
+    authTimeRequired: false,
+    createdAt: now,
+    expiresAt,
+    offline: false,
   });
   const act = actor && { ...actor, ...(subject.act ? { act: subject.act } : {}) };
   const at = await issueAccessToken(env, { grantId, client, sub: subject.sub, scope, resources: targets, act, certificateThumbprint: boundThumbprint });
-  return { access_token: at.token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: "Bearer", expires_in: Math.min(at.expiresIn, Math.floor((expiresAt - now) / 1000)), scope };
+  return {
+    access_token: at.token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: "Bearer",
+    expires_in: Math.min(at.expiresIn, Math.floor((expiresAt - now) / 1000)),
+    scope,
+  };
 }
 
 async function activeSubjectToken(env: Env, client: Client, params: Record<string, string>) {
   if (!params.subject_token || !params.subject_token_type) throw new OAuthError("invalid_request", "subject_token and subject_token_type are required");
   if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new OAuthError("invalid_request", "subject_token_type must be an access token");
   const found = await lookupActiveToken(env, params.subject_token, "access_token");
-  if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id)) throw new OAuthError("invalid_grant", "subject_token is not active or not for this client");
+  if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id))
+    throw new OAuthError("invalid_grant", "subject_token is not active or not for this client");
   // The account behind the token, not the sub its client saw: the new token names it as this client sees it (OIDC Core §8).
   return { ...found.claims, sub: found.grant.sub };
 }
@@ -48,13 +74,15 @@ async function actorOf(env: Env, client: Client, params: Record<string, string>)
   }
   if (params.actor_token_type === ACCESS_TOKEN_TYPE) {
     const found = await lookupActiveToken(env, params.actor_token, "access_token");
-    if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id)) throw new OAuthError("invalid_grant", "actor_token is not active or not for this client");
+    if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id))
+      throw new OAuthError("invalid_grant", "actor_token is not active or not for this client");
     return { sub: found.claims.sub, client_id: found.claims.client_id };
   }
   if (params.actor_token_type === ID_TOKEN_TYPE) {
     const claims = await verifyIdTokenHint(env, params.actor_token);
     const fresh = claims && typeof claims.exp === "number" && claims.exp * 1000 > Date.now();
-    if (!claims || !fresh || !audiencesOf(claims.aud).includes(client.client_id)) throw new OAuthError("invalid_grant", "actor_token is not a valid ID token for this client");
+    if (!claims || !fresh || !audiencesOf(claims.aud).includes(client.client_id))
+      throw new OAuthError("invalid_grant", "actor_token is not a valid ID token for this client");
     return { sub: claims.sub };
   }
   throw new OAuthError("invalid_request", "actor_token_type must be an access token or an ID token");
