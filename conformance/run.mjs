@@ -6,19 +6,19 @@
 // Prints plan × module → passed / failed / not applicable and writes conformance/results/latest.{md,json}.
 // Options: --only <text> (plan label, response type or module id contains it; results/ is then
 // left alone), --concurrency N (default 4). CONFORMANCE_DEBUG=1 logs every page the browser sees.
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Failure, NotApplicable } from "./lib/assert.mjs";
+import { launchBrowser } from "./lib/browser.mjs";
+import { clientsFor, moduleContext } from "./lib/context.mjs";
+import { discover, fetchJwks } from "./lib/oidc.mjs";
 import { startOp } from "./lib/op.mjs";
 import { startRp } from "./lib/rp.mjs";
-import { launchBrowser } from "./lib/browser.mjs";
-import { discover, fetchJwks } from "./lib/oidc.mjs";
-import { clientsFor, moduleContext } from "./lib/context.mjs";
-import { Failure, NotApplicable } from "./lib/assert.mjs";
-import core from "./modules/core.mjs";
 import config from "./modules/config.mjs";
-import requestObjects from "./modules/request-objects.mjs";
+import core from "./modules/core.mjs";
 import dynamic from "./modules/dynamic.mjs";
+import requestObjects from "./modules/request-objects.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -2,7 +2,7 @@
 // in-runtime tests load these bundles as auxiliary Workers beside op-auth (the Worker under test).
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { WORKERS, root, wranglerEnv } from "./workers.mjs";
+import { root, WORKERS, wranglerEnv } from "./workers.mjs";
 
 export function buildWorker(worker, outRoot = path.join(root, ".wrangler", "build")) {
   const outdir = path.join(outRoot, worker.name);

@@ -5,9 +5,9 @@
 // Usage: ISSUER=https://op.example.com node scripts/deploy.mjs [--first] [--conformance]
 // --conformance: a throw-away deployment for the OpenID conformance suite (docs/conformance.md).
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { WORKERS, root } from "./workers.mjs";
+import { root, WORKERS } from "./workers.mjs";
 
 const issuer = process.env.ISSUER;
 if (!issuer?.startsWith("https://")) {

@@ -3,8 +3,8 @@
 // Workers in one process. State persists in .wrangler/state across restarts. A development
 // ADMIN_TOKEN is generated once into .dev.vars (git-ignored) and printed.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DEV_SECRET_NAMES, devArgs, root, stageConfigs, wranglerEnv } from "./workers.mjs";
 

@@ -4,7 +4,7 @@
 // failing stage and ends with one summary line, "tests: N passed, N failed", counted from
 // vitest's JSON reports and conformance/results/latest.json.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, wranglerEnv } from "./workers.mjs";

@@ -1,8 +1,9 @@
 // The Workers of the OP, in `wrangler dev` order: the first config serves the port (op-auth, the
 // front Worker that hosts the Durable Objects); the others are reached over service bindings.
-import { fileURLToPath } from "node:url";
+
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const bin = path.join(root, "node_modules", ".bin");

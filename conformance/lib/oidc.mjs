@@ -3,8 +3,8 @@
 // token and userinfo calls and their validation; jose checks what it does not see: the ID
 // token from the authorization endpoint, c_hash/at_hash/s_hash, the signature by `kid`.
 import { createHash, randomBytes } from "node:crypto";
-import * as oauth from "oauth4webapi";
 import * as jose from "jose";
+import * as oauth from "oauth4webapi";
 import { check, equal, Failure } from "./assert.mjs";
 
 const insecure = { [oauth.allowInsecureRequests]: true };

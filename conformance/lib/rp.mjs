@@ -1,8 +1,9 @@
 // The relying party's own HTTP server on 127.0.0.1: the redirect URIs the browser lands on
 // (the page is empty; the runner reads the URL or the form body the browser sent), and the
 // documents the OP fetches from an RP: request_uri objects, jwks_uri, sector_identifier_uri.
-import { createServer } from "node:http";
+
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
 
 export async function startRp() {
   const documents = new Map(); // path → { type, body }

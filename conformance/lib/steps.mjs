@@ -2,7 +2,7 @@
 // authorization of the "same session twice" modules, and the request-object helpers.
 import * as jose from "jose";
 import { check, equal, Failure, notApplicable, sleep } from "./assert.mjs";
-import { completeFlow, navigate, requestParams, oneLine } from "./oidc.mjs";
+import { completeFlow, navigate, oneLine, requestParams } from "./oidc.mjs";
 
 export const includes = (t, part) => t.v.responseType.split(" ").includes(part);
 export const isCodeFlow = (t) => t.v.responseType === "code";
@@ -87,4 +87,4 @@ export function pageShows(nav, what) {
   return nav.page;
 }
 
-export { sleep, oneLine };
+export { oneLine, sleep };

@@ -1,8 +1,11 @@
 // The modules of the Basic, Implicit and Hybrid plans (and their Form Post variants): one
 // authorization through the browser and the suite's checks on what comes back. Names are the
 // suite's module ids; each comment names the suite class it follows.
-import { check, equal, Failure, notApplicable, sleep, checkErrorSyntax } from "../lib/assert.mjs";
+
+import * as oauth from "oauth4webapi";
+import { check, checkErrorSyntax, equal, Failure, notApplicable, sleep } from "../lib/assert.mjs";
 import {
+  callbackParams,
   checkIdToken,
   clientAuth,
   completeFlow,
@@ -13,10 +16,8 @@ import {
   random,
   requestParams,
   tokenRequest,
-  callbackParams,
 } from "../lib/oidc.mjs";
 import { authorizeAndCheck, checkScopeClaims, includes, pageShows, returnedClaims, sameSessionTwice } from "../lib/steps.mjs";
-import * as oauth from "oauth4webapi";
 
 const codeOnly = (t, why = "the suite runs it only for response types with a code (VariantNotApplicable)") => {
   if (!includes(t, "code")) notApplicable(`not for response_type=${t.v.responseType}: ${why}`);

@@ -3,8 +3,11 @@
 import * as jose from "jose";
 import * as oauth from "oauth4webapi";
 import { check, equal, Failure, sleep } from "../lib/assert.mjs";
+import { grantTypesFor, rpKey } from "../lib/context.mjs";
 import {
+  authorizationUrl,
   callbackParams,
+  checkIdToken,
   clientAssertion,
   completeFlow,
   expectAuthorizationError,
@@ -14,11 +17,8 @@ import {
   oneLine,
   random,
   requestParams,
-  authorizationUrl,
-  checkIdToken,
 } from "../lib/oidc.mjs";
 import { authorizeAndCheck, pageShows, unsignedRequestObject } from "../lib/steps.mjs";
-import { grantTypesFor, rpKey } from "../lib/context.mjs";
 import { discoveryEndpointVerification } from "./config.mjs";
 import core from "./core.mjs";
 

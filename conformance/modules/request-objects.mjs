@@ -1,7 +1,7 @@
 // Request objects in the Basic/Implicit/Hybrid plans (OIDC Core §6): unsigned (alg none) by
 // value and by reference, and the request object's redirect_uri winning over the query's.
 import { check, notApplicable } from "../lib/assert.mjs";
-import { callbackParams, completeFlow, navigate, requestParams, authorizationUrl } from "../lib/oidc.mjs";
+import { authorizationUrl, callbackParams, completeFlow, navigate, requestParams } from "../lib/oidc.mjs";
 import { skipUnlessNoneRequestObjects, unsignedRequestObject } from "../lib/steps.mjs";
 
 /** OIDC Core §6.1: response_type, client_id and scope are also sent as query parameters. */

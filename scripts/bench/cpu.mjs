@@ -6,8 +6,9 @@
 // every Worker and Durable Object invocation, SQLite, crypto and garbage collection. It is an
 // upper bound of what Cloudflare bills as the Worker's CPU time (which excludes the runtime's own
 // HTTP handling and bills Durable Objects separately).
-import { readFileSync } from "node:fs";
+
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { keepAliveAgent, request } from "./http.mjs";
 
 const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;

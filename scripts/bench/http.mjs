@@ -1,8 +1,9 @@
 // A small HTTP/1.1 client on node:http with keep-alive: lighter than fetch, so the load generator
 // (which shares the machine's two cores with the server under test) spends less CPU per request.
+
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
-import { readFileSync } from "node:fs";
 
 /** Every request goes to a loopback address, and only there (the benchmark's rule). */
 function assertLoopback(url) {

@@ -1,4 +1,4 @@
-// Validations per second of the JAR request object validator (packages/common/src/request-object),
+// Validations per second of the JAR request object validator (packages/op-auth/src/authorize/request-object),
 // the function /authorize and /par call for every `request`. It is bundled with esbuild (the
 // bundler wrangler uses) for Node and run in one thread: the validator is plain WebCrypto + JSON,
 // which Node and workerd both run on V8 with BoringSSL/OpenSSL primitives, so this measures its
@@ -9,8 +9,9 @@
 // empty class so the module graph loads; neither DO is called on these paths.
 //
 //   node scripts/bench/jar-validator.mjs [seconds per case, default 2]
-import { createRequire } from "node:module";
+
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,8 +25,8 @@ async function bundle() {
   const outfile = path.join(dir, "validator.mjs");
   await esbuild.build({
     stdin: {
-      contents: `export { validateRequestObject } from "./src/request-object/index.ts"; export { SignJWT, generateKeyPair, exportJWK, base64url } from "jose";`,
-      resolveDir: path.join(root, "packages/common"),
+      contents: `export { validateRequestObject } from "./src/authorize/request-object/validate.ts"; export { SignJWT, generateKeyPair, exportJWK, base64url } from "jose";`,
+      resolveDir: path.join(root, "packages/op-auth"),
       loader: "ts",
     },
     bundle: true,

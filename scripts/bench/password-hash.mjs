@@ -3,7 +3,7 @@
 // runtime Cloudflare runs. Workers freeze their clocks while computing, so the time is taken
 // from outside: a request doing N+1 derivations minus one doing 1, divided by N.
 // Usage: node scripts/bench/password-hash.mjs [iterations=100000]
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
 const iterations = Number(process.argv[2] ?? 100_000);
 const mf = new Miniflare(

@@ -11,16 +11,16 @@
 // (as zone routes would), so that the difference shows the front Worker's service-binding hop.
 // --calls counts, instead of sampling, the Durable Object calls, KV operations and
 // service-binding calls one request makes (a wrapper module around each bundle counts them).
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync, unlinkSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
-import { startWorkerd } from "./workerd.mjs";
+import { parseArgs } from "node:util";
+import { processCpuMs } from "./cpu.mjs";
 import { basicAuth, form, freePort, keepAliveAgent, request, requestJson } from "./http.mjs";
 import { loginFlow } from "./login-flow.mjs";
 import { API_RESOURCE } from "./scenarios.mjs";
-import { processCpuMs } from "./cpu.mjs";
-import { UNREACHABLE_LIMITS, benchStateRoot } from "./settings.mjs";
+import { benchStateRoot, UNREACHABLE_LIMITS } from "./settings.mjs";
+import { startWorkerd } from "./workerd.mjs";
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,

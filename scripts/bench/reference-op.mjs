@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 // The reference OP for the benchmark: the certified `oidc-provider` 9 on Node, configured for the
 // same work as ours. Runs as its own process (so it has its own event loop and CPU accounting):
 //   node scripts/bench/reference-op.mjs '{"port":9000,"db":"/tmp/x.sqlite","client":{…}}'
@@ -10,12 +11,11 @@
 // opaque access tokens for userinfo, the only format oidc-provider accepts there; state in SQLite.
 // Login and consent are a small plain node:http handler on oidc-provider's interaction API.
 import http from "node:http";
-import { pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 import { exportJWK, generateKeyPair } from "jose";
 import Provider, { errors } from "oidc-provider";
-import { DEV_USERS } from "../../packages/common/src/seeds.ts";
-import { SqliteAdapter, openDatabase } from "./reference-adapter.mjs";
+import { DEV_USERS } from "../../packages/storage/src/seeds.ts";
+import { openDatabase, SqliteAdapter } from "./reference-adapter.mjs";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
 const issuer = `http://127.0.0.1:${options.port}`;

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 // Benchmarks our OP (its four Workers under `workerd serve`) side by side with the certified
 // oidc-provider 9 (Node 22), on this machine, with the same load generator; then bundle sizes,
 // CPU per request, and the login under `wrangler dev`. docs/performance.md explains the method.
@@ -8,21 +10,19 @@
 //
 // Writes docs/bench-results.json and the results block of docs/performance.md (unless --no-write).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { totalmem, availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
+import { availableParallelism, totalmem } from "node:os";
 import path from "node:path";
-import { root, DEV_SECRET_NAMES } from "../workers.mjs";
-import { startWorkerd, WORKERD_BIN } from "./workerd.mjs";
-import { startReference } from "./reference.mjs";
-import { keepAliveAgent, requestJson, basicAuth, form, freePort } from "./http.mjs";
-import { loginFlow } from "./login-flow.mjs";
-import { API_RESOURCE, RefreshPool, SCENARIO_NAMES, runAutocannon, runScenario } from "./scenarios.mjs";
+import { parseArgs } from "node:util";
+import { DEV_SECRET_NAMES, root } from "../workers.mjs";
 import { cpuPerRequest } from "./cpu.mjs";
-import { wranglerDevLogin } from "./wrangler-dev.mjs";
+import { basicAuth, form, freePort, keepAliveAgent, requestJson } from "./http.mjs";
+import { loginFlow } from "./login-flow.mjs";
+import { startReference } from "./reference.mjs";
 import { markdown, targetsOf, writeResultsBlock } from "./report.mjs";
-import { UNREACHABLE_LIMITS, benchStateRoot } from "./settings.mjs";
+import { API_RESOURCE, RefreshPool, runAutocannon, runScenario, SCENARIO_NAMES } from "./scenarios.mjs";
+import { benchStateRoot, UNREACHABLE_LIMITS } from "./settings.mjs";
+import { startWorkerd, WORKERD_BIN } from "./workerd.mjs";
+import { wranglerDevLogin } from "./wrangler-dev.mjs";
 
 const { values: args } = parseArgs({
   options: {

@@ -5,11 +5,11 @@
 // op-auth, one SQLite file per object in a state directory), KV, vars and the development secrets.
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
 import path from "node:path";
-import { unstable_readConfig } from "wrangler";
+import { gzipSync } from "node:zlib";
 import workerdPackage from "workerd";
-import { WORKERS, bin, root, wranglerEnv } from "../workers.mjs";
+import { unstable_readConfig } from "wrangler";
+import { bin, root, WORKERS, wranglerEnv } from "../workers.mjs";
 import { waitForHttp } from "./http.mjs";
 
 /** Bundles one Worker as `wrangler deploy` would upload it; returns the bundle and its sizes. */

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { devArgs, stageConfigs, wranglerEnv, bin, root } from "../workers.mjs";
+import { bin, devArgs, root, stageConfigs, wranglerEnv } from "../workers.mjs";
 import { keepAliveAgent, requestJson, waitForHttp } from "./http.mjs";
 import { loginFlow } from "./login-flow.mjs";
 

@@ -1,5 +1,5 @@
-import * as oauth from "oauth4webapi";
 import { compactDecrypt, exportJWK, generateKeyPair } from "jose";
+import * as oauth from "oauth4webapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { issuer, navigate, newBrowser, REDIRECT_URI, register } from "./support";
 

@@ -1,6 +1,6 @@
 import * as oidc from "openid-client";
 import { beforeAll, describe, expect, it } from "vitest";
-import { discover, issuer, navigate, newBrowser, POST_LOGOUT_REDIRECT_URI, REDIRECT_URI, register, type Registered } from "./support";
+import { discover, issuer, navigate, newBrowser, POST_LOGOUT_REDIRECT_URI, REDIRECT_URI, type Registered, register } from "./support";
 
 /**
  * The OP as a real Relying Party sees it: the four Workers run under `wrangler dev`

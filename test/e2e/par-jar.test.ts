@@ -1,5 +1,5 @@
-import * as oidc from "openid-client";
 import { exportJWK, generateKeyPair } from "jose";
+import * as oidc from "openid-client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { discover, navigate, newBrowser, REDIRECT_URI, register } from "./support";
 

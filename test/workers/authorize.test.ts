@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { Browser, authorize, completeFlow, decodeJwt, ISSUER, op, pkcePair, redeemCode, registerClient, type RegisteredClient } from "./helpers";
+import { authorize, Browser, completeFlow, decodeJwt, ISSUER, op, pkcePair, type RegisteredClient, redeemCode, registerClient } from "./helpers";
 
 let client: RegisteredClient;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+import { ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
 
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };

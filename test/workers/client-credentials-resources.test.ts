@@ -1,8 +1,9 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { getConfig } from "@op/core";
+import { clientCredentialsGrantId, grantObject } from "@op/storage";
 import { describe, expect, it } from "vitest";
-import { clientCredentialsGrantId, getConfig, grantObject } from "@op/common";
-import { basicAuth, completeFlow, decodeJwt, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+import { basicAuth, completeFlow, decodeJwt, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
 
 const token = (client: RegisteredClient, body: string | URLSearchParams) =>
   op("/token", {

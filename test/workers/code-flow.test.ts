@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, completeFlow, decodeJwt, ISSUER, op, pkcePair, redeemCode, registerClient } from "./helpers";
+import { authorize, Browser, completeFlow, decodeJwt, ISSUER, op, pkcePair, redeemCode, registerClient } from "./helpers";
 
 describe("authorization code flow", () => {
   it("logs in through the forms, consents, and redeems the code once", async () => {

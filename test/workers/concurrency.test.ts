@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, basicAuth, completeFlow, op, pkcePair, redeemCode, registerClient } from "./helpers";
+import { authorize, Browser, basicAuth, completeFlow, op, pkcePair, redeemCode, registerClient } from "./helpers";
 
 /** Single-use artifacts under concurrent use: exactly one success, every other attempt refused. */
 describe("concurrency", () => {

@@ -1,9 +1,10 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { type DeviceAuthorizationRecord, OAUTH_ERROR_CODES } from "@op/core";
+import { deviceAuthorizationObject, parseDeviceCode } from "@op/storage";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deviceAuthorizationObject, OAUTH_ERROR_CODES, parseDeviceCode, type DeviceAuthorizationRecord } from "@op/common";
-import { basicAuth, Browser, decodeJwt, ISSUER, op, parseForms, registerClient, type RegisteredClient } from "./helpers";
+import { Browser, basicAuth, decodeJwt, ISSUER, op, parseForms, type RegisteredClient, registerClient } from "./helpers";
 
 /**
  * The device authorization grant (RFC 8628) through the public HTTP surface: the device's

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
+import { KEY_ACTIVATION_DELAY_MS } from "@op/storage";
 import { describe, expect, it } from "vitest";
-import { KEY_ACTIVATION_DELAY_MS } from "@op/common";
 import { viaPublicCache } from "../../packages/op-auth/src/public-cache";
 
 const ISSUER = "http://localhost:8787";

@@ -1,8 +1,8 @@
+import { OAUTH_ERROR_CODES } from "@op/core";
 import fc from "fast-check";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OAUTH_ERROR_CODES } from "@op/common";
-import { basicAuth, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+import { basicAuth, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
 
 /**
  * Fuzzing of the parameters the grants and client authentication methods added after the

@@ -1,6 +1,6 @@
+import { OAUTH_ERROR_CODES } from "@op/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OAUTH_ERROR_CODES } from "@op/common";
 import { op, TEST_ADMIN_TOKEN } from "./helpers";
 
 /**

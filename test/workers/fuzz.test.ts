@@ -1,7 +1,7 @@
+import { OAUTH_ERROR_CODES } from "@op/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OAUTH_ERROR_CODES } from "@op/common";
-import { authorize, b64url, basicAuth, type Browser, completeFlow, ISSUER, op, parseForms, registerClient, type RegisteredClient } from "./helpers";
+import { authorize, type Browser, b64url, basicAuth, completeFlow, ISSUER, op, parseForms, type RegisteredClient, registerClient } from "./helpers";
 
 /**
  * Property-based fuzzing of the HTTP surface. Each request starts from a valid one and gets a

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { expect } from "vitest";
-import { Browser as SharedBrowser, navigate, type NavigateOptions } from "../support/browser";
+import { type NavigateOptions, navigate, Browser as SharedBrowser } from "../support/browser";
 
 export { parseForms } from "../support/browser";
 

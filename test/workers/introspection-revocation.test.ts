@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { basicAuth, completeFlow, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+import { basicAuth, completeFlow, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
 
 const post = (path: string, client: RegisteredClient, body: Record<string, string>, headers: Record<string, string> = {}) =>
   op(path, {

@@ -1,11 +1,12 @@
-import { env } from "cloudflare:workers";
 import { createExecutionContext } from "cloudflare:test";
-import { compactDecrypt, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JSONWebKeySet, type JWK } from "jose";
+import { env } from "cloudflare:workers";
+import { ConfigSchema } from "@op/core";
+import { providerMetadata } from "@op/rules";
+import { compactDecrypt, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigSchema, providerMetadata } from "@op/common";
 import worker from "../../packages/op-auth/src/index";
-import { Browser as SharedBrowser, navigate } from "../support/browser";
-import { authorize, basicAuth, Browser, ISSUER, op, parseForms, redeemCode, registerClient, type RegisteredClient } from "./helpers";
+import { navigate, Browser as SharedBrowser } from "../support/browser";
+import { authorize, Browser, basicAuth, ISSUER, op, parseForms, type RegisteredClient, redeemCode, registerClient } from "./helpers";
 
 /**
  * JARM (JWT Secured Authorization Response Mode): every response mode for code and for

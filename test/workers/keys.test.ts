@@ -1,8 +1,9 @@
-import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { createKeysTable, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
+import { signingKey } from "@op/tokens";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { createKeysTable, KEY_ACTIVATION_DELAY_MS, keyStore, signingKey } from "@op/common";
 import { completeFlow, ISSUER, op, TEST_ADMIN_TOKEN } from "./helpers";
 
 const published = async () => (await op("/jwks")).json<{ keys: Record<string, string>[] }>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, completeFlow, parseForms } from "./helpers";
+import { authorize, Browser, completeFlow, parseForms } from "./helpers";
 
 const metadata = { post_logout_redirect_uris: ["https://rp.example.com/bye"] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Browser, authorize, b64url, decodeJwt, op, registerClient } from "./helpers";
+import { authorize, Browser, b64url, decodeJwt, op, registerClient } from "./helpers";
 
 /**
  * RFC 8705 with the development stand-in for the edge's cf.tlsClientAuth: the

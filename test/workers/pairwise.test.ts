@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { authorize, basicAuth, Browser, completeFlow, decodeJwt, op, redeemCode, registerClient, type RegisteredClient } from "./helpers";
+import { authorize, Browser, basicAuth, completeFlow, decodeJwt, op, type RegisteredClient, redeemCode, registerClient } from "./helpers";
 
 /**
  * Pairwise subject identifiers (OIDC Core §8, OIDC DCR §2/§5). The sector_identifier_uri

@@ -1,24 +1,26 @@
-import { env } from "cloudflare:workers";
 import { createExecutionContext, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { ConfigSchema } from "@op/core";
+import { providerMetadata } from "@op/rules";
+import { PAR_REQUEST_URI_PREFIX, pushedRequestObject, pushedRequestReference } from "@op/storage";
 import fc from "fast-check";
-import { SignJWT, type CryptoKey, type JWK } from "jose";
+import { type CryptoKey, type JWK, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigSchema, PAR_REQUEST_URI_PREFIX, providerMetadata, pushedRequestObject, pushedRequestReference } from "@op/common";
+import worker from "../../packages/op-auth/src/index";
+import { navigate, Browser as SharedBrowser } from "../support/browser";
 import {
-  basicAuth,
   Browser,
+  basicAuth,
   codeRequestParams,
   ISSUER,
   op,
+  type RegisteredClient,
   redeemCode,
   registerClient,
   requestObjectKey,
   signRequestObject,
   unsignedRequestObject,
-  type RegisteredClient,
 } from "./helpers";
-import { Browser as SharedBrowser, navigate } from "../support/browser";
-import worker from "../../packages/op-auth/src/index";
 
 /**
  * PAR (RFC 9126): the endpoint, the single-use request_uri in its Durable Object, and the

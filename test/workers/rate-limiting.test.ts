@@ -1,7 +1,8 @@
-import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { ConfigSchema, getConfig } from "@op/core";
+import { backoffSeconds, clientAddress, ipv6Prefix64, type LimitedAction, loginStreak, userByUsername } from "@op/storage";
 import { describe, expect, it } from "vitest";
-import { backoffSeconds, clientAddress, ConfigSchema, getConfig, ipv6Prefix64, loginStreak, userByUsername, type LimitedAction } from "@op/common";
 import { Browser as SharedBrowser } from "../support/browser";
 import { basicAuth, ISSUER, op, parseForms, pkcePair, registerClient } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
+import { clientObject } from "@op/storage";
 import { describe, expect, it } from "vitest";
-import { clientObject } from "@op/common";
 import { registerClient as registerEndpoint } from "../../packages/op-management/src/registration";
 import { ISSUER, op, registerClient, requestObjectKey } from "./helpers";
 

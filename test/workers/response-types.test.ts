@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { Browser, authorize, b64url, decodeJwt, ISSUER, op, parseForms, redeemCode, registerClient, type RegisteredClient } from "./helpers";
+import { authorize, Browser, b64url, decodeJwt, ISSUER, op, parseForms, type RegisteredClient, redeemCode, registerClient } from "./helpers";
 
 const ALL_TYPES = ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token", "none"];
 const halfHash = async (value: string, hash = "SHA-256") => {

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { clientObject } from "@op/storage";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { clientObject } from "@op/common";
-import { basicAuth, ISSUER, op, registerClient, TEST_ADMIN_TOKEN, type RegisteredClient } from "./helpers";
+import { basicAuth, ISSUER, op, type RegisteredClient, registerClient, TEST_ADMIN_TOKEN } from "./helpers";
 
 const m2m = { grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined };
 const rotate = (clientId: string, token = TEST_ADMIN_TOKEN) =>

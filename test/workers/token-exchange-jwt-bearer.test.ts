@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tokenEndpoint } from "../../packages/op-token/src/token-endpoint";
-import { basicAuth, completeFlow, decodeJwt, ISSUER, op, registerClient, type RegisteredClient } from "./helpers";
+import { basicAuth, completeFlow, decodeJwt, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -1,8 +1,9 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { AuthorizationCodeRecord } from "@op/core";
+import { grantIdOfCode, grantObject } from "@op/storage";
 import { describe, expect, it } from "vitest";
-import { grantIdOfCode, grantObject, type AuthorizationCodeRecord } from "@op/common";
-import { Browser, authorize, basicAuth, completeFlow, decodeJwt, op, redeemCode, registerClient } from "./helpers";
+import { authorize, Browser, basicAuth, completeFlow, decodeJwt, op, redeemCode, registerClient } from "./helpers";
 
 const form = (body: Record<string, string>, headers: Record<string, string> = {}) =>
   op("/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(body) });

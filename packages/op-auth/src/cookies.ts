@@ -1,4 +1,5 @@
-import { getConfig, type Env } from "@op/common";
+import { getConfig } from "@op/core";
+import type { Env } from "@op/storage";
 
 /**
  * Cookies: HttpOnly, SameSite=Lax, Secure on https where the __Host- prefix (RFC 6265bis

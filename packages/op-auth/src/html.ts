@@ -1,6 +1,7 @@
+import type { OAuthError } from "@op/core";
+import { NO_STORE } from "@op/http";
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { NO_STORE, type OAuthError } from "@op/common";
 
 export { html, raw };
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;

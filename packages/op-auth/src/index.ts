@@ -1,26 +1,28 @@
+import { OAuthError, PATHS, workerFor } from "@op/core";
+import { answered, errorResponse, MAX_REQUEST_BYTES, REQUEST_ID_HEADER, requestIdOf, serve } from "@op/http";
+import type { Env } from "@op/storage";
 import { Hono } from "hono";
-import { answered, errorResponse, MAX_REQUEST_BYTES, OAuthError, PATHS, REQUEST_ID_HEADER, requestIdOf, serve, workerFor, type Env } from "@op/common";
 import { authorizationEndpoint } from "./authorize/endpoint";
-import { pushedAuthorizationRequestEndpoint } from "./par/endpoint";
-import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
-import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
+import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
+import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
+import { pushedAuthorizationRequestEndpoint } from "./par/endpoint";
 import { freshPublicDocument, viaPublicCache } from "./public-cache";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
 export {
-  KeyStore,
-  ClientRegistration,
-  UserAccount,
   BrowserSession,
-  Interaction,
-  Grant,
-  ReplayGuard,
+  ClientRegistration,
   DeviceAuthorization,
-  RateLimiter,
+  Grant,
+  Interaction,
+  KeyStore,
   PushedAuthorizationRequest,
-} from "@op/common";
+  RateLimiter,
+  ReplayGuard,
+  UserAccount,
+} from "@op/storage";
 
 /** op-auth: authorization, login and consent, device verification, logout. */
 const app = new Hono<{ Bindings: Env }>();

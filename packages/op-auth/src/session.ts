@@ -1,4 +1,5 @@
-import { getConfig, randomToken, sessionObject, ACR_PASSWORD, AMR_PASSWORD, type Env, type SessionRecord } from "@op/common";
+import { ACR_PASSWORD, AMR_PASSWORD, getConfig, randomToken, type SessionRecord } from "@op/core";
+import { type Env, sessionObject } from "@op/storage";
 import { clearCookie, readCookie, sessionCookieName, setCookie } from "./cookies";
 
 export interface CurrentSession {

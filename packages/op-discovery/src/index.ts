@@ -1,17 +1,8 @@
+import { getConfig, PATHS } from "@op/core";
+import { drainUnreadBody, errorResponse, notFound, REQUEST_ID_HEADER, serve } from "@op/http";
+import { metadataFor } from "@op/rules";
+import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
 import { Hono } from "hono";
-import {
-  drainUnreadBody,
-  errorResponse,
-  getConfig,
-  REQUEST_ID_HEADER,
-  serve,
-  KEY_ACTIVATION_DELAY_MS,
-  keyStore,
-  metadataFor,
-  notFound,
-  PATHS,
-  type Env,
-} from "@op/common";
 
 /**
  * op-discovery: OIDC Discovery 1.0 and RFC 8414 metadata, and the JWKS. Public, cacheable for a

@@ -1,18 +1,6 @@
-import {
-  authoritativeClient,
-  bearerToken,
-  clientObject,
-  getConfig,
-  hashSecret,
-  json,
-  keyStore,
-  OAuthError,
-  randomToken,
-  sealSecret,
-  timingSafeEqual,
-  usesClientSecret,
-  type Env,
-} from "@op/common";
+import { getConfig, hashSecret, OAuthError, randomToken, sealSecret, timingSafeEqual, usesClientSecret } from "@op/core";
+import { bearerToken, json } from "@op/http";
+import { authoritativeClient, clientObject, type Env, keyStore } from "@op/storage";
 
 /** The admin API needs ADMIN_TOKEN (a secret); without one it does not exist. */
 export function requireAdmin(request: Request, env: Env) {

@@ -1,16 +1,6 @@
+import { ASSERTION_ALGS, type ClientMetadata, ClientMetadataSchema, type Config, IMPLICIT_GRANT, invalidClientMetadata, invalidRedirectUri } from "@op/core";
+import { conflictingClientMode, enabledTokenAuthMethods, isRequired } from "@op/rules";
 import { z } from "zod";
-import {
-  ASSERTION_ALGS,
-  ClientMetadataSchema,
-  IMPLICIT_GRANT,
-  conflictingClientMode,
-  enabledTokenAuthMethods,
-  isRequired,
-  invalidClientMetadata,
-  invalidRedirectUri,
-  type ClientMetadata,
-  type Config,
-} from "@op/common";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
 const LOCALIZABLE = ["client_name", "logo_uri", "client_uri", "policy_uri", "tos_uri"] as const;

@@ -1,7 +1,9 @@
+import { PATHS } from "@op/core";
+import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, REQUEST_ID_HEADER, serve } from "@op/http";
+import type { Env } from "@op/storage";
 import { Hono } from "hono";
-import { drainUnreadBody, errorResponse, REQUEST_ID_HEADER, serve, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
-import { deleteClient, readClient, registerClient, updateClient } from "./registration";
 import { listKeys, rotateClientSecret, rotateKeys } from "./admin";
+import { deleteClient, readClient, registerClient, updateClient } from "./registration";
 
 /** op-management: dynamic client registration and management, and the admin API. */
 const app = new Hono<{ Bindings: Env }>();

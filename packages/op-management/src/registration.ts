@@ -1,24 +1,6 @@
-import {
-  bearerToken,
-  cacheClient,
-  clientAddress,
-  enforceRateLimit,
-  isPlausibleClientId,
-  sealSecret,
-  clientObject,
-  getConfig,
-  hashSecret,
-  json,
-  OAuthError,
-  PATHS,
-  randomToken,
-  readLimitedText,
-  timingSafeEqual,
-  uncacheClient,
-  usesClientSecret,
-  type Client,
-  type Env,
-} from "@op/common";
+import { type Client, getConfig, hashSecret, OAuthError, PATHS, randomToken, sealSecret, timingSafeEqual, usesClientSecret } from "@op/core";
+import { bearerToken, json, readLimitedText } from "@op/http";
+import { cacheClient, clientAddress, clientObject, type Env, enforceRateLimit, isPlausibleClientId, uncacheClient } from "@op/storage";
 import { validateClientMetadata } from "./client-metadata";
 import { checkSubjectType } from "./sector-identifier";
 

@@ -1,4 +1,4 @@
-import { DocumentFetchError, fetchBoundedDocument, invalidClientMetadata, type ClientMetadata, type Config } from "@op/common";
+import { type ClientMetadata, type Config, DocumentFetchError, fetchBoundedDocument, invalidClientMetadata } from "@op/core";
 import { checkFetchedDocumentUri } from "./client-metadata";
 
 /**

@@ -1,28 +1,18 @@
 import {
-  authenticateClient,
-  clientAddress,
-  deviceAuthorizationObject,
-  DeviceAuthorizationParamsSchema,
-  enforceRateLimit,
+  type Client,
   DEVICE_CODE_GRANT_TYPE,
-  DEVICE_POLL_INTERVAL,
-  formatUserCode,
+  type DeviceAuthorizationParams,
+  DeviceAuthorizationParamsSchema,
   getConfig,
-  grantableScopes,
   hashSecret,
-  json,
-  newUserCode,
   OAuthError,
-  parseResources,
   PATHS,
   randomToken,
-  readForm,
-  rejectDuplicates,
   unauthorizedClient,
-  type Client,
-  type DeviceAuthorizationParams,
-  type Env,
-} from "@op/common";
+} from "@op/core";
+import { authenticateClient, json, readForm, rejectDuplicates } from "@op/http";
+import { grantableScopes, parseResources } from "@op/rules";
+import { clientAddress, DEVICE_POLL_INTERVAL, deviceAuthorizationObject, type Env, enforceRateLimit, formatUserCode, newUserCode } from "@op/storage";
 
 /** Draws of a fresh user code before giving up; with 20^8 codes a second draw is already rare. */
 const MAX_USER_CODE_DRAWS = 5;

@@ -1,11 +1,13 @@
+import { PATHS } from "@op/core";
+import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, REQUEST_ID_HEADER, serve } from "@op/http";
+import type { Env } from "@op/storage";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { drainUnreadBody, errorResponse, REQUEST_ID_HEADER, serve, methodNotAllowed, notFound, PATHS, type Env } from "@op/common";
-import { tokenEndpoint } from "./token-endpoint";
-import { userinfoEndpoint } from "./userinfo";
+import { deviceAuthorizationEndpoint } from "./device-authorization";
 import { introspectionEndpoint } from "./introspection";
 import { revocationEndpoint } from "./revocation";
-import { deviceAuthorizationEndpoint } from "./device-authorization";
+import { tokenEndpoint } from "./token-endpoint";
+import { userinfoEndpoint } from "./userinfo";
 
 /** op-token: the token endpoint with its grants, device authorization, UserInfo, introspection and revocation. */
 const app = new Hono<{ Bindings: Env }>();

@@ -1,5 +1,9 @@
-import { authenticateClient, getConfig, json, OAuthError, readForm, rejectDuplicates, signJwt, subjectFor, type Client, type Env } from "@op/common";
-import { lookupActiveToken, tokenVisibleTo, type ActiveToken } from "./token-lookup";
+import { type Client, getConfig, OAuthError } from "@op/core";
+import { authenticateClient, json, readForm, rejectDuplicates } from "@op/http";
+import { subjectFor } from "@op/rules";
+import type { Env } from "@op/storage";
+import { signJwt } from "@op/tokens";
+import { type ActiveToken, lookupActiveToken, tokenVisibleTo } from "./token-lookup";
 
 const JWT_RESPONSE_TYPE = "application/token-introspection+jwt";
 

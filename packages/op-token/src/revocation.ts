@@ -1,4 +1,6 @@
-import { authenticateClient, grantObject, OAuthError, readForm, rejectDuplicates, NO_STORE, type Env } from "@op/common";
+import { OAuthError } from "@op/core";
+import { authenticateClient, NO_STORE, readForm, rejectDuplicates } from "@op/http";
+import { type Env, grantObject } from "@op/storage";
 import { lookupActiveToken } from "./token-lookup";
 
 /**

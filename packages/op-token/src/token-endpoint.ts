@@ -1,25 +1,14 @@
-import {
-  authenticateClient,
-  clientAddress,
-  enforceRateLimit,
-  getConfig,
-  json,
-  OAuthError,
-  parseResources,
-  presentedClientCertificate,
-  readForm,
-  rejectDuplicates,
-  type SUPPORTED_GRANT_TYPES,
-  type Client,
-  type Env,
-} from "@op/common";
-import type { GrantContext, TokenResponse } from "./grants/context";
+import { type Client, getConfig, OAuthError, type SUPPORTED_GRANT_TYPES } from "@op/core";
+import { authenticateClient, json, presentedClientCertificate, readForm, rejectDuplicates } from "@op/http";
+import { parseResources } from "@op/rules";
+import { clientAddress, type Env, enforceRateLimit } from "@op/storage";
 import { authorizationCodeGrant } from "./grants/authorization-code";
-import { refreshTokenGrant } from "./grants/refresh-token";
 import { clientCredentialsGrant } from "./grants/client-credentials";
-import { tokenExchangeGrant } from "./grants/token-exchange";
-import { jwtBearerGrant } from "./grants/jwt-bearer";
+import type { GrantContext, TokenResponse } from "./grants/context";
 import { deviceCodeGrant } from "./grants/device-code";
+import { jwtBearerGrant } from "./grants/jwt-bearer";
+import { refreshTokenGrant } from "./grants/refresh-token";
+import { tokenExchangeGrant } from "./grants/token-exchange";
 
 /** One module per grant; typed by the list discovery's grant_types_supported comes from, so they agree. */
 const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (ctx: GrantContext) => Promise<TokenResponse>> = {

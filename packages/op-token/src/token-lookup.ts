@@ -1,4 +1,6 @@
-import { audiencesOf, grantObject, parseRefreshToken, verifyAccessToken, type AccessTokenClaims, type Env, type GrantRecord } from "@op/common";
+import type { GrantRecord } from "@op/core";
+import { type Env, grantObject, parseRefreshToken } from "@op/storage";
+import { type AccessTokenClaims, audiencesOf, verifyAccessToken } from "@op/tokens";
 
 export type ActiveToken =
   | { kind: "access_token"; claims: AccessTokenClaims; grant: GrantRecord }

@@ -1,23 +1,8 @@
-import {
-  encryptForClient,
-  getConfig,
-  grantObject,
-  json,
-  NO_STORE,
-  OAuthError,
-  signJwt,
-  presentedClientCertificate,
-  readForm,
-  releaseClaims,
-  subjectFor,
-  userBySub,
-  userinfoAudience,
-  verifyAccessToken,
-  bearerToken,
-  recentClient,
-  type Client,
-  type Env,
-} from "@op/common";
+import { type Client, getConfig, OAuthError } from "@op/core";
+import { bearerToken, json, NO_STORE, presentedClientCertificate, readForm } from "@op/http";
+import { releaseClaims, subjectFor } from "@op/rules";
+import { type Env, grantObject, recentClient, userBySub } from "@op/storage";
+import { encryptForClient, signJwt, userinfoAudience, verifyAccessToken } from "@op/tokens";
 
 /** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
 export async function userinfoEndpoint(request: Request, env: Env): Promise<Response> {

@@ -1,18 +1,6 @@
-import {
-  getConfig,
-  grantIdOfCode,
-  grantObject,
-  issueAccessToken,
-  issueIdToken,
-  randomToken,
-  sessionObject,
-  userBySub,
-  type Client,
-  type Env,
-  type GrantedAuthorization,
-  type SessionRecord,
-  type ValidatedAuthorizationRequest,
-} from "@op/common";
+import { type Client, type GrantedAuthorization, getConfig, randomToken, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/core";
+import { type Env, grantIdOfCode, grantObject, sessionObject, userBySub } from "@op/storage";
+import { issueAccessToken, issueIdToken } from "@op/tokens";
 import { authorizationResponse, targetOf } from "./respond";
 
 /**

@@ -1,4 +1,6 @@
-import { OAuthError, requestedClaimNames, type ConsentRecord, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/common";
+import { OAuthError, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/core";
+import { requestedClaimNames } from "@op/rules";
+import type { ConsentRecord } from "@op/storage";
 
 export type Decision = { kind: "login" } | { kind: "consent" } | { kind: "issue"; session: SessionRecord } | { kind: "error"; error: OAuthError };
 

@@ -1,10 +1,12 @@
-import { OAuthError, rejectDuplicates, type Env } from "@op/common";
+import { OAuthError } from "@op/core";
+import { rejectDuplicates } from "@op/http";
+import type { Env } from "@op/storage";
 import { errorPage } from "../html";
+import { proceed } from "./proceed";
+import { checkAuthorizationRequest } from "./request";
+import { resolveAuthorizationRequest } from "./request-object/resolve";
 import { authorizationErrorResponse, type ResponseTarget } from "./respond";
 import { loadClient, provisionalResponseMode, provisionalTarget, readAuthorizationParams, resolveRedirectUri } from "./validate";
-import { resolveAuthorizationRequest } from "./request-object";
-import { checkAuthorizationRequest } from "./request";
-import { proceed } from "./proceed";
 
 /**
  * The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2), GET and POST. Until the

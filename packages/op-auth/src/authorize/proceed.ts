@@ -1,24 +1,13 @@
-import {
-  getConfig,
-  interactionObject,
-  OAuthError,
-  randomToken,
-  sha256b64url,
-  subjectFor,
-  userBySub,
-  type Client,
-  type ConsentRecord,
-  type Env,
-  type InteractionRecord,
-  type ValidatedAuthorizationRequest,
-} from "@op/common";
-import { currentSession, type CurrentSession } from "../session";
+import { type Client, getConfig, type InteractionRecord, OAuthError, randomToken, sha256b64url, type ValidatedAuthorizationRequest } from "@op/core";
+import { subjectFor } from "@op/rules";
+import { type ConsentRecord, type Env, interactionObject, userBySub } from "@op/storage";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
-import { decide, type InteractionProgress } from "./decide";
-import { issueAuthorizationResponse } from "./complete";
-import { authorizationErrorResponse, targetOf } from "./respond";
-import { renderConsent, renderLogin } from "../interaction/pages";
 import { errorPage, seeOther } from "../html";
+import { renderConsent, renderLogin } from "../interaction/pages";
+import { type CurrentSession, currentSession } from "../session";
+import { issueAuthorizationResponse } from "./complete";
+import { decide, type InteractionProgress } from "./decide";
+import { authorizationErrorResponse, targetOf } from "./respond";
 
 const alreadyCompleted = () => errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
 

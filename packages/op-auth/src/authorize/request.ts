@@ -1,4 +1,6 @@
-import { parseResources, type Client, type Env, type ValidatedAuthorizationRequest } from "@op/common";
+import type { Client, ValidatedAuthorizationRequest } from "@op/core";
+import { parseResources } from "@op/rules";
+import type { Env } from "@op/storage";
 import type { ResponseTarget } from "./respond";
 import {
   checkNonce,

@@ -1,11 +1,12 @@
-import { getConfig, OAuthError, type Client, type DeliveredResponseMode, type Env, type ValidatedAuthorizationRequest } from "@op/common";
+import { type Client, type DeliveredResponseMode, getConfig, OAuthError, type ValidatedAuthorizationRequest } from "@op/core";
+import type { Env } from "@op/storage";
 import { errorPage } from "../html";
-import { queryResponse } from "./response-modes/query";
-import { fragmentResponse } from "./response-modes/fragment";
 import { formPostResponse } from "./response-modes/form-post";
-import { queryJwtResponse } from "./response-modes/query-jwt";
-import { fragmentJwtResponse } from "./response-modes/fragment-jwt";
 import { formPostJwtResponse } from "./response-modes/form-post-jwt";
+import { fragmentResponse } from "./response-modes/fragment";
+import { fragmentJwtResponse } from "./response-modes/fragment-jwt";
+import { queryResponse } from "./response-modes/query";
+import { queryJwtResponse } from "./response-modes/query-jwt";
 
 /** Where and how an authorization response goes, once the client and its redirect URI are trusted. */
 export interface ResponseTarget {

@@ -1,32 +1,27 @@
 import {
-  audiencesOf,
+  type AuthorizationParams,
   AuthorizationParamsSchema,
+  type ClaimsRequest,
   ClaimsRequestSchema,
-  getClient,
+  type Client,
+  type DeliveredResponseMode,
   getConfig,
-  isPublicClient,
-  OAuthError,
-  paramsOf,
-  PKCE_VALUE,
-  readForm,
-  effectiveMode,
-  grantableScopes,
   isJwtResponseMode,
+  isPublicClient,
   isResponseMode,
   normalizeResponseType,
-  SUPPORTED_RESPONSE_TYPES,
-  verifyIdTokenHint,
-  type AuthorizationParams,
-  type Client,
-  type ClaimsRequest,
-  type DeliveredResponseMode,
-  type Env,
+  OAuthError,
   type ResponseType,
+  SUPPORTED_RESPONSE_TYPES,
   type ValidatedAuthorizationRequest,
-} from "@op/common";
+} from "@op/core";
+import { paramsOf, readForm } from "@op/http";
+import { effectiveMode, grantableScopes, PKCE_VALUE } from "@op/rules";
+import { type Env, getClient } from "@op/storage";
+import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import type { ResponseTarget } from "./respond";
-import { jwtResponseMode } from "./response-modes/jwt";
 import { defaultResponseMode, returnsTokens } from "./response-modes/default-mode";
+import { jwtResponseMode } from "./response-modes/jwt";
 
 /** The steps of OIDC Core §3.1.2.2 / RFC 6749 §4.1.1, each one short check that throws or passes. */
 

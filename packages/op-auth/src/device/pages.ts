@@ -1,4 +1,4 @@
-import { PATHS, type Client } from "@op/common";
+import { type Client, PATHS } from "@op/core";
 import { html, page } from "../html";
 import { clientFooter, clientHeader, SCOPE_TEXT } from "../interaction/pages";
 

@@ -1,28 +1,23 @@
+import { type Client, getConfig, OAuthError, PATHS, randomToken, timingSafeEqual } from "@op/core";
+import { readForm } from "@op/http";
 import {
   clientAddress,
   deviceAuthorizationObject,
+  type Env,
   enforceRateLimit,
   formatUserCode,
   getClient,
-  getConfig,
   normalizeUserCode,
-  OAuthError,
-  PATHS,
-  randomToken,
+  type PendingDeviceAuthorization,
   RateLimitedError,
-  readForm,
   refundRateLimit,
   sessionObject,
-  timingSafeEqual,
   userBySub,
-  type Client,
-  type Env,
-  type PendingDeviceAuthorization,
-} from "@op/common";
-import { errorPage } from "../html";
+} from "@op/storage";
 import { readCookie, setCookie } from "../cookies";
-import { currentSession, type CurrentSession } from "../session";
+import { errorPage } from "../html";
 import { authenticateUser } from "../interaction/authenticate";
+import { type CurrentSession, currentSession } from "../session";
 import { renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCodeForm } from "./pages";
 
 /**

@@ -1,16 +1,16 @@
+import { getConfig } from "@op/core";
 import {
   beginLoginAttempt,
   clientAddress,
   DEV_USERS,
+  type Env,
   enforceRateLimit,
-  getConfig,
   loginSucceeded,
   RateLimitedError,
   refundRateLimit,
   userByUsername,
-  type Env,
-} from "@op/common";
-import { startSession, type CurrentSession } from "../session";
+} from "@op/storage";
+import { type CurrentSession, startSession } from "../session";
 
 /** Why a login page is shown again: its message, status and headers. */
 export interface LoginRefusal {

@@ -1,4 +1,5 @@
-import { userBySub, type Env, type InteractionRecord } from "@op/common";
+import type { InteractionRecord } from "@op/core";
+import { type Env, userBySub } from "@op/storage";
 import { consentScope } from "../authorize/decide";
 
 /** Remembers the approved scopes and claims for this user and client. */

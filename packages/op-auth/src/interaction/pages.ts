@@ -1,6 +1,8 @@
-import { SCOPE_CLAIMS, type Client, type Env, type InteractionRecord } from "@op/common";
-import { cspSourceFor, html, page, type Html } from "../html";
+import type { Client, InteractionRecord } from "@op/core";
+import { SCOPE_CLAIMS } from "@op/rules";
+import type { Env } from "@op/storage";
 import { consentScope } from "../authorize/decide";
+import { cspSourceFor, type Html, html, page } from "../html";
 
 export const SCOPE_TEXT: Record<string, string> = {
   openid: "Know who you are (your account identifier)",

@@ -1,12 +1,14 @@
-import { getClient, interactionObject, OAuthError, readForm, sha256b64url, timingSafeEqual, type Env, type InteractionRecord } from "@op/common";
-import { errorPage, seeOther } from "../html";
-import { interactionCookieName, readCookie } from "../cookies";
+import { type InteractionRecord, OAuthError, sha256b64url, timingSafeEqual } from "@op/core";
+import { readForm } from "@op/http";
+import { type Env, getClient, interactionObject } from "@op/storage";
 import { proceed } from "../authorize/proceed";
 import { authorizationErrorResponse, targetOf } from "../authorize/respond";
-import { renderLogin } from "./pages";
+import { interactionCookieName, readCookie } from "../cookies";
+import { errorPage, seeOther } from "../html";
 import { currentSession } from "../session";
-import { grantConsentFor } from "./consent";
 import { authenticateUser } from "./authenticate";
+import { grantConsentFor } from "./consent";
+import { renderLogin } from "./pages";
 
 /**
  * Login and consent (OIDC Core §3.1.2.3-4). Every step loads the interaction, checks that this

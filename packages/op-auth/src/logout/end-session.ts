@@ -1,21 +1,10 @@
-import {
-  audiencesOf,
-  getClient,
-  getConfig,
-  OAuthError,
-  paramsOf,
-  randomToken,
-  readForm,
-  rejectDuplicates,
-  subjectFor,
-  timingSafeEqual,
-  verifyIdTokenHint,
-  NO_STORE,
-  type Client,
-  type Env,
-} from "@op/common";
-import { cspSourceFor, errorPage, html, page } from "../html";
+import { type Client, getConfig, OAuthError, randomToken, timingSafeEqual } from "@op/core";
+import { NO_STORE, paramsOf, readForm, rejectDuplicates } from "@op/http";
+import { subjectFor } from "@op/rules";
+import { type Env, getClient } from "@op/storage";
+import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import { clearCookie, readCookie, setCookie } from "../cookies";
+import { cspSourceFor, errorPage, html, page } from "../html";
 import { currentSession, endSession } from "../session";
 
 /** OpenID Connect RP-Initiated Logout 1.0 §2-§3. */

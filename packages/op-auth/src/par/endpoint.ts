@@ -1,24 +1,11 @@
-import {
-  authenticateClient,
-  clientAddress,
-  enforceHardening,
-  enforceRateLimit,
-  errorResponse,
-  getConfig,
-  json,
-  newPushedRequestUri,
-  OAuthError,
-  pushedRequestObject,
-  readForm,
-  rejectDuplicates,
-  validateRequestObject,
-  type Client,
-  type Env,
-  type PushedAuthorizationRequestRecord,
-} from "@op/common";
-import { resolveRedirectUri, provisionalResponseMode } from "../authorize/validate";
-import { mergeRequiredOutsideParameters } from "../authorize/request-object";
+import { type Client, getConfig, OAuthError } from "@op/core";
+import { authenticateClient, errorResponse, json, readForm, rejectDuplicates } from "@op/http";
+import { enforceHardening } from "@op/rules";
+import { clientAddress, type Env, enforceRateLimit, newPushedRequestUri, type PushedAuthorizationRequestRecord, pushedRequestObject } from "@op/storage";
 import { checkAuthorizationRequest } from "../authorize/request";
+import { mergeRequiredOutsideParameters } from "../authorize/request-object/resolve";
+import { validateRequestObject } from "../authorize/request-object/validate";
+import { provisionalResponseMode, resolveRedirectUri } from "../authorize/validate";
 
 /**
  * RFC 9126 §2: the pushed authorization request endpoint as its list of steps. The client

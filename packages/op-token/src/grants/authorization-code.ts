@@ -1,4 +1,6 @@
-import { grantIdOfCode, grantObject, invalidGrant, narrowResources, OAuthError, s256Of, type AuthorizationCodeRecord, type CodeRedemption } from "@op/common";
+import { type AuthorizationCodeRecord, invalidGrant, OAuthError } from "@op/core";
+import { narrowResources, s256Of } from "@op/rules";
+import { type CodeRedemption, grantIdOfCode, grantObject } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 

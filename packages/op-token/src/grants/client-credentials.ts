@@ -1,4 +1,6 @@
-import { clientCredentialsGrantId, getConfig, grantObject, invalidScope, issueAccessToken, type Client, type Env } from "@op/common";
+import { type Client, getConfig, invalidScope } from "@op/core";
+import { clientCredentialsGrantId, type Env, grantObject } from "@op/storage";
+import { issueAccessToken } from "@op/tokens";
 import type { GrantContext, TokenResponse } from "./context";
 
 /** Scopes a client may ask for on its own behalf: its registered `scope`, never user scopes. */

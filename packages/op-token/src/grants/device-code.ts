@@ -1,4 +1,6 @@
-import { deviceAuthorizationObject, invalidGrant, narrowResources, OAuthError, parseDeviceCode, randomToken, type DevicePollResult } from "@op/common";
+import { invalidGrant, OAuthError, randomToken } from "@op/core";
+import { narrowResources } from "@op/rules";
+import { type DevicePollResult, deviceAuthorizationObject, parseDeviceCode } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 

@@ -1,15 +1,7 @@
-import {
-  getConfig,
-  issueAccessToken,
-  issueIdToken,
-  grantObject,
-  invalidGrant,
-  userBySub,
-  wantsRefreshToken,
-  type Client,
-  type Env,
-  type GrantedAuthorization,
-} from "@op/common";
+import { type Client, type GrantedAuthorization, getConfig, invalidGrant } from "@op/core";
+import { wantsRefreshToken } from "@op/rules";
+import { type Env, grantObject, userBySub } from "@op/storage";
+import { issueAccessToken, issueIdToken } from "@op/tokens";
 import type { TokenResponse } from "./context";
 
 /** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */

@@ -1,19 +1,8 @@
-import {
-  SIGNED_JWT_FAILURES,
-  verifyClientSignedJwt,
-  clientObject,
-  getConfig,
-  grantObject,
-  invalidGrant,
-  issueAccessToken,
-  OAuthError,
-  PATHS,
-  randomToken,
-  SUPPORTED_SCOPES,
-  userBySub,
-  type Client,
-  type Env,
-} from "@op/common";
+import { type Client, getConfig, invalidGrant, OAuthError, PATHS, randomToken } from "@op/core";
+import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "@op/http";
+import { SUPPORTED_SCOPES } from "@op/rules";
+import { clientObject, type Env, grantObject, userBySub } from "@op/storage";
+import { issueAccessToken } from "@op/tokens";
 import type { GrantContext, TokenResponse } from "./context";
 
 /**

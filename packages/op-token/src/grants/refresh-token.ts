@@ -1,4 +1,6 @@
-import { grantObject, invalidGrant, invalidScope, isUserGrant, narrowResources, OAuthError, parseRefreshToken } from "@op/common";
+import { invalidGrant, invalidScope, isUserGrant, OAuthError } from "@op/core";
+import { narrowResources } from "@op/rules";
+import { grantObject, parseRefreshToken } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 

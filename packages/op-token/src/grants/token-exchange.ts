@@ -1,19 +1,8 @@
-import {
-  audiencesOf,
-  getConfig,
-  grantObject,
-  invalidScope,
-  issueAccessToken,
-  narrowScope,
-  OAuthError,
-  randomToken,
-  verifyIdTokenHint,
-  type ActorClaim,
-  type Client,
-  type Env,
-} from "@op/common";
-import type { GrantContext, TokenResponse } from "./context";
+import { type Client, getConfig, invalidScope, OAuthError, randomToken } from "@op/core";
+import { type Env, grantObject, narrowScope } from "@op/storage";
+import { type ActorClaim, audiencesOf, issueAccessToken, verifyIdTokenHint } from "@op/tokens";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";
+import type { GrantContext, TokenResponse } from "./context";
 
 /** RFC 8693 §3 token type identifiers. */
 const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";

@@ -1,4 +1,4 @@
-import type { DeliveredResponseMode } from "@op/common";
+import type { DeliveredResponseMode } from "@op/core";
 
 /** Whether a response type returns a token (ID or access) from the authorization endpoint. */
 export const returnsTokens = (type: string) => type.split(" ").some((w) => w === "token" || w === "id_token");

@@ -1,4 +1,4 @@
-import { randomToken } from "@op/common";
+import { randomToken } from "@op/core";
 import { cspSourceFor, html, pageHeaders, raw } from "../../html";
 
 /**

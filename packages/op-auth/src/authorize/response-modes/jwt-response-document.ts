@@ -1,4 +1,6 @@
-import { encryptForClient, getConfig, nowSeconds, OAuthError, signJwt, type Client, type Env } from "@op/common";
+import { type Client, getConfig, OAuthError } from "@op/core";
+import type { Env } from "@op/storage";
+import { encryptForClient, nowSeconds, signJwt } from "@op/tokens";
 
 /**
  * JARM §2.1: the authorization response parameters (success or error) as claims of one JWT,

@@ -1,4 +1,4 @@
-import type { DeliveredResponseMode, ResponseType } from "@op/common";
+import type { DeliveredResponseMode, ResponseType } from "@op/core";
 import { defaultResponseMode } from "./default-mode";
 
 /**

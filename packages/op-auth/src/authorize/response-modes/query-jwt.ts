@@ -1,4 +1,5 @@
-import type { Client, Env } from "@op/common";
+import type { Client } from "@op/core";
+import type { Env } from "@op/storage";
 import { jwtResponseDocument } from "./jwt-response-document";
 import { queryResponse } from "./query";
 

@@ -1,4 +1,4 @@
-import { NO_STORE } from "@op/common";
+import { NO_STORE } from "@op/http";
 
 /** RFC 6749 §4.1.2: parameters added to the redirect URI's query, keeping its own (§3.1.2). */
 export function queryResponse(redirectUri: string, params: Record<string, string>): Response {

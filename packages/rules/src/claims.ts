@@ -1,0 +1,70 @@
+import type { ClaimsRequest, Client, StandardClaims } from "@op/core";
+
+/** OIDC Core §5.4: the claims each scope requests. */
+export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
+  profile: [
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+  ],
+  email: ["email", "email_verified"],
+  address: ["address"],
+  phone: ["phone_number", "phone_number_verified"],
+};
+
+export const SUPPORTED_SCOPES = ["openid", "offline_access", ...Object.keys(SCOPE_CLAIMS)];
+
+/**
+ * The scopes a user may grant `client` out of a request's `scope`: unknown values are ignored
+ * (OIDC Core §3.1.2.1, RFC 6749 §3.3), the client's registered `scope` restricts the rest, and
+ * offline_access needs a client allowed to refresh (OIDC Core §11).
+ */
+export function grantableScopes(client: Pick<Client, "scope" | "grant_types">, scope: string | undefined): string[] {
+  const requested = (scope ?? "").split(" ").filter(Boolean);
+  const allowedByClient = client.scope ? new Set(client.scope.split(" ")) : undefined;
+  const scopes = [...new Set(requested)].filter((s) => SUPPORTED_SCOPES.includes(s) && (!allowedByClient || allowedByClient.has(s) || s === "openid"));
+  const offlineAllowed = (client.grant_types as string[]).includes("refresh_token");
+  return scopes.filter((s) => s !== "offline_access" || offlineAllowed);
+}
+
+export const SUPPORTED_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", ...Object.values(SCOPE_CLAIMS).flat()];
+
+/** Claims named by a `claims` request member, minus the ones the OP always controls. */
+export function requestedClaimNames(member: ClaimsRequest["userinfo"]): string[] {
+  return Object.keys(member ?? {}).filter((c) => SUPPORTED_CLAIMS.includes(c));
+}
+
+function matchesValue(actual: unknown, req: NonNullable<ClaimsRequest["userinfo"]>[string]): boolean {
+  if (!req) return true;
+  if (req.value !== undefined) return JSON.stringify(req.value) === JSON.stringify(actual);
+  if (req.values !== undefined) return req.values.some((v) => JSON.stringify(v) === JSON.stringify(actual));
+  return true;
+}
+
+/**
+ * The user's claims released for a scope set and a `claims` request member (OIDC Core §5.4,
+ * §5.5). A claim requested with `value`/`values` is released only when the user's value matches,
+ * so a client cannot learn a value it did not already know.
+ */
+export function releaseClaims(user: StandardClaims, scopes: string[], member: ClaimsRequest["userinfo"], includeScopeClaims: boolean): Partial<StandardClaims> {
+  const out: Record<string, unknown> = {};
+  if (includeScopeClaims) {
+    for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) if (user[claim] !== undefined) out[claim] = user[claim];
+  }
+  for (const [claim, req] of Object.entries(member ?? {})) {
+    const value = (user as Record<string, unknown>)[claim];
+    if (value !== undefined && SUPPORTED_CLAIMS.includes(claim) && matchesValue(value, req)) out[claim] = value;
+  }
+  return out as Partial<StandardClaims>;
+}

@@ -1,0 +1,30 @@
+import { OAuthError } from "@op/core";
+
+const MAX_RESOURCES = 10;
+
+/**
+ * RFC 8707 §2: each resource is an absolute URI without a fragment; anything else is
+ * invalid_target. The result is deduplicated and sorted so that it compares as a set.
+ */
+export function parseResources(values: string[]): string[] {
+  if (values.length > MAX_RESOURCES) throw new OAuthError("invalid_target", `at most ${MAX_RESOURCES} resource parameters`);
+  for (const value of values) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new OAuthError("invalid_target", "resource must be an absolute URI");
+    }
+    if (value.includes("#") || url.hash) throw new OAuthError("invalid_target", "resource must not contain a fragment");
+    if (value.length > 2000) throw new OAuthError("invalid_target", "resource is too long");
+  }
+  return [...new Set(values)].sort();
+}
+
+/** RFC 8707 §2.2: a token request may narrow the resources granted, never add to them. */
+export function narrowResources(granted: string[], requested: string[]): string[] {
+  if (!requested.length) return granted;
+  const extra = requested.find((r) => !granted.includes(r));
+  if (extra) throw new OAuthError("invalid_target", `resource ${extra} was not granted`);
+  return requested;
+}

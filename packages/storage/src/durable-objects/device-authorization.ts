@@ -1,0 +1,133 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Authentication } from "@op/core";
+import { type DeviceAuthorizationRecord, DeviceAuthorizationRecordSchema, hashSecret, timingSafeEqual } from "@op/core";
+import type { Env } from "../env";
+
+/** RFC 8628 §6.1: consonants only (no words, no 0/O or 1/I confusion); 20^8 codes ≈ 34.5 bits. */
+export const USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
+const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{8}$/;
+/** RFC 8628 §3.2: seconds between polls when the server names no other interval. */
+export const DEVICE_POLL_INTERVAL = 5;
+/** RFC 8628 §3.5: slow_down raises the interval by 5 seconds for good. */
+const SLOW_DOWN_STEP = 5;
+/** Kept this long past expiry, so a late poll still gets expired_token rather than invalid_grant. */
+const TOMBSTONE_MS = 3600 * 1000;
+
+export type DevicePollResult =
+  | { status: "approved"; record: DeviceAuthorizationRecord; approval: Authentication }
+  | { status: "pending" }
+  | { status: "slow_down"; interval: number }
+  | { status: "expired" }
+  | { status: "denied" }
+  | { status: "used" }
+  | { status: "invalid_target" }
+  | { status: "invalid" };
+
+/** What the verification pages may show about a request the user can still answer. */
+export type PendingDeviceAuthorization = Pick<DeviceAuthorizationRecord, "clientId" | "scopes" | "resources" | "expiresAt">;
+
+/**
+ * One object per user code (the atom: one device's request, answered once by one user and
+ * redeemed once by its client). It is named by the normalized user code, and the device code
+ * is `<userCode>.<secret>`, so both the verification pages and polling reach it without an
+ * index. Only the SHA-256 of the secret is stored. `poll` checks and marks in one synchronous
+ * step, so of concurrent polls after approval exactly one gets the approval.
+ */
+export class DeviceAuthorization extends DurableObject<Env> {
+  private record(): DeviceAuthorizationRecord | undefined {
+    return this.ctx.storage.kv.get<DeviceAuthorizationRecord>("record");
+  }
+
+  /** Stores a new request; false when this user code is taken (the caller draws another). */
+  async begin(record: DeviceAuthorizationRecord): Promise<boolean> {
+    const parsed = DeviceAuthorizationRecordSchema.parse(record);
+    if (this.record()) return false;
+    this.ctx.storage.kv.put("record", parsed);
+    await this.ctx.storage.setAlarm(parsed.expiresAt + TOMBSTONE_MS);
+    return true;
+  }
+
+  /** The request while the user can still answer it (pending, not expired); otherwise null. */
+  pending(now = Date.now()): PendingDeviceAuthorization | null {
+    const r = this.record();
+    if (r?.status !== "pending" || now >= r.expiresAt) return null;
+    return { clientId: r.clientId, scopes: r.scopes, resources: r.resources, expiresAt: r.expiresAt };
+  }
+
+  /** RFC 8628 §3.3: the user approved; false when the request is no longer pending. */
+  approve(approval: Authentication, now = Date.now()): boolean {
+    return this.answer({ status: "approved", approval }, now);
+  }
+
+  /** The user denied; the client's next poll gets access_denied (RFC 8628 §3.5). */
+  deny(now = Date.now()): boolean {
+    return this.answer({ status: "denied" }, now);
+  }
+
+  private answer(patch: Pick<DeviceAuthorizationRecord, "status" | "approval">, now: number): boolean {
+    const r = this.record();
+    if (r?.status !== "pending" || now >= r.expiresAt) return false;
+    this.ctx.storage.kv.put("record", { ...r, ...patch });
+    return true;
+  }
+
+  /** RFC 8628 §3.4-3.5: one poll by `clientId` with the device code's secret, for some of the request's resources. */
+  async poll(secret: string, clientId: string, resources: string[] = []): Promise<DevicePollResult> {
+    const presented = await hashSecret(secret);
+    // From here on no await: the read, the checks and the write are one step for the object.
+    const now = Date.now();
+    const r = this.record();
+    // Another client's poll changes nothing, so it cannot slow down or burn the rightful client's code.
+    if (!r || !timingSafeEqual(presented, r.deviceSecretHash) || r.clientId !== clientId) return { status: "invalid" };
+    if (r.status === "used") return { status: "used" };
+    if (now >= r.expiresAt) return { status: "expired" };
+    if (r.status === "denied") return { status: "denied" };
+    if (r.status === "approved" && r.approval) {
+      // RFC 8707 §2.2: checked before marking, so a refused resource leaves the approval redeemable.
+      if (resources.some((x) => !r.resources.includes(x))) return { status: "invalid_target" };
+      this.ctx.storage.kv.put("record", { ...r, status: "used", lastPolledAt: now });
+      return { status: "approved", record: r, approval: r.approval };
+    }
+    // slow_down is a variant of authorization_pending (§3.5): only a pending request is throttled.
+    const tooSoon = r.lastPolledAt !== undefined && now - r.lastPolledAt < r.interval * 1000;
+    const interval = tooSoon ? r.interval + SLOW_DOWN_STEP : r.interval;
+    this.ctx.storage.kv.put("record", { ...r, interval, lastPolledAt: now });
+    return tooSoon ? { status: "slow_down", interval } : { status: "pending" };
+  }
+
+  async alarm() {
+    await this.ctx.storage.deleteAll();
+  }
+}
+
+/** A fresh user code: 8 letters of the alphabet, uniformly drawn. */
+export function newUserCode(): string {
+  let code = "";
+  while (code.length < 8) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(16))) {
+      // Rejection sampling: 240 = 12 × 20, so every letter is equally likely.
+      if (byte < 240 && code.length < 8) code += USER_CODE_ALPHABET[byte % USER_CODE_ALPHABET.length];
+    }
+  }
+  return code;
+}
+
+/** RFC 8628 §6.1: what the user typed, uppercased, without the dashes and spaces; null if it cannot be a code. */
+export function normalizeUserCode(input: string): string | null {
+  const code = input.slice(0, 64).toUpperCase().replace(/[-\s]/g, "");
+  return USER_CODE.test(code) ? code : null;
+}
+
+/** How a user code is shown: XXXX-XXXX. */
+export const formatUserCode = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
+
+/** Splits a device code `<userCode>.<secret>`; null when it has not that shape. */
+export function parseDeviceCode(deviceCode: string): { userCode: string; secret: string } | null {
+  const m = /^([BCDFGHJKLMNPQRSTVWXZ]{8})\.([A-Za-z0-9_-]{43})$/.exec(deviceCode);
+  return m ? { userCode: m[1]!, secret: m[2]! } : null;
+}
+
+/** The object of a normalized user code. */
+export function deviceAuthorizationObject(env: Pick<Env, "DEVICE_AUTHORIZATIONS">, userCode: string) {
+  return env.DEVICE_AUTHORIZATIONS.get(env.DEVICE_AUTHORIZATIONS.idFromName(userCode));
+}

@@ -1,0 +1,76 @@
+export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
+export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
+export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
+export {
+  DEVICE_POLL_INTERVAL,
+  DeviceAuthorization,
+  type DevicePollResult,
+  deviceAuthorizationObject,
+  formatUserCode,
+  newUserCode,
+  normalizeUserCode,
+  type PendingDeviceAuthorization,
+  parseDeviceCode,
+  USER_CODE_ALPHABET,
+} from "./durable-objects/device-authorization";
+export {
+  type CodeRedemption,
+  clientCredentialsGrantId,
+  Grant,
+  grantIdOfCode,
+  grantObject,
+  narrowScope,
+  parseRefreshToken,
+  type RedeemCodeResult,
+  type RotateResult,
+} from "./durable-objects/grant";
+export { Interaction, interactionObject } from "./durable-objects/interaction";
+export {
+  createKeysTable,
+  KEY_ACTIVATION_DELAY_MS,
+  KeyStore,
+  keyStore,
+  type PublicEncryptionJwk,
+  type PublicJwk,
+  type SigningKey,
+  signingKeyAt,
+} from "./durable-objects/key-store";
+export {
+  newPushedRequestUri,
+  PAR_REQUEST_URI_PREFIX,
+  PushedAuthorizationRequest,
+  type PushedAuthorizationRequestRecord,
+  PushedAuthorizationRequestRecordSchema,
+  type PushedRequestResult,
+  pushedRequestObject,
+  pushedRequestReference,
+} from "./durable-objects/pushed-authorization-request";
+export {
+  backoffSeconds,
+  beginLoginAttempt,
+  clientAddress,
+  enforceRateLimit,
+  ipv6Prefix64,
+  type LimitedAction,
+  type LockoutPolicy,
+  loginStreak,
+  loginSucceeded,
+  RateLimitedError,
+  RateLimiter,
+  type RateLimitTicket,
+  type Refusal,
+  refundRateLimit,
+} from "./durable-objects/rate-limiter";
+export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
+export {
+  type ConsentRecord,
+  type NewUser,
+  NewUserSchema,
+  normalizeUsername,
+  UserAccount,
+  type UserProfile,
+  userBySub,
+  userByUsername,
+} from "./durable-objects/user-account";
+export type { Env } from "./env";
+export { DEV_USERS } from "./seeds";
