@@ -12,7 +12,10 @@ export declare function splitSettings(
   names?: DocumentedNames,
 ): { vars: Record<string, string>; secrets: Record<string, string> };
 export declare function describeSetting(name: string, value: string, names?: DocumentedNames): string;
-export declare function parseStartArgs(args: string[]): {
+export declare function parseStartArgs(
+  args: string[],
+  settingsFile?: string,
+): {
   port: string | undefined;
   settingsFile: string;
   settingsRequired: boolean;
@@ -21,5 +24,5 @@ export declare function parseStartArgs(args: string[]): {
 };
 export declare function resolveStart(
   args: string[],
-  opts?: { names?: DocumentedNames },
+  opts?: { names?: DocumentedNames; settingsFile?: string },
 ): { port: string; issuer: string; settings: Record<string, string>; rest: string[]; notes: string[]; warnings: string[] };

@@ -112,11 +112,11 @@ export const describeSetting = (name, value, names = documentedNames()) =>
 
 /**
  * The command line of `start`: `--port N`, `--settings FILE` (default: op.settings at the
- * repository root, if it exists) and repeatable `--set NAME=value`; everything else is handed to
+ * repository root, if it exists: `settingsFile`) and repeatable `--set NAME=value`; everything else is handed to
  * wrangler. Returns { port, settingsFile, settingsRequired, sets, rest } or throws.
  */
-export function parseStartArgs(args) {
-  const out = { port: undefined, settingsFile: path.join(root, SETTINGS_FILE), settingsRequired: false, sets: {}, rest: [] };
+export function parseStartArgs(args, settingsFile = path.join(root, SETTINGS_FILE)) {
+  const out = { port: undefined, settingsFile, settingsRequired: false, sets: {}, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const option = /^--(port|settings|set)(?:=(.*))?$/.exec(arg);
@@ -148,10 +148,10 @@ export function parseStartArgs(args) {
  * Everything `start` needs from its command line and the settings file: the port, the issuer,
  * the settings (file, then --set) and what to print. ISSUER is http://localhost:<port> unless
  * the settings set it; a loopback ISSUER with a port then also gives the port when --port is
- * not given.
+ * not given. `settingsFile` is the file read without --settings.
  */
-export function resolveStart(args, { names = documentedNames() } = {}) {
-  const cli = parseStartArgs(args);
+export function resolveStart(args, { names = documentedNames(), settingsFile } = {}) {
+  const cli = parseStartArgs(args, settingsFile);
   const notes = [];
   const warnings = [];
   let fromFile = {};
