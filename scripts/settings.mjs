@@ -111,9 +111,10 @@ export const describeSetting = (name, value, names = documentedNames()) =>
   names.variables.has(name) && !names.secrets.has(name) ? `${name}=${value}` : `${name}=(hidden)`;
 
 /**
- * The command line of `start`: `--port N`, `--settings FILE` (default: op.settings at the
- * repository root, if it exists: `settingsFile`) and repeatable `--set NAME=value`; everything else is handed to
- * wrangler. Returns { port, settingsFile, settingsRequired, sets, rest } or throws.
+ * The command line of `start`: `--port N`, `--settings FILE` (else `settingsFile`, op.settings at
+ * the repository root, if it exists) and repeatable `--set NAME=value` (the value as the shell
+ * gave it: no quotes or comments); everything else is handed to wrangler. Returns
+ * { port, settingsFile, settingsRequired, sets, rest } or throws.
  */
 export function parseStartArgs(args, settingsFile = path.join(root, SETTINGS_FILE)) {
   const out = { port: undefined, settingsFile, settingsRequired: false, sets: {}, rest: [] };
@@ -133,12 +134,10 @@ export function parseStartArgs(args, settingsFile = path.join(root, SETTINGS_FIL
       out.settingsFile = path.resolve(value);
       out.settingsRequired = true;
     } else {
-      try {
-        const { name, value: v } = parseAssignment(value);
-        out.sets[name] = v;
-      } catch (err) {
-        throw new Error(`--set ${value}: ${err.message}`);
-      }
+      const eq = value.indexOf("=");
+      const name = value.slice(0, Math.max(eq, 0));
+      if (!NAME.test(name)) throw new Error(`--set ${value}: expected NAME=value`);
+      out.sets[name] = value.slice(eq + 1);
     }
   }
   return out;

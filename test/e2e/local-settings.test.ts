@@ -173,6 +173,17 @@ describe("staging with local settings", () => {
     expect(stagedVars(configs[0]!).DEV_SEED_USERS).toBe("true");
   });
 
+  it("takes a --set value as the shell gave it, and refuses a --set without NAME=", () => {
+    const missing = path.join(tmp, "none.settings");
+    expect(resolveStart(["--set", "JWT_BEARER_TRUSTED_CLIENTS=a # b", "--set=LOG_REQUESTS="], { settingsFile: missing }).settings).toEqual({
+      JWT_BEARER_TRUSTED_CLIENTS: "a # b",
+      LOG_REQUESTS: "",
+    });
+    for (const bad of ["PAR_MODE", "=disabled", "PAR MODE=disabled"])
+      expect(() => resolveStart(["--set", bad], { settingsFile: missing })).toThrow(/expected NAME=value/);
+    expect(() => resolveStart(["--set"], { settingsFile: missing })).toThrow(/--set needs a value/);
+  });
+
   it("takes ISSUER from the settings, and its port when --port is not given", () => {
     const file = write("issuer.settings", "ISSUER=http://localhost:9555\n");
     expect(resolveStart(["--settings", file])).toMatchObject({ port: "9555", issuer: "http://localhost:9555", warnings: [] });
