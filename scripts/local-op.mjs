@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { splitSettings } from "./settings.mjs";
 import { bin, DEV_SECRET_NAMES, devArgs, root, stageConfigs, wranglerEnv } from "./workers.mjs";
 
 /**
@@ -37,16 +38,19 @@ export async function freePort() {
 
 /**
  * Resolves once discovery answers 200, to { issuer, secrets, stop, output(), reloads() }.
- * `vars` are added to the generated secrets (e.g. a raised rate limit); `reloads()` counts the
- * times wrangler reloaded the Workers after start-up (a source file changed mid-run).
+ * `vars` are settings applied as `start` applies a developer's op.settings (e.g. a raised rate
+ * limit; scripts/settings.mjs splitSettings: secrets beside the generated ones in .dev.vars, the
+ * rest in [vars]); the developer's own op.settings is not read. `reloads()` counts the times
+ * wrangler reloaded the Workers after start-up (a source file changed mid-run).
  */
 export async function startLocalOp({ tmpPrefix = "op-local-", vars = {} } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const issuer = `http://localhost:${port}`;
   const tmp = mkdtempSync(path.join(tmpdir(), tmpPrefix));
-  const secrets = { ...Object.fromEntries(DEV_SECRET_NAMES.map((name) => [name, randomBytes(32).toString("base64url")])), ...vars };
-  const configs = stageConfigs(path.join(tmp, "configs"), { issuer, secrets });
+  const split = splitSettings(vars);
+  const secrets = { ...Object.fromEntries(DEV_SECRET_NAMES.map((name) => [name, randomBytes(32).toString("base64url")])), ...split.secrets };
+  const configs = stageConfigs(path.join(tmp, "configs"), { issuer, secrets, vars: split.vars });
   const args = [...devArgs(configs, { port, persistTo: path.join(tmp, "state") }), "--ip", BIND, "--inspector-port", String(inspectorPort)];
   const wrangler = spawn(path.join(bin, "wrangler"), args, {
     cwd: root,

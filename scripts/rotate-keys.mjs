@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Rotates the OP's signing keys through the admin API. The previous keys stay in the JWKS
 // until every token they signed has expired.
-// Usage: node scripts/rotate-keys.mjs [issuer]   (ADMIN_TOKEN from the environment or .dev.vars)
+// Usage: node scripts/rotate-keys.mjs [issuer]
+// The issuer and ADMIN_TOKEN from the environment, else from the local settings (op.settings),
+// else the defaults of `start`: http://localhost:8787 and the generated token in .dev.vars.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { parseSettings, SETTINGS_FILE } from "./settings.mjs";
 import { root } from "./workers.mjs";
 
-const issuer = (process.argv[2] ?? process.env.ISSUER ?? "http://localhost:8787").replace(/\/$/, "");
-let token = process.env.ADMIN_TOKEN;
+const settingsFile = path.join(root, SETTINGS_FILE);
+const local = existsSync(settingsFile) ? parseSettings(readFileSync(settingsFile, "utf8")).values : {};
+const issuer = (process.argv[2] ?? process.env.ISSUER ?? local.ISSUER ?? "http://localhost:8787").replace(/\/$/, "");
+let token = process.env.ADMIN_TOKEN ?? local.ADMIN_TOKEN;
 const devVars = path.join(root, ".dev.vars");
 if (!token && existsSync(devVars)) token = /ADMIN_TOKEN=(\S+)/.exec(readFileSync(devVars, "utf8"))?.[1];
 if (!token) {
