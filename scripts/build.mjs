@@ -9,7 +9,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { buildWorker } from "./build-workers.mjs";
-import { WORKERS, root } from "./workers.mjs";
+import { root, WORKERS } from "./workers.mjs";
 
 let outRoot;
 try {
