@@ -1,7 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { ConfigSchema, getConfig } from "@op/core";
-import { backoffSeconds, clientAddress, ipv6Prefix64, type LimitedAction, loginStreak, userByUsername } from "@op/storage";
+import { clientAddress, ipv6Prefix64 } from "@op/http";
+import { backoffSeconds, type LimitedAction, loginStreak, userByUsername } from "@op/storage";
 import { describe, expect, it } from "vitest";
 import { Browser as SharedBrowser } from "../support/browser";
 import { basicAuth, ISSUER, op, parseForms, pkcePair, registerClient } from "./helpers";
@@ -54,7 +55,7 @@ async function expectTooManyJson(res: Response, maxRetryAfter: number) {
   await expectTooMany(res, maxRetryAfter);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);
   expect(res.headers.get("cache-control")).toBe("no-store");
-  expect(await res.json()).toEqual({ error: "temporarily_unavailable", error_description: expect.stringMatching(/retry after \d+ s$/) });
+  expect(await res.json()).toEqual({ error: "temporarily_unavailable", error_description: expect.stringMatching(/retry after \d+ s \(limit: [A-Z_, ]+\)$/) });
 }
 
 describe("the RateLimiter object", () => {

@@ -1,76 +1,192 @@
 /**
- * OAuth 2.0 / OIDC error codes (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6;
- * RFC 7591 §3.2.2; RFC 8628 §3.5). Every rejection is an OAuthError; endpoints render it.
+ * The one error model. Every refusal the OP sends is an OAuthError made by the constructor of its
+ * code below; the code decides the HTTP status, the `WWW-Authenticate` scheme and whether the
+ * error may travel to the client's redirect URI. The description is public text; `debug` is
+ * detail for the operator's log, never sent. One handler renders them (packages/http errors.ts).
  */
-export const OAUTH_ERROR_CODES = [
-  "invalid_request",
-  "invalid_client",
-  "invalid_grant",
-  "unauthorized_client",
-  "unsupported_grant_type",
-  "invalid_scope",
-  "access_denied",
-  "unsupported_response_type",
-  // A response mode this OP does not offer (as node oidc-provider answers; JARM modes when JARM_MODE=disabled).
-  "unsupported_response_mode",
-  "server_error",
-  "temporarily_unavailable",
-  "interaction_required",
-  "login_required",
-  "account_selection_required",
-  "consent_required",
-  "invalid_request_uri",
-  "invalid_request_object",
-  "request_not_supported",
-  "request_uri_not_supported",
-  "registration_not_supported",
-  "invalid_token",
-  "insufficient_scope",
-  "invalid_redirect_uri",
-  "invalid_client_metadata",
-  "unsupported_token_type",
-  "invalid_target",
-  "authorization_pending",
-  "slow_down",
-  "expired_token",
-  "not_found",
-] as const;
-export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
 
-const defaultStatus: Partial<Record<OAuthErrorCode, number>> = {
-  invalid_client: 401,
-  invalid_token: 401,
-  insufficient_scope: 403,
-  server_error: 500,
-  temporarily_unavailable: 503,
-  not_found: 404,
-};
+/** RFC 7235 §4.1 schemes of the challenges we send: RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7.1. */
+export type ChallengeScheme = "Basic" | "Bearer" | "DPoP";
+
+interface CodeSpec {
+  status: number;
+  challenge?: ChallengeScheme;
+  /** RFC 6749 §4.1.2.1: false where the client itself is in doubt, so nothing may be sent to it. */
+  redirectable?: false;
+}
+
+/**
+ * Each code with what it implies: RFC 6749 §4.1.2.1, §5.2; OIDC Core §3.1.2.6; RFC 9101 §6.3;
+ * RFC 6750 §3.1; RFC 7591 §3.2.2; RFC 7009 §2.2.1; RFC 8707 §2; RFC 8628 §3.5. `not_found` is
+ * the OP's own, for paths and admin resources that do not exist.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400 },
+  invalid_client: { status: 401, challenge: "Basic", redirectable: false },
+  invalid_grant: { status: 400 },
+  unauthorized_client: { status: 400 },
+  unsupported_grant_type: { status: 400 },
+  invalid_scope: { status: 400 },
+  access_denied: { status: 400 },
+  unsupported_response_type: { status: 400 },
+  // A response mode this OP does not offer (as oidc-provider answers; JARM modes where JARM is off).
+  unsupported_response_mode: { status: 400 },
+  server_error: { status: 500 },
+  temporarily_unavailable: { status: 503 },
+  interaction_required: { status: 400 },
+  login_required: { status: 400 },
+  account_selection_required: { status: 400 },
+  consent_required: { status: 400 },
+  invalid_request_uri: { status: 400 },
+  invalid_request_object: { status: 400 },
+  request_not_supported: { status: 400 },
+  request_uri_not_supported: { status: 400 },
+  registration_not_supported: { status: 400 },
+  invalid_token: { status: 401, challenge: "Bearer" },
+  insufficient_scope: { status: 403, challenge: "Bearer" },
+  invalid_redirect_uri: { status: 400 },
+  invalid_client_metadata: { status: 400 },
+  unsupported_token_type: { status: 400 },
+  invalid_target: { status: 400 },
+  authorization_pending: { status: 400 },
+  slow_down: { status: 400 },
+  expired_token: { status: 400 },
+  not_found: { status: 404 },
+} as const satisfies Record<string, CodeSpec>;
+
+export type OAuthErrorCode = keyof typeof ERROR_CODES;
+export const OAUTH_ERROR_CODES = Object.keys(ERROR_CODES) as OAuthErrorCode[];
+
+export interface ErrorOptions {
+  /** Instead of the code's status (e.g. 413 for an oversized body, 429 for a rate limit). */
+  status?: number;
+  headers?: Record<string, string>;
+  /** Never redirect this one, whatever its code says. */
+  redirectable?: false;
+  /** RFC 6750 §3.1: a request that carried no credentials gets the challenge without an error code. */
+  bareChallenge?: boolean;
+  /** The challenge's realm, if not the issuer (the admin API's is `<issuer>/admin`). */
+  realm?: string;
+  /** For the log only. */
+  debug?: string;
+}
 
 export class OAuthError extends Error {
   readonly error: OAuthErrorCode;
   readonly status: number;
-  readonly headers: Record<string, string>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly redirectable: boolean;
+  readonly challenge: ChallengeScheme | undefined;
+  readonly bareChallenge: boolean;
+  readonly realm: string | undefined;
+  readonly debug: string | undefined;
 
-  constructor(error: OAuthErrorCode, description: string, opts: { status?: number; headers?: Record<string, string> } = {}) {
+  constructor(error: OAuthErrorCode, description: string, opts: ErrorOptions = {}) {
     super(description);
+    const spec: CodeSpec = ERROR_CODES[error];
     this.name = "OAuthError";
     this.error = error;
-    this.status = opts.status ?? defaultStatus[error] ?? 400;
+    this.status = opts.status ?? spec.status;
     this.headers = opts.headers ?? {};
+    this.redirectable = opts.redirectable ?? spec.redirectable ?? true;
+    this.challenge = spec.challenge;
+    this.bareChallenge = opts.bareChallenge ?? false;
+    this.realm = opts.realm;
+    this.debug = opts.debug;
   }
 
   get description(): string {
     return this.message;
   }
 
+  /** The same error with operator-only detail attached (fosite's WithDebug). */
+  withDebug(debug: string): OAuthError {
+    return this.with({ debug });
+  }
+
+  with(opts: ErrorOptions): OAuthError {
+    return new OAuthError(this.error, this.message, {
+      status: this.status,
+      headers: this.headers,
+      redirectable: this.redirectable ? undefined : false,
+      bareChallenge: this.bareChallenge,
+      realm: this.realm,
+      debug: this.debug,
+      ...opts,
+    });
+  }
+
+  /** RFC 6749 §5.2: what is sent; `debug` never is. */
   toJSON() {
     return { error: this.error, error_description: this.message };
   }
 }
 
-export const invalidRequest = (d: string) => new OAuthError("invalid_request", d);
-export const invalidGrant = (d: string) => new OAuthError("invalid_grant", d);
-export const invalidScope = (d: string) => new OAuthError("invalid_scope", d);
-export const unauthorizedClient = (d: string) => new OAuthError("unauthorized_client", d);
-export const invalidClientMetadata = (d: string) => new OAuthError("invalid_client_metadata", d);
-export const invalidRedirectUri = (d: string) => new OAuthError("invalid_redirect_uri", d);
+const code =
+  (error: OAuthErrorCode) =>
+  (description: string, opts?: ErrorOptions): OAuthError =>
+    new OAuthError(error, description, opts);
+
+export const invalidRequest = code("invalid_request");
+export const invalidClient = code("invalid_client");
+export const invalidGrant = code("invalid_grant");
+export const unauthorizedClient = code("unauthorized_client");
+export const unsupportedGrantType = code("unsupported_grant_type");
+export const invalidScope = code("invalid_scope");
+export const accessDenied = code("access_denied");
+export const unsupportedResponseType = code("unsupported_response_type");
+export const unsupportedResponseMode = code("unsupported_response_mode");
+export const serverError = code("server_error");
+export const temporarilyUnavailable = code("temporarily_unavailable");
+export const interactionRequired = code("interaction_required");
+export const loginRequired = code("login_required");
+export const accountSelectionRequired = code("account_selection_required");
+export const consentRequired = code("consent_required");
+export const invalidRequestUri = code("invalid_request_uri");
+export const invalidRequestObject = code("invalid_request_object");
+export const requestNotSupported = code("request_not_supported");
+export const requestUriNotSupported = code("request_uri_not_supported");
+export const registrationNotSupported = code("registration_not_supported");
+export const invalidToken = code("invalid_token");
+export const insufficientScope = code("insufficient_scope");
+export const invalidRedirectUri = code("invalid_redirect_uri");
+export const invalidClientMetadata = code("invalid_client_metadata");
+export const unsupportedTokenType = code("unsupported_token_type");
+export const invalidTarget = code("invalid_target");
+export const authorizationPending = code("authorization_pending");
+export const slowDown = code("slow_down");
+export const expiredToken = code("expired_token");
+export const notFound = code("not_found");
+
+/** RFC 6750 §3.1: no token at all: 401 with a bare challenge, no error code in it. */
+export const missingToken = (description = "an access token is required", opts?: ErrorOptions) => invalidToken(description, { ...opts, bareChallenge: true });
+
+/** RFC 9110 §15.5.14: a body over the limit, refused before anything reads it. */
+export const payloadTooLarge = () => invalidRequest("request body too large", { status: 413 });
+
+/** RFC 9110 §15.5.6: with the methods the endpoint accepts. */
+export const methodNotAllowed = (allow: string) => invalidRequest("method not allowed", { status: 405, headers: { Allow: allow } });
+
+/**
+ * Over a limit: 429 with Retry-After (RFC 6585 §4, RFC 9110 §10.2.3). The code is
+ * `temporarily_unavailable`, which clients already treat as "try again later"; the text names
+ * the setting that raises the limit, so an operator knows what to change.
+ */
+export const rateLimited = (retryAfter: number, description: string, setting: string) =>
+  temporarilyUnavailable(`${description}; retry after ${retryAfter} s (limit: ${setting})`, {
+    status: 429,
+    headers: { "Retry-After": String(retryAfter) },
+  });
+
+/** Anything thrown that is not an OAuthError is a server_error whose message only the log sees. */
+export function asOAuthError(err: unknown): OAuthError {
+  if (err instanceof OAuthError) return err;
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return serverError("The server encountered an unexpected condition", { debug: detail });
+}
+
+/** The seconds a rate-limited error asks to wait, or undefined for any other error. */
+export function retryAfterOf(err: unknown): number | undefined {
+  if (!(err instanceof OAuthError) || err.status !== 429) return undefined;
+  return Number(err.headers["Retry-After"]);
+}

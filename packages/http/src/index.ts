@@ -1,18 +1,25 @@
+export { clientAddress, ipv6Prefix64 } from "./client-address";
 export { authenticateClient, JWT_BEARER_ASSERTION_TYPE, SIGNED_JWT_FAILURES, type SignedJwtFailure, verifyClientSignedJwt } from "./client-auth";
 export { type ClientCertificate, certificateThumbprint, DEV_CLIENT_CERT_HEADER, presentedClientCertificate } from "./client-certificate";
+export { challengeFor, type ErrorRenderers, type ErrorSurface, errorHandler, errorJson, logError } from "./errors";
+export { bearerToken, discardBody, MAX_FORM_BYTES, paramsOf, type ReadParams, readForm, readLimitedText, rejectDuplicates } from "./form";
 export {
-  bearerToken,
-  discardBody,
-  drainUnreadBody,
-  errorResponse,
-  json,
-  methodNotAllowed,
-  NO_STORE,
-  notFound,
-  paramsOf,
-  type ReadParams,
-  readForm,
-  readLimitedText,
-  rejectDuplicates,
-} from "./http";
-export { answered, MAX_REQUEST_BYTES, REQUEST_ID_HEADER, requestIdOf, serve } from "./serve";
+  accessLog,
+  bearerChallenges,
+  clientAuthenticatedRequest,
+  clientAuthentication,
+  errorsAs,
+  formBody,
+  limitPerAddress,
+  limitPerClient,
+  MAX_REQUEST_BYTES,
+  type OpContext,
+  type OpEnv,
+  type OpVariables,
+  onlyMethods,
+  opApp,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  setHeader,
+} from "./pipeline";
+export { json, NO_STORE } from "./responses";

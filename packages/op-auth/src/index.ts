@@ -1,7 +1,6 @@
-import { OAuthError, PATHS, workerFor } from "@op/core";
-import { answered, errorResponse, MAX_REQUEST_BYTES, REQUEST_ID_HEADER, requestIdOf, serve } from "@op/http";
+import { getConfig, PATHS, temporarilyUnavailable, workerFor } from "@op/core";
+import { clientAuthenticatedRequest, errorJson, MAX_REQUEST_BYTES, opApp, REQUEST_ID_HEADER, requestIdOf } from "@op/http";
 import type { Env } from "@op/storage";
-import { Hono } from "hono";
 import { authorizationEndpoint } from "./authorize/endpoint";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
@@ -24,11 +23,26 @@ export {
   UserAccount,
 } from "@op/storage";
 
-/** op-auth: authorization, login and consent, device verification, logout. */
-const app = new Hono<{ Bindings: Env }>();
+/** Paths of this Worker that answer machines (RFC 9126 §2.3: PAR errors are JSON); every other one of its paths is a page. */
+const JSON_PATHS = new Set<string>([PATHS.pushedAuthorizationRequest]);
+
+/** op-auth: authorization, login and consent, device verification, logout; and the front of the issuer origin. */
+const app = opApp("op-auth", {
+  renderers: { page: (err) => errorPage(err) },
+  errorSurface: (path) => (workerFor(path) === "op-auth" && !JSON_PATHS.has(path) ? "page" : "json"),
+});
+
+// The sibling Workers' paths that reach this app: discovery documents (kept here, public-cache.ts),
+// and requests the front could not hand over as they came (see fetch below).
+app.use(async (c, next) => {
+  const worker = workerFor(c.req.path);
+  if (worker === "op-auth") return next();
+  if (worker === "op-discovery") return viaPublicCache(c.req.raw, () => forward(c.env, worker, c.req.raw));
+  return forward(c.env, worker, c.req.raw);
+});
 
 app.on(["GET", "POST"], PATHS.authorization, (c) => authorizationEndpoint(c.req.raw, c.env));
-app.post(PATHS.pushedAuthorizationRequest, (c) => pushedAuthorizationRequestEndpoint(c.req.raw, c.env));
+app.post(PATHS.pushedAuthorizationRequest, clientAuthenticatedRequest(), pushedAuthorizationRequestEndpoint);
 app.get(`${PATHS.interaction}/:uid`, (c) => showInteraction(c.req.raw, c.env, c.req.param("uid")));
 app.post(`${PATHS.interaction}/:uid/login`, (c) => submitLogin(c.req.raw, c.env, c.req.param("uid")));
 app.post(`${PATHS.interaction}/:uid/consent`, (c) => submitConsent(c.req.raw, c.env, c.req.param("uid")));
@@ -39,49 +53,44 @@ app.post(PATHS.deviceVerification, (c) => submitUserCode(c.req.raw, c.env));
 app.post(`${PATHS.deviceVerification}/login`, (c) => submitDeviceLogin(c.req.raw, c.env));
 app.post(`${PATHS.deviceVerification}/consent`, (c) => submitDeviceConsent(c.req.raw, c.env));
 app.get("/", (c) => c.redirect(PATHS.openidConfiguration));
-app.notFound(() => errorPage(new OAuthError("not_found", "There is nothing at this address.")));
-app.onError((err, c) => {
-  if (err instanceof OAuthError) return errorPage(err);
-  return errorResponse(err, c.req.header(REQUEST_ID_HEADER));
-});
 
 const siblings = { "op-token": "OP_TOKEN", "op-discovery": "OP_DISCOVERY", "op-management": "OP_MANAGEMENT" } as const;
 
-/** The front Worker's own paths, and op-discovery's documents, which it keeps (public-cache.ts). */
-const front = serve(
-  "op-auth",
-  async (request, env, ctx) => {
-    const worker = workerFor(new URL(request.url).pathname);
-    if (worker === "op-discovery") return viaPublicCache(request, () => forward(env, worker, request));
-    if (worker !== "op-auth") return forward(env, worker, request);
-    return app.fetch(request, env, ctx);
-  },
-  (err, request) => (workerFor(new URL(request.url).pathname) === "op-auth" ? errorPage(err) : errorResponse(err)),
-); // pages for browser endpoints
-
 function forward(env: Env, worker: keyof typeof siblings, request: Request): Promise<Response> {
   const binding = env[siblings[worker]];
-  if (!binding) return Promise.resolve(errorResponse(new OAuthError("temporarily_unavailable", `${worker} is not bound`)));
-  return binding.fetch(request).catch((err) => errorResponse(err));
+  if (!binding) return Promise.resolve(errorJson(temporarilyUnavailable(`${worker} is not bound`), getConfig(env).issuer));
+  return binding.fetch(request);
 }
 
 export default {
   /**
    * One issuer origin: paths served by a sibling Worker go to it over its service binding
-   * (in production, zone routes can send them there directly; docs/architecture.md). They go
-   * as they came: the sibling's own serve() gives them a request id, the size limit and a log
-   * line, so the front does not copy the request and the response a second time. An oversized
-   * body is refused here, before anything streams it to a sibling that would not read it.
+   * (in production, zone routes can send them there directly; docs/architecture.md). Token and
+   * management requests go as they came: the sibling's own pipeline gives them a request id, the
+   * size limit and a log line, so the front does not copy the request and the response a second
+   * time. Discovery documents are answered from this isolate's copy while it is fresh. Anything
+   * else, an oversized body included, goes through this Worker's own app.
    */
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
     const worker = workerFor(url.pathname);
     if (worker === "op-discovery") {
-      // The hot path of discovery and JWKS: this isolate's copy, without copying the request.
       const copy = freshPublicDocument(request, url);
-      if (copy) return Promise.resolve(answered(env, "op-auth", request, requestIdOf(request), copy));
+      if (copy) return withRequestId(env, request, copy);
     }
     const handOver = (worker === "op-token" || worker === "op-management") && Number(request.headers.get("content-length") ?? "0") <= MAX_REQUEST_BYTES;
-    return handOver ? forward(env, worker, request) : front(request, env, ctx);
+    return handOver ? forward(env, worker, request) : app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;
+
+/** The hot path of discovery and JWKS skips the app: it still answers with a request id and its log line. */
+function withRequestId(env: Env, request: Request, response: Response): Response {
+  const requestId = requestIdOf(request);
+  response.headers.set(REQUEST_ID_HEADER, requestId);
+  if (getConfig(env).logRequests) {
+    console.log(
+      JSON.stringify({ level: "info", worker: "op-auth", requestId, method: request.method, path: new URL(request.url).pathname, status: response.status }),
+    );
+  }
+  return response;
+}

@@ -1,15 +1,13 @@
 import { getConfig, PATHS } from "@op/core";
-import { drainUnreadBody, errorResponse, notFound, REQUEST_ID_HEADER, serve } from "@op/http";
+import { opApp } from "@op/http";
 import { metadataFor } from "@op/rules";
 import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
-import { Hono } from "hono";
 
 /**
  * op-discovery: OIDC Discovery 1.0 and RFC 8414 metadata, and the JWKS. Public, cacheable for a
  * short time, and readable cross-origin by browser-based relying parties.
  */
-const app = new Hono<{ Bindings: Env }>();
-app.use(drainUnreadBody);
+const app = opApp("op-discovery");
 
 const publicHeaders = {
   "Access-Control-Allow-Origin": "*",
@@ -49,7 +47,5 @@ async function jwksDocument(env: Env): Promise<string> {
   // RFC 9101 §6.1: clients encrypt request objects to the `use: "enc"` keys.
   return JSON.stringify({ keys: [...signing.keys, ...encryption.keys] });
 }
-app.notFound(() => notFound());
-app.onError((err, c) => errorResponse(err, c.req.header(REQUEST_ID_HEADER)));
 
-export default { fetch: serve("op-discovery", async (request, env, ctx) => app.fetch(request, env, ctx)) } satisfies ExportedHandler<Env>;
+export default app;

@@ -1,14 +1,14 @@
-import { getConfig, hashSecret, OAuthError, randomToken, sealSecret, timingSafeEqual, usesClientSecret } from "@op/core";
+import { getConfig, hashSecret, invalidRequest, invalidToken, notFound, randomToken, sealSecret, timingSafeEqual, usesClientSecret } from "@op/core";
 import { bearerToken, json } from "@op/http";
 import { authoritativeClient, clientObject, type Env, keyStore } from "@op/storage";
 
 /** The admin API needs ADMIN_TOKEN (a secret); without one it does not exist. */
 export function requireAdmin(request: Request, env: Env) {
   const config = getConfig(env);
-  if (!config.adminToken) throw new OAuthError("not_found", "the admin API is disabled (set ADMIN_TOKEN)");
+  if (!config.adminToken) throw notFound("the admin API is disabled (set ADMIN_TOKEN)");
   const token = bearerToken(request);
   if (!token || !timingSafeEqual(token, config.adminToken)) {
-    throw new OAuthError("invalid_token", "admin token is invalid", { headers: { "WWW-Authenticate": `Bearer realm="${config.issuer}/admin"` } });
+    throw invalidToken("admin token is invalid", { headers: { "WWW-Authenticate": `Bearer realm="${config.issuer}/admin"` } });
   }
 }
 
@@ -26,13 +26,13 @@ export async function rotateClientSecret(request: Request, env: Env, clientId: s
   requireAdmin(request, env);
   const config = getConfig(env);
   const client = await authoritativeClient(env, clientId);
-  if (!client) throw new OAuthError("not_found", "no client with this client_id");
+  if (!client) throw notFound("no client with this client_id");
   if (!usesClientSecret(client.token_endpoint_auth_method))
-    throw new OAuthError("invalid_request", `this client authenticates with ${client.token_endpoint_auth_method}, not a secret`);
+    throw invalidRequest(`this client authenticates with ${client.token_endpoint_auth_method}, not a secret`);
   const secret = randomToken(32);
   const sealed = client.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, clientId, secret) : undefined;
   if (!(await clientObject(env, clientId).rotateSecret(await hashSecret(secret), sealed, config.clientSecretRotationOverlap * 1000))) {
-    throw new OAuthError("invalid_request", "this client has no secret to rotate");
+    throw invalidRequest("this client has no secret to rotate");
   }
   return json({ client_id: clientId, client_secret: secret, previous_secret_valid_for: config.clientSecretRotationOverlap });
 }

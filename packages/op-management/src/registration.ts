@@ -1,13 +1,24 @@
-import { type Client, getConfig, hashSecret, OAuthError, PATHS, randomToken, sealSecret, timingSafeEqual, usesClientSecret } from "@op/core";
-import { bearerToken, json, readLimitedText } from "@op/http";
-import { cacheClient, clientAddress, clientObject, type Env, enforceRateLimit, isPlausibleClientId, uncacheClient } from "@op/storage";
+import {
+  type Client,
+  getConfig,
+  hashSecret,
+  invalidClientMetadata,
+  invalidRequest,
+  invalidToken,
+  notFound,
+  PATHS,
+  randomToken,
+  sealSecret,
+  serverError,
+  timingSafeEqual,
+  usesClientSecret,
+} from "@op/core";
+import { bearerToken, clientAddress, json, readLimitedText } from "@op/http";
+import { cacheClient, clientObject, type Env, enforceRateLimit, isPlausibleClientId, uncacheClient } from "@op/storage";
 import { validateClientMetadata } from "./client-metadata";
 import { checkSubjectType } from "./sector-identifier";
 
 const MAX_BODY = 32 * 1024;
-
-const invalidToken = (issuer: string, description: string) =>
-  new OAuthError("invalid_token", description, { status: 401, headers: { "WWW-Authenticate": `Bearer realm="${issuer}", error="invalid_token"` } });
 
 /** RFC 7591 §3: register a client. */
 export async function registerClient(request: Request, env: Env): Promise<Response> {
@@ -27,7 +38,7 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
       metadata.token_endpoint_auth_method === "client_secret_jwt" ? await sealSecret(config.clientSecretEncryptionKey!, client.client_id, secret!) : undefined,
     registrationTokenHash: await hashSecret(registrationAccessToken),
   });
-  if (!created) throw new OAuthError("server_error", "client id collision");
+  if (!created) throw serverError("client id collision");
   await cacheClient(env, client);
   return json({ ...clientInformation(client, env), ...(secret ? { client_secret: secret } : {}), registration_access_token: registrationAccessToken }, 201, {
     Location: registrationClientUri(env, client.client_id),
@@ -37,22 +48,22 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
 /** Open in development, an initial access token when one is configured, otherwise disabled. */
 function checkRegistrationAllowed(request: Request, env: Env) {
   const config = getConfig(env);
-  if (config.registration === "disabled") throw new OAuthError("not_found", "dynamic registration is disabled");
+  if (config.registration === "disabled") throw notFound("dynamic registration is disabled");
   if (config.registration === "initial_access_token") {
     const presented = bearerToken(request);
-    if (!presented || !timingSafeEqual(presented, config.initialAccessToken!)) throw invalidToken(config.issuer, "a valid initial access token is required");
+    if (!presented || !timingSafeEqual(presented, config.initialAccessToken!)) throw invalidToken("a valid initial access token is required");
   }
 }
 
 async function readJson(request: Request): Promise<unknown> {
   if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-    throw new OAuthError("invalid_client_metadata", "Content-Type must be application/json");
+    throw invalidClientMetadata("Content-Type must be application/json");
   }
   const text = await readLimitedText(request, MAX_BODY);
   try {
     return JSON.parse(text);
   } catch {
-    throw new OAuthError("invalid_client_metadata", "the request body is not valid JSON");
+    throw invalidClientMetadata("the request body is not valid JSON");
   }
 }
 
@@ -66,11 +77,10 @@ function clientInformation(client: Client, env: Env) {
 
 /** RFC 7592 §2: the registration access token authorizes management of its client only. */
 async function authorizeManagement(request: Request, env: Env, clientId: string): Promise<Client> {
-  const issuer = getConfig(env).issuer;
   const token = bearerToken(request);
-  if (!token) throw invalidToken(issuer, "registration access token is required");
+  if (!token) throw invalidToken("registration access token is required");
   const client = isPlausibleClientId(clientId) ? await clientObject(env, clientId).checkRegistrationToken(token) : null;
-  if (!client) throw invalidToken(issuer, "registration access token is invalid");
+  if (!client) throw invalidToken("registration access token is invalid");
   return client;
 }
 
@@ -84,30 +94,30 @@ export async function readClient(request: Request, env: Env, clientId: string): 
 export async function updateClient(request: Request, env: Env, clientId: string): Promise<Response> {
   const current = await authorizeManagement(request, env, clientId);
   const body = await readJson(request);
-  if (!body || typeof body !== "object") throw new OAuthError("invalid_client_metadata", "the request body must be a JSON object");
+  if (!body || typeof body !== "object") throw invalidClientMetadata("the request body must be a JSON object");
   const b = body as Record<string, unknown>;
-  if (b.client_id !== clientId) throw new OAuthError("invalid_request", "client_id must match the client being updated");
+  if (b.client_id !== clientId) throw invalidRequest("client_id must match the client being updated");
   for (const field of ["registration_access_token", "registration_client_uri", "client_id_issued_at", "client_secret_expires_at"]) {
-    if (field in b) throw new OAuthError("invalid_request", `${field} must not be sent`);
+    if (field in b) throw invalidRequest(`${field} must not be sent`);
   }
   if (typeof b.client_secret === "string" && !(await clientObject(env, clientId).authenticateSecret(b.client_secret))) {
-    throw new OAuthError("invalid_request", "client_secret does not match the current secret");
+    throw invalidRequest("client_secret does not match the current secret");
   }
   const { metadata, localized } = validateClientMetadata(b, getConfig(env));
   await checkSubjectType(metadata, getConfig(env));
   if ((current.token_endpoint_auth_method === "none") !== (metadata.token_endpoint_auth_method === "none")) {
-    throw new OAuthError("invalid_client_metadata", "a client cannot switch between public and confidential");
+    throw invalidClientMetadata("a client cannot switch between public and confidential");
   }
   // A secret exists only if the client registered with a secret method, and the sealed secret
   // client_secret_jwt needs only if it registered with that one.
   if (usesClientSecret(metadata.token_endpoint_auth_method) && !usesClientSecret(current.token_endpoint_auth_method)) {
-    throw new OAuthError("invalid_client_metadata", `switching to ${metadata.token_endpoint_auth_method} needs a new registration: this client has no secret`);
+    throw invalidClientMetadata(`switching to ${metadata.token_endpoint_auth_method} needs a new registration: this client has no secret`);
   }
   if (metadata.token_endpoint_auth_method === "client_secret_jwt" && current.token_endpoint_auth_method !== "client_secret_jwt") {
-    throw new OAuthError("invalid_client_metadata", "switching to client_secret_jwt needs a new registration");
+    throw invalidClientMetadata("switching to client_secret_jwt needs a new registration");
   }
   const updated = await clientObject(env, clientId).update({ ...current, ...metadata, localized });
-  if (!updated) throw invalidToken(getConfig(env).issuer, "registration access token is invalid");
+  if (!updated) throw invalidToken("registration access token is invalid");
   await cacheClient(env, updated);
   return json(clientInformation(updated, env));
 }

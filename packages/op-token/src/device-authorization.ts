@@ -5,26 +5,24 @@ import {
   DeviceAuthorizationParamsSchema,
   getConfig,
   hashSecret,
-  OAuthError,
+  invalidRequest,
   PATHS,
   randomToken,
+  temporarilyUnavailable,
   unauthorizedClient,
 } from "@op/core";
-import { authenticateClient, json, readForm, rejectDuplicates } from "@op/http";
+import { json, type OpContext } from "@op/http";
 import { grantableScopes, parseResources } from "@op/rules";
-import { clientAddress, DEVICE_POLL_INTERVAL, deviceAuthorizationObject, type Env, enforceRateLimit, formatUserCode, newUserCode } from "@op/storage";
+import { DEVICE_POLL_INTERVAL, deviceAuthorizationObject, type Env, formatUserCode, newUserCode } from "@op/storage";
 
 /** Draws of a fresh user code before giving up; with 20^8 codes a second draw is already rare. */
 const MAX_USER_CODE_DRAWS = 5;
 
 /** RFC 8628 §3.1-3.2: the device authorization endpoint as its list of steps. */
-export async function deviceAuthorizationEndpoint(request: Request, env: Env): Promise<Response> {
-  // Each request stores an object, so it shares the token endpoint's budgets.
-  await enforceRateLimit(env, "token:ip", clientAddress(request));
-  const { params: raw, duplicates, resources } = await readForm(request);
-  rejectDuplicates(duplicates);
-  const client = await authenticateClient(env, request, raw);
-  await enforceRateLimit(env, "token:client", client.client_id);
+export async function deviceAuthorizationEndpoint(c: OpContext): Promise<Response> {
+  const { env } = c;
+  const { params: raw, resources } = c.get("form");
+  const client = c.get("client");
   assertDeviceClient(client);
   const params = parseParams(raw);
   const started = await beginDeviceAuthorization(env, client, grantableScopes(client, params.scope), parseResources(resources));
@@ -39,7 +37,7 @@ function parseParams(raw: Record<string, string>): DeviceAuthorizationParams {
   const parsed = DeviceAuthorizationParamsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new OAuthError("invalid_request", `${issue.path.join(".")}: ${issue.message}`);
+  throw invalidRequest(`${issue.path.join(".")}: ${issue.message}`);
 }
 
 /** A new request in the object of a fresh user code; a taken code makes us draw another. */
@@ -63,7 +61,7 @@ async function beginDeviceAuthorization(env: Env, client: Client, scopes: string
     });
     if (begun) return { userCode, deviceCode: `${userCode}.${secret}` };
   }
-  throw new OAuthError("temporarily_unavailable", "no free user code; try again", { status: 503 });
+  throw temporarilyUnavailable("no free user code; try again");
 }
 
 /** RFC 8628 §3.2 */

@@ -1,17 +1,14 @@
 import { PATHS } from "@op/core";
-import { drainUnreadBody, errorResponse, methodNotAllowed, notFound, REQUEST_ID_HEADER, serve } from "@op/http";
-import type { Env } from "@op/storage";
-import { Hono } from "hono";
+import { bearerChallenges, clientAuthenticatedRequest, onlyMethods, opApp } from "@op/http";
 import { cors } from "hono/cors";
 import { deviceAuthorizationEndpoint } from "./device-authorization";
 import { introspectionEndpoint } from "./introspection";
 import { revocationEndpoint } from "./revocation";
-import { tokenEndpoint } from "./token-endpoint";
+import { requireGrantType, tokenEndpoint } from "./token-endpoint";
 import { userinfoEndpoint } from "./userinfo";
 
 /** op-token: the token endpoint with its grants, device authorization, UserInfo, introspection and revocation. */
-const app = new Hono<{ Bindings: Env }>();
-app.use(drainUnreadBody);
+const app = opApp("op-token");
 
 // Browser-based (public) clients call these cross-origin; credentials are never cookies here.
 app.use(
@@ -36,17 +33,15 @@ app.use(
   }),
 );
 
-app.post(PATHS.token, (c) => tokenEndpoint(c.req.raw, c.env));
-app.all(PATHS.token, () => methodNotAllowed("POST"));
-app.post(PATHS.deviceAuthorization, (c) => deviceAuthorizationEndpoint(c.req.raw, c.env));
-app.all(PATHS.deviceAuthorization, () => methodNotAllowed("POST"));
-app.on(["GET", "POST"], PATHS.userinfo, (c) => userinfoEndpoint(c.req.raw, c.env));
-app.all(PATHS.userinfo, () => methodNotAllowed("GET, POST"));
-app.post(PATHS.introspection, (c) => introspectionEndpoint(c.req.raw, c.env));
-app.all(PATHS.introspection, () => methodNotAllowed("POST"));
-app.post(PATHS.revocation, (c) => revocationEndpoint(c.req.raw, c.env));
-app.all(PATHS.revocation, () => methodNotAllowed("POST"));
-app.notFound(() => notFound());
-app.onError((err, c) => errorResponse(err, c.req.header(REQUEST_ID_HEADER)));
+app.post(PATHS.token, clientAuthenticatedRequest({ beforeAuthentication: [requireGrantType] }), tokenEndpoint);
+app.all(PATHS.token, onlyMethods("POST"));
+app.post(PATHS.deviceAuthorization, clientAuthenticatedRequest(), deviceAuthorizationEndpoint);
+app.all(PATHS.deviceAuthorization, onlyMethods("POST"));
+app.on(["GET", "POST"], PATHS.userinfo, bearerChallenges, userinfoEndpoint);
+app.all(PATHS.userinfo, onlyMethods("GET, POST"));
+app.post(PATHS.introspection, clientAuthenticatedRequest(), introspectionEndpoint);
+app.all(PATHS.introspection, onlyMethods("POST"));
+app.post(PATHS.revocation, clientAuthenticatedRequest(), revocationEndpoint);
+app.all(PATHS.revocation, onlyMethods("POST"));
 
-export default { fetch: serve("op-token", async (request, env, ctx) => app.fetch(request, env, ctx)) } satisfies ExportedHandler<Env>;
+export default app;

@@ -1,5 +1,5 @@
-import { type Client, getConfig, OAuthError } from "@op/core";
-import { authenticateClient, json, readForm, rejectDuplicates } from "@op/http";
+import { type Client, getConfig, invalidRequest } from "@op/core";
+import { json, type OpContext } from "@op/http";
 import { subjectFor } from "@op/rules";
 import type { Env } from "@op/storage";
 import { signJwt } from "@op/tokens";
@@ -8,11 +8,12 @@ import { type ActiveToken, lookupActiveToken, tokenVisibleTo } from "./token-loo
 const JWT_RESPONSE_TYPE = "application/token-introspection+jwt";
 
 /** RFC 7662 token introspection, with RFC 9701 JWT responses on request. */
-export async function introspectionEndpoint(request: Request, env: Env): Promise<Response> {
-  const { params, duplicates } = await readForm(request);
-  rejectDuplicates(duplicates);
-  const client = await authenticateClient(env, request, params);
-  if (!params.token) throw new OAuthError("invalid_request", "token is required");
+export async function introspectionEndpoint(c: OpContext): Promise<Response> {
+  const { env } = c;
+  const request = c.req.raw;
+  const { params } = c.get("form");
+  const client = c.get("client");
+  if (!params.token) throw invalidRequest("token is required");
   const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
   // RFC 7662 §2.2: anything unknown, expired, revoked or not the caller's is simply inactive.
   const body = found && tokenVisibleTo(found, client.client_id) ? await describe(env, client, found) : { active: false };

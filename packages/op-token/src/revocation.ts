@@ -1,6 +1,6 @@
-import { OAuthError } from "@op/core";
-import { authenticateClient, NO_STORE, readForm, rejectDuplicates } from "@op/http";
-import { type Env, grantObject } from "@op/storage";
+import { invalidRequest, unsupportedTokenType } from "@op/core";
+import { NO_STORE, type OpContext } from "@op/http";
+import { grantObject } from "@op/storage";
 import { lookupActiveToken } from "./token-lookup";
 
 /**
@@ -9,16 +9,15 @@ import { lookupActiveToken } from "./token-lookup";
  * userinfo and introspection check. Only the token's own client may revoke it; any other
  * outcome is the same 200, so the endpoint reveals nothing (§2.2).
  */
-export async function revocationEndpoint(request: Request, env: Env): Promise<Response> {
-  const { params, duplicates } = await readForm(request);
-  rejectDuplicates(duplicates);
-  const client = await authenticateClient(env, request, params);
-  if (!params.token) throw new OAuthError("invalid_request", "token is required");
+export async function revocationEndpoint(c: OpContext): Promise<Response> {
+  const { params } = c.get("form");
+  const client = c.get("client");
+  if (!params.token) throw invalidRequest("token is required");
   if (params.token_type_hint && !["access_token", "refresh_token"].includes(params.token_type_hint)) {
-    throw new OAuthError("unsupported_token_type", `token_type_hint ${params.token_type_hint} is not supported`);
+    throw unsupportedTokenType(`token_type_hint ${params.token_type_hint} is not supported`);
   }
-  const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
-  if (found?.kind === "refresh_token") await grantObject(env, found.grantId).revokeRefreshToken(found.secret, client.client_id);
-  if (found?.kind === "access_token") await grantObject(env, found.claims.gid).revokeAccessToken(found.claims.jti, client.client_id);
+  const found = params.token.length <= 8192 ? await lookupActiveToken(c.env, params.token, params.token_type_hint) : null;
+  if (found?.kind === "refresh_token") await grantObject(c.env, found.grantId).revokeRefreshToken(found.secret, client.client_id);
+  if (found?.kind === "access_token") await grantObject(c.env, found.claims.gid).revokeAccessToken(found.claims.jti, client.client_id);
   return new Response(null, { status: 200, headers: NO_STORE });
 }

@@ -1,7 +1,8 @@
-import { type Client, getConfig, OAuthError, type SUPPORTED_GRANT_TYPES } from "@op/core";
-import { authenticateClient, json, presentedClientCertificate, readForm, rejectDuplicates } from "@op/http";
+import { type Client, getConfig, invalidRequest, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
+import { json, type OpContext, type OpEnv, presentedClientCertificate } from "@op/http";
 import { parseResources } from "@op/rules";
-import { clientAddress, type Env, enforceRateLimit } from "@op/storage";
+import type { Env } from "@op/storage";
+import { createMiddleware } from "hono/factory";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { clientCredentialsGrant } from "./grants/client-credentials";
 import type { GrantContext, TokenResponse } from "./grants/context";
@@ -10,8 +11,10 @@ import { jwtBearerGrant } from "./grants/jwt-bearer";
 import { refreshTokenGrant } from "./grants/refresh-token";
 import { tokenExchangeGrant } from "./grants/token-exchange";
 
+type GrantHandler = (ctx: GrantContext) => Promise<TokenResponse>;
+
 /** One module per grant; typed by the list discovery's grant_types_supported comes from, so they agree. */
-const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (ctx: GrantContext) => Promise<TokenResponse>> = {
+const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], GrantHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
@@ -20,36 +23,41 @@ const GRANTS: Record<(typeof SUPPORTED_GRANT_TYPES)[number], (ctx: GrantContext)
   "urn:ietf:params:oauth:grant-type:device_code": deviceCodeGrant,
 };
 
-/** RFC 6749 §3.2, §5: the token endpoint as its list of steps. */
-export async function tokenEndpoint(request: Request, env: Env): Promise<Response> {
-  await enforceRateLimit(env, "token:ip", clientAddress(request)); // before any work
-  const { params, duplicates, resources, audiences } = await readForm(request);
-  rejectDuplicates(duplicates);
-  const grant = selectGrant(params.grant_type);
-  const client = await authenticateClient(env, request, params);
-  await enforceRateLimit(env, "token:client", client.client_id); // after authentication: only the client can spend its budget
-  assertClientMayUseGrant(client, params.grant_type!);
-  const boundThumbprint = certificateBinding(env, request, client);
-  return json(await grant({ env, client, params, resources: parseResources(resources), audiences, boundThumbprint }));
+const grantOf = (grantType: string | undefined): GrantHandler | undefined =>
+  grantType === undefined ? undefined : (GRANTS as Record<string, GrantHandler>)[grantType];
+
+/** RFC 6749 §5.2: a missing or unknown grant_type is refused before the client is authenticated. */
+export const requireGrantType = createMiddleware<OpEnv>(async (c, next) => {
+  const grantType = c.get("form").params.grant_type;
+  if (!grantType) throw invalidRequest("grant_type is required");
+  if (!grantOf(grantType)) throw unsupportedGrantType(`grant_type ${grantType} is not supported`);
+  await next();
+});
+
+/**
+ * RFC 6749 §3.2, §5: the token endpoint, after the pipeline's steps (address budget, form, grant
+ * type, client authentication, client budget): the client must be allowed the grant, tokens are
+ * bound to its certificate where it asked (RFC 8705 §3), and the grant's module does the rest.
+ */
+export async function tokenEndpoint(c: OpContext): Promise<Response> {
+  const { params, resources, audiences } = c.get("form");
+  const client = c.get("client");
+  const grantType = params.grant_type!;
+  assertClientMayUseGrant(client, grantType);
+  const boundThumbprint = certificateBinding(c.env, c.req.raw, client);
+  const grant = grantOf(grantType)!;
+  return json(await grant({ env: c.env, client, params, resources: parseResources(resources), audiences, boundThumbprint }));
 }
 
 /** RFC 8705 §3: clients registered for bound tokens must present their certificate. */
 function certificateBinding(env: Env, request: Request, client: Client): string | undefined {
   if (!client.tls_client_certificate_bound_access_tokens) return undefined;
   const cert = presentedClientCertificate(request, getConfig(env));
-  if (!cert) throw new OAuthError("invalid_request", "this client's tokens are bound to its TLS certificate, and none was presented");
+  if (!cert) throw invalidRequest("this client's tokens are bound to its TLS certificate, and none was presented");
   return cert.thumbprint;
 }
 
-function selectGrant(grantType: string | undefined) {
-  if (!grantType) throw new OAuthError("invalid_request", "grant_type is required");
-  const grant = (GRANTS as Record<string, (ctx: GrantContext) => Promise<TokenResponse>>)[grantType];
-  if (!grant) throw new OAuthError("unsupported_grant_type", `grant_type ${grantType} is not supported`);
-  return grant;
-}
-
+/** RFC 6749 §5.2 unauthorized_client: the grant must be among the client's registered grant_types. */
 function assertClientMayUseGrant(client: Client, grantType: string) {
-  if (!(client.grant_types as string[]).includes(grantType)) {
-    throw new OAuthError("unauthorized_client", `client is not allowed the ${grantType} grant`);
-  }
+  if (!(client.grant_types as string[]).includes(grantType)) throw unauthorizedClient(`client is not allowed the ${grantType} grant`);
 }

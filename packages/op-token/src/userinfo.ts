@@ -1,32 +1,32 @@
-import { type Client, getConfig, OAuthError } from "@op/core";
-import { bearerToken, json, NO_STORE, presentedClientCertificate, readForm } from "@op/http";
+import { type Client, getConfig, insufficientScope, invalidRequest, invalidToken, missingToken } from "@op/core";
+import { bearerToken, json, NO_STORE, type OpContext, presentedClientCertificate, readForm } from "@op/http";
 import { releaseClaims, subjectFor } from "@op/rules";
 import { type Env, grantObject, recentClient, userBySub } from "@op/storage";
 import { encryptForClient, signJwt, userinfoAudience, verifyAccessToken } from "@op/tokens";
 
-/** OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. */
-export async function userinfoEndpoint(request: Request, env: Env): Promise<Response> {
-  const issuer = getConfig(env).issuer;
-  try {
-    const token = await presentedBearerToken(request);
-    const claims = await verifyAccessToken(env, token, userinfoAudience(issuer)).catch(() => {
-      throw new OAuthError("invalid_token", "access token is invalid or expired");
-    });
-    checkCertificateBinding(request, env, claims.cnf?.["x5t#S256"]);
-    const [grant, client] = await Promise.all([grantObject(env, claims.gid).status(claims.jti), recentClient(env, claims.client_id)]); // format and sub only: a cached copy will do
-    // The grant's account, seen as its client sees it (OIDC Core §8), must be the token's sub.
-    if (!grant || !client || grant.clientId !== claims.client_id || (await subjectFor(client, grant.sub, getConfig(env))) !== claims.sub) {
-      throw new OAuthError("invalid_token", "access token has been revoked");
-    }
-    const scopes = claims.scope.split(" ");
-    if (!scopes.includes("openid")) throw new OAuthError("insufficient_scope", "the openid scope is required");
-    const profile = await userBySub(env, grant.sub)?.profile();
-    if (!profile) throw new OAuthError("invalid_token", "the user no longer exists");
-    return await userinfoResponse(env, client, { ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
-  } catch (err) {
-    if (err instanceof OAuthError) throw withBearerChallenge(err, issuer);
-    throw err;
+/**
+ * OIDC Core §5.3 UserInfo, GET or POST; RFC 6750 for the bearer token. Every error carries a
+ * Bearer challenge (the route's bearerChallenges step).
+ */
+export async function userinfoEndpoint(c: OpContext): Promise<Response> {
+  const { env } = c;
+  const request = c.req.raw;
+  const token = await presentedBearerToken(request);
+  const claims = await verifyAccessToken(env, token, userinfoAudience(getConfig(env).issuer)).catch((err) => {
+    throw invalidToken("access token is invalid or expired", { debug: String(err) });
+  });
+  checkCertificateBinding(request, env, claims.cnf?.["x5t#S256"]);
+  // The client shapes the response only (format, the sub it sees): a cached copy will do.
+  const [grant, client] = await Promise.all([grantObject(env, claims.gid).status(claims.jti), recentClient(env, claims.client_id)]);
+  // The grant's account, seen as its client sees it (OIDC Core §8), must be the token's sub.
+  if (!grant || !client || grant.clientId !== claims.client_id || (await subjectFor(client, grant.sub, getConfig(env))) !== claims.sub) {
+    throw invalidToken("access token has been revoked");
   }
+  const scopes = claims.scope.split(" ");
+  if (!scopes.includes("openid")) throw insufficientScope("the openid scope is required");
+  const profile = await userBySub(env, grant.sub)?.profile();
+  if (!profile) throw invalidToken("the user no longer exists");
+  return userinfoResponse(env, client, { ...releaseClaims(profile.claims, scopes, grant.claims?.userinfo, true), sub: claims.sub });
 }
 
 /** OIDC Core §5.3.2: JSON, or a JWT signed with the client's userinfo_signed_response_alg (with iss and aud). */
@@ -50,7 +50,7 @@ async function userinfoResponse(env: Env, client: Client, body: Record<string, u
 function checkCertificateBinding(request: Request, env: Env, boundTo: string | undefined) {
   if (boundTo === undefined) return;
   const cert = presentedClientCertificate(request, getConfig(env));
-  if (!cert || cert.thumbprint !== boundTo) throw new OAuthError("invalid_token", "the access token is bound to another client certificate");
+  if (!cert || cert.thumbprint !== boundTo) throw invalidToken("the access token is bound to another client certificate");
 }
 
 /** RFC 6750 §2.1/§2.2: Authorization header or form body, exactly one; never the query. */
@@ -59,25 +59,11 @@ async function presentedBearerToken(request: Request): Promise<string> {
   let body: string | undefined;
   if (request.method === "POST" && (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
     const { params, duplicates } = await readForm(request);
-    if (duplicates.includes("access_token")) throw new OAuthError("invalid_request", "access_token is included more than once");
+    if (duplicates.includes("access_token")) throw invalidRequest("access_token is included more than once");
     body = params.access_token;
   }
-  if (header && body) throw new OAuthError("invalid_request", "the access token must be sent one way only");
+  if (header && body) throw invalidRequest("the access token must be sent one way only");
   const token = header ?? body;
-  if (!token) throw new OAuthError("invalid_token", "", { status: 401 });
+  if (!token) throw missingToken("access token is required");
   return token;
-}
-
-/** RFC 6750 §3: every error carries a WWW-Authenticate challenge; a missing token gets no error code. */
-function withBearerChallenge(err: OAuthError, issuer: string): OAuthError {
-  const missing = err.error === "invalid_token" && err.message === "";
-  const challenge = missing
-    ? `Bearer realm="${issuer}"`
-    : `Bearer realm="${issuer}", error="${err.error}", error_description="${err.message.replace(/["\\]/g, "")}"`;
-  const status = err.error === "invalid_request" ? 400 : err.status;
-  const e = new OAuthError(missing ? "invalid_token" : err.error, missing ? "access token is required" : err.message, {
-    status,
-    headers: { ...err.headers, "WWW-Authenticate": challenge },
-  });
-  return e;
 }

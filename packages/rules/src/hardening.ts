@@ -1,5 +1,5 @@
 import type { Client, Config, HardeningMode } from "@op/core";
-import { OAuthError } from "@op/core";
+import { invalidRequest, requestNotSupported, requestUriNotSupported } from "@op/core";
 
 /**
  * PAR (RFC 9126), JAR (RFC 9101) and JARM each run disabled, optional or required, server-wide
@@ -53,13 +53,10 @@ export interface Arrival {
 export function enforceHardening(config: Pick<Config, "hardening">, client: ClientModes, arrival: Arrival): { signatureRequired: boolean } {
   const par = effectiveMode(config, client, "par");
   const jar = effectiveMode(config, client, "jar");
-  if (arrival.pushed && par === "disabled") throw new OAuthError("invalid_request", "pushed authorization requests are not enabled for this client");
-  if (!arrival.pushed && par === "required") throw new OAuthError("invalid_request", "this client must push its authorization requests (RFC 9126 §6)");
-  if (arrival.requestObject === "request" && jar === "disabled")
-    throw new OAuthError("request_not_supported", "the request parameter is not supported for this client");
-  if (arrival.requestObject === "request_uri" && jar === "disabled")
-    throw new OAuthError("request_uri_not_supported", "the request_uri parameter is not supported for this client");
-  if (arrival.requestObject === "absent" && jar === "required")
-    throw new OAuthError("invalid_request", "this client must send a signed request object (RFC 9101 §10.5)");
+  if (arrival.pushed && par === "disabled") throw invalidRequest("pushed authorization requests are not enabled for this client");
+  if (!arrival.pushed && par === "required") throw invalidRequest("this client must push its authorization requests (RFC 9126 §6)");
+  if (arrival.requestObject === "request" && jar === "disabled") throw requestNotSupported("the request parameter is not supported for this client");
+  if (arrival.requestObject === "request_uri" && jar === "disabled") throw requestUriNotSupported("the request_uri parameter is not supported for this client");
+  if (arrival.requestObject === "absent" && jar === "required") throw invalidRequest("this client must send a signed request object (RFC 9101 §10.5)");
   return { signatureRequired: jar === "required" };
 }

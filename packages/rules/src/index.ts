@@ -13,7 +13,6 @@ export {
   decodeJson,
   headerAlg,
   headerKid,
-  invalidRequestObject,
   type JsonObject,
   jtiRememberedUntil,
   jtiToClaim,

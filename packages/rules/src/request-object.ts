@@ -1,9 +1,7 @@
-import { type Client, type Config, OAuthError, REQUEST_OBJECT_SIGNING_ALGS } from "@op/core";
+import { type Client, type Config, invalidRequestObject, REQUEST_OBJECT_SIGNING_ALGS } from "@op/core";
 import { base64url } from "jose";
 
 /** The steps of RFC 9101 §6 / OIDC Core §6.3, each one short check that throws or passes. */
-
-export const invalidRequestObject = (d: string) => new OAuthError("invalid_request_object", d);
 
 /** Bounds on what a request object may carry (RFC 9101 §10.x: resource exhaustion). */
 export const MAX_CLAIMS = 64;

@@ -1,4 +1,4 @@
-import { OAuthError } from "@op/core";
+import { invalidTarget } from "@op/core";
 
 const MAX_RESOURCES = 10;
 
@@ -7,16 +7,16 @@ const MAX_RESOURCES = 10;
  * invalid_target. The result is deduplicated and sorted so that it compares as a set.
  */
 export function parseResources(values: string[]): string[] {
-  if (values.length > MAX_RESOURCES) throw new OAuthError("invalid_target", `at most ${MAX_RESOURCES} resource parameters`);
+  if (values.length > MAX_RESOURCES) throw invalidTarget(`at most ${MAX_RESOURCES} resource parameters`);
   for (const value of values) {
     let url: URL;
     try {
       url = new URL(value);
     } catch {
-      throw new OAuthError("invalid_target", "resource must be an absolute URI");
+      throw invalidTarget("resource must be an absolute URI");
     }
-    if (value.includes("#") || url.hash) throw new OAuthError("invalid_target", "resource must not contain a fragment");
-    if (value.length > 2000) throw new OAuthError("invalid_target", "resource is too long");
+    if (value.includes("#") || url.hash) throw invalidTarget("resource must not contain a fragment");
+    if (value.length > 2000) throw invalidTarget("resource is too long");
   }
   return [...new Set(values)].sort();
 }
@@ -25,6 +25,6 @@ export function parseResources(values: string[]): string[] {
 export function narrowResources(granted: string[], requested: string[]): string[] {
   if (!requested.length) return granted;
   const extra = requested.find((r) => !granted.includes(r));
-  if (extra) throw new OAuthError("invalid_target", `resource ${extra} was not granted`);
+  if (extra) throw invalidTarget(`resource ${extra} was not granted`);
   return requested;
 }

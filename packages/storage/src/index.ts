@@ -45,22 +45,7 @@ export {
   pushedRequestObject,
   pushedRequestReference,
 } from "./durable-objects/pushed-authorization-request";
-export {
-  backoffSeconds,
-  beginLoginAttempt,
-  clientAddress,
-  enforceRateLimit,
-  ipv6Prefix64,
-  type LimitedAction,
-  type LockoutPolicy,
-  loginStreak,
-  loginSucceeded,
-  RateLimitedError,
-  RateLimiter,
-  type RateLimitTicket,
-  type Refusal,
-  refundRateLimit,
-} from "./durable-objects/rate-limiter";
+export { backoffSeconds, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
 export {
   type ConsentRecord,
@@ -73,4 +58,5 @@ export {
   userByUsername,
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
+export { beginLoginAttempt, enforceRateLimit, type LimitedAction, loginStreak, loginSucceeded, type RateLimitTicket, refundRateLimit } from "./rate-limits";
 export { DEV_USERS } from "./seeds";

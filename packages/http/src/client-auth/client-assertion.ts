@@ -1,27 +1,27 @@
 import type { Client } from "@op/core";
-import { getConfig, PATHS } from "@op/core";
+import { getConfig, invalidClient, PATHS } from "@op/core";
 import type { Env } from "@op/storage";
 import { clientObject } from "@op/storage";
 import { decodeJwt, type JWTPayload } from "jose";
 import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "./client-signed-jwt";
-import { invalidClient, type PresentedCredentials } from "./credentials";
+import type { PresentedCredentials } from "./credentials";
 
 /** RFC 7521 §4.2 / RFC 7523 §2.2 */
 export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /** client_assertion in the body; the client is the assertion's `sub` (RFC 7523 §3). */
-export function presentedClientAssertion(params: Record<string, string>, issuer: string): PresentedCredentials | undefined {
+export function presentedClientAssertion(params: Record<string, string>): PresentedCredentials | undefined {
   if (params.client_assertion === undefined && params.client_assertion_type === undefined) return undefined;
   if (params.client_assertion_type !== JWT_BEARER_ASSERTION_TYPE || !params.client_assertion) {
-    throw invalidClient("client_assertion_type must be jwt-bearer with a client_assertion", issuer);
+    throw invalidClient("client_assertion_type must be jwt-bearer with a client_assertion");
   }
   let claims: JWTPayload;
   try {
     claims = decodeJwt(params.client_assertion);
   } catch {
-    throw invalidClient("client_assertion is not a JWT", issuer);
+    throw invalidClient("client_assertion is not a JWT");
   }
-  if (typeof claims.sub !== "string" || claims.iss !== claims.sub) throw invalidClient("client_assertion iss and sub must both be the client_id", issuer);
+  if (typeof claims.sub !== "string" || claims.iss !== claims.sub) throw invalidClient("client_assertion iss and sub must both be the client_id");
   return { method: "client_assertion", clientId: claims.sub, assertion: params.client_assertion };
 }
 
@@ -36,13 +36,13 @@ export async function verifyClientAssertion(env: Env, presented: PresentedCreden
   if (!keyMaterial) return null;
   const { client, sealedSecrets } = keyMaterial;
   const method = client.token_endpoint_auth_method;
-  if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClient(`client must authenticate with ${method}`, config.issuer);
+  if (method !== "private_key_jwt" && method !== "client_secret_jwt") throw invalidClient(`client must authenticate with ${method}`);
   const origins = [config.issuer, ...(config.mtlsEndpointOrigin ? [config.mtlsEndpointOrigin] : [])];
   const audience = [config.issuer, ...origins.flatMap((o) => [`${o}${endpointPath}`, `${o}${PATHS.token}`])];
   const result = await verifyClientSignedJwt(env, client, presented.assertion!, { audience, purpose: "client-assertion", sealedSecrets });
   if ("failure" in result) {
     if (result.failure === "invalid") return null;
-    throw invalidClient(`client_assertion: ${SIGNED_JWT_FAILURES[result.failure]}`, config.issuer);
+    throw invalidClient(`client_assertion: ${SIGNED_JWT_FAILURES[result.failure]}`);
   }
   return client;
 }

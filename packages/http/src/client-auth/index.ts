@@ -1,11 +1,11 @@
-import { type Client, getConfig, OAuthError, TLS_AUTH_METHODS, type TokenAuthMethod } from "@op/core";
+import { type Client, getConfig, invalidClient, invalidRequest, TLS_AUTH_METHODS, type TokenAuthMethod } from "@op/core";
 import type { Env } from "@op/storage";
 import { authoritativeClient, clientObject, isPlausibleClientId } from "@op/storage";
 import { presentedClientCertificate } from "../client-certificate";
 import { presentedClientAssertion, verifyClientAssertion } from "./client-assertion";
 import { presentedClientSecretBasic } from "./client-secret-basic";
 import { presentedClientSecretPost } from "./client-secret-post";
-import { invalidClient, type PresentedCredentials } from "./credentials";
+import type { PresentedCredentials } from "./credentials";
 import { presentedNone } from "./none";
 import { verifySelfSignedTlsClientAuth, verifyTlsClientAuth } from "./tls-client-auth";
 
@@ -19,15 +19,14 @@ export { SIGNED_JWT_FAILURES, type SignedJwtFailure, verifyClientSignedJwt } fro
  * from their Durable Object, never from the KV cache, so a deleted client fails at once.
  */
 export async function authenticateClient(env: Env, request: Request, params: Record<string, string>): Promise<Client> {
-  const issuer = getConfig(env).issuer;
-  const presented = presentedCredentials(request, params, issuer);
+  const presented = presentedCredentials(request, params);
   if (params.client_id !== undefined && params.client_id !== presented.clientId) {
-    throw new OAuthError("invalid_request", "client_id does not match the authenticated client");
+    throw invalidRequest("client_id does not match the authenticated client");
   }
   const client = await verifyCredentials(env, presented, request);
-  if (!client) throw invalidClient("client authentication failed", issuer);
+  if (!client) throw invalidClient("client authentication failed");
   if (!methodMatches(client.token_endpoint_auth_method, presented.method)) {
-    throw invalidClient(`client must authenticate with ${client.token_endpoint_auth_method}`, issuer);
+    throw invalidClient(`client must authenticate with ${client.token_endpoint_auth_method}`);
   }
   return client;
 }
@@ -39,13 +38,13 @@ const methodMatches = (registered: TokenAuthMethod, presented: PresentedCredenti
   return registered === presented;
 };
 
-function presentedCredentials(request: Request, params: Record<string, string>, issuer: string): PresentedCredentials {
-  const presentations = [presentedClientSecretBasic(request, issuer), presentedClientSecretPost(params), presentedClientAssertion(params, issuer)].filter(
+function presentedCredentials(request: Request, params: Record<string, string>): PresentedCredentials {
+  const presentations = [presentedClientSecretBasic(request), presentedClientSecretPost(params), presentedClientAssertion(params)].filter(
     (p) => p !== undefined,
   );
-  if (presentations.length > 1) throw new OAuthError("invalid_request", "only one client authentication method may be used");
+  if (presentations.length > 1) throw invalidRequest("only one client authentication method may be used");
   const presented = presentations[0] ?? presentedNone(params);
-  if (!presented?.clientId) throw invalidClient("client authentication is required", issuer);
+  if (!presented?.clientId) throw invalidClient("client authentication is required");
   return presented;
 }
 

@@ -1,4 +1,4 @@
-import { OAuthError, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/core";
+import { accessDenied, consentRequired, loginRequired, type OAuthError, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/core";
 import { requestedClaimNames } from "@op/rules";
 import type { ConsentRecord } from "@op/storage";
 
@@ -52,15 +52,15 @@ export function decide(
     (!loggedInHere && req.maxAge !== undefined && (req.maxAge === 0 || Math.floor(nowMs / 1000) - session.authTime > req.maxAge)) ||
     (!loggedInHere && pinnedSub !== undefined && sessionSub !== pinnedSub);
   if (mustLogin) {
-    return req.prompt.includes("none") ? { kind: "error", error: new OAuthError("login_required", "the user must log in") } : { kind: "login" };
+    return req.prompt.includes("none") ? { kind: "error", error: loginRequired("the user must log in") } : { kind: "login" };
   }
   if (pinnedSub !== undefined && sessionSub !== pinnedSub) {
-    return { kind: "error", error: new OAuthError("access_denied", "the logged-in user is not the one the request names") };
+    return { kind: "error", error: accessDenied("the logged-in user is not the one the request names") };
   }
   const consentedHere = progress.consentedAt !== undefined;
   const mustConsent = !consentedHere && (req.prompt.includes("consent") || !consentCovers(consent, req));
   if (mustConsent) {
-    return req.prompt.includes("none") ? { kind: "error", error: new OAuthError("consent_required", "the user must consent") } : { kind: "consent" };
+    return req.prompt.includes("none") ? { kind: "error", error: consentRequired("the user must consent") } : { kind: "consent" };
   }
   return { kind: "issue", session: session! };
 }

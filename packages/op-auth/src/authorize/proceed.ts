@@ -1,4 +1,4 @@
-import { type Client, getConfig, type InteractionRecord, OAuthError, randomToken, sha256b64url, type ValidatedAuthorizationRequest } from "@op/core";
+import { type Client, getConfig, type InteractionRecord, invalidRequest, randomToken, sha256b64url, type ValidatedAuthorizationRequest } from "@op/core";
 import { subjectFor } from "@op/rules";
 import { type ConsentRecord, type Env, interactionObject, userBySub } from "@op/storage";
 import { interactionCookieName, interactionPath, setCookie } from "../cookies";
@@ -9,7 +9,7 @@ import { issueAuthorizationResponse } from "./complete";
 import { decide, type InteractionProgress } from "./decide";
 import { authorizationErrorResponse, targetOf } from "./respond";
 
-const alreadyCompleted = () => errorPage(new OAuthError("invalid_request", "this login request has already been completed or has expired"));
+const alreadyCompleted = () => errorPage(invalidRequest("this login request has already been completed or has expired"));
 
 /** What the caller already knows, so it is not read again; and whether it answers a form. */
 export interface Known {

@@ -6,13 +6,18 @@ import {
   type Client,
   type DeliveredResponseMode,
   getConfig,
+  invalidClient,
+  invalidRequest,
   isJwtResponseMode,
   isPublicClient,
   isResponseMode,
   normalizeResponseType,
-  OAuthError,
   type ResponseType,
+  registrationNotSupported,
   SUPPORTED_RESPONSE_TYPES,
+  unauthorizedClient,
+  unsupportedResponseMode,
+  unsupportedResponseType,
   type ValidatedAuthorizationRequest,
 } from "@op/core";
 import { paramsOf, readForm } from "@op/http";
@@ -32,9 +37,9 @@ export async function readAuthorizationParams(request: Request) {
 
 /** An unknown client gets an error page, never a redirect (RFC 6749 §4.1.2.1). */
 export async function loadClient(env: Env, clientId: string | undefined): Promise<Client> {
-  if (!clientId) throw new OAuthError("invalid_request", "client_id is required");
+  if (!clientId) throw invalidRequest("client_id is required");
   const client = await getClient(env, clientId);
-  if (!client) throw new OAuthError("invalid_client", "unknown client_id", { status: 400 });
+  if (!client) throw invalidClient("unknown client_id", { status: 400 });
   return client;
 }
 
@@ -45,9 +50,9 @@ export async function loadClient(env: Env, clientId: string | undefined): Promis
 export function resolveRedirectUri(client: Client, redirectUri: string | undefined): string {
   if (redirectUri === undefined) {
     if (client.redirect_uris.length === 1) return client.redirect_uris[0]!;
-    throw new OAuthError("invalid_request", "redirect_uri is required when the client has several");
+    throw invalidRequest("redirect_uri is required when the client has several");
   }
-  if (!client.redirect_uris.includes(redirectUri)) throw new OAuthError("invalid_request", "redirect_uri is not registered for this client");
+  if (!client.redirect_uris.includes(redirectUri)) throw invalidRequest("redirect_uri is not registered for this client");
   return redirectUri;
 }
 
@@ -55,7 +60,7 @@ export function parseParams(raw: Record<string, string>): AuthorizationParams {
   const parsed = AuthorizationParamsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new OAuthError("invalid_request", `${issue.path.join(".")}: ${issue.message}`);
+  throw invalidRequest(`${issue.path.join(".")}: ${issue.message}`);
 }
 
 /**
@@ -92,16 +97,16 @@ export function checkResponseMode(
   const jarm = effectiveMode(config, target.client, "jarm");
   const requested = params.response_mode ?? (jarm === "required" ? "jwt" : defaultResponseMode(type));
   if (!isResponseMode(requested) || (isJwtResponseMode(requested) && config.hardening.jarm === "disabled")) {
-    throw new OAuthError("unsupported_response_mode", `response_mode ${requested} is not supported`);
+    throw unsupportedResponseMode(`response_mode ${requested} is not supported`);
   }
   if (isJwtResponseMode(requested) && jarm === "disabled")
-    throw new OAuthError("invalid_request", `response_mode ${requested} is not allowed for this client (JARM is disabled for it)`);
+    throw invalidRequest(`response_mode ${requested} is not allowed for this client (JARM is disabled for it)`);
   if (!isJwtResponseMode(requested) && jarm === "required")
-    throw new OAuthError("invalid_request", `this client must use a JWT response mode (JARM); response_mode ${requested} is not allowed`);
+    throw invalidRequest(`this client must use a JWT response mode (JARM); response_mode ${requested} is not allowed`);
   const mode = requested === "jwt" ? jwtResponseMode(type) : requested;
-  if (mode === "query" && returnsTokens(type)) throw new OAuthError("invalid_request", "response_mode query cannot carry tokens");
+  if (mode === "query" && returnsTokens(type)) throw invalidRequest("response_mode query cannot carry tokens");
   if (mode === "query.jwt" && returnsTokens(type) && !target.client.authorization_encrypted_response_alg) {
-    throw new OAuthError("invalid_request", "response_mode query.jwt cannot carry tokens unless the response is encrypted");
+    throw invalidRequest("response_mode query.jwt cannot carry tokens unless the response is encrypted");
   }
   target.responseMode = mode;
   return mode;
@@ -110,12 +115,12 @@ export function checkResponseMode(
 /** OIDC Core §3.2.2.1, §3.3.2.11: nonce is required whenever an ID token comes from this endpoint. */
 export function checkNonce(params: AuthorizationParams, type: ResponseType): void {
   if (type.split(" ").includes("id_token") && !params.nonce)
-    throw new OAuthError("invalid_request", "nonce is required when an ID token is returned from the authorization endpoint");
+    throw invalidRequest("nonce is required when an ID token is returned from the authorization endpoint");
 }
 
 /** OIDC Core §6.1: passing client metadata by value is not supported (registration happens at /register). */
 export function rejectRegistrationParameter(params: AuthorizationParams): void {
-  if (params.registration !== undefined) throw new OAuthError("registration_not_supported", "the registration parameter is not supported");
+  if (params.registration !== undefined) throw registrationNotSupported("the registration parameter is not supported");
 }
 
 /**
@@ -137,11 +142,11 @@ export function provisionalTarget(env: Env, client: Client, outside: Record<stri
 }
 
 export function checkResponseType(client: Client, params: AuthorizationParams): ResponseType {
-  if (!params.response_type) throw new OAuthError("invalid_request", "response_type is required");
+  if (!params.response_type) throw invalidRequest("response_type is required");
   const normalized = normalizeResponseType(params.response_type);
   if (!(SUPPORTED_RESPONSE_TYPES as readonly string[]).includes(normalized))
-    throw new OAuthError("unsupported_response_type", `response_type ${params.response_type} is not supported`);
-  if (!(client.response_types as string[]).includes(normalized)) throw new OAuthError("unauthorized_client", "client is not registered for this response_type");
+    throw unsupportedResponseType(`response_type ${params.response_type} is not supported`);
+  if (!(client.response_types as string[]).includes(normalized)) throw unauthorizedClient("client is not registered for this response_type");
   return normalized as ResponseType;
 }
 
@@ -159,17 +164,16 @@ export function checkPkce(
 ): Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod"> {
   const { code_challenge: challenge, code_challenge_method: method } = params;
   if (challenge === undefined) {
-    if (method !== undefined) throw new OAuthError("invalid_request", "code_challenge_method without code_challenge");
+    if (method !== undefined) throw invalidRequest("code_challenge_method without code_challenge");
     const issuesCode = type.split(" ").includes("code");
-    if (issuesCode && (isPublicClient(client) || client.require_pkce))
-      throw new OAuthError("invalid_request", "PKCE code_challenge is required for this client");
+    if (issuesCode && (isPublicClient(client) || client.require_pkce)) throw invalidRequest("PKCE code_challenge is required for this client");
     return {};
   }
   const m = method ?? "plain"; // RFC 7636 §4.3 default
   if (m !== "S256" && !(m === "plain" && getConfig(env).pkcePlainEnabled)) {
-    throw new OAuthError("invalid_request", `code_challenge_method ${m} is not supported`);
+    throw invalidRequest(`code_challenge_method ${m} is not supported`);
   }
-  if (!PKCE_VALUE.test(challenge)) throw new OAuthError("invalid_request", "code_challenge is malformed");
+  if (!PKCE_VALUE.test(challenge)) throw invalidRequest("code_challenge is malformed");
   return { codeChallenge: challenge, codeChallengeMethod: m };
 }
 
@@ -179,10 +183,10 @@ export function parseClaimsParameter(params: AuthorizationParams): ClaimsRequest
   try {
     json = JSON.parse(params.claims);
   } catch {
-    throw new OAuthError("invalid_request", "claims is not valid JSON");
+    throw invalidRequest("claims is not valid JSON");
   }
   const parsed = ClaimsRequestSchema.safeParse(json);
-  if (!parsed.success) throw new OAuthError("invalid_request", "claims parameter is malformed");
+  if (!parsed.success) throw invalidRequest("claims parameter is malformed");
   return parsed.data;
 }
 
@@ -191,14 +195,14 @@ const PROMPTS = ["none", "login", "consent", "select_account"] as const;
 /** OIDC Core §3.1.2.1: none must stand alone. select_account is read as login (one account per browser). */
 export function parsePrompt(params: AuthorizationParams): ValidatedAuthorizationRequest["prompt"] {
   const values = (params.prompt ?? "").split(" ").filter(Boolean);
-  for (const v of values) if (!(PROMPTS as readonly string[]).includes(v)) throw new OAuthError("invalid_request", `prompt ${v} is not supported`);
-  if (values.includes("none") && values.length > 1) throw new OAuthError("invalid_request", "prompt=none cannot be combined with other values");
+  for (const v of values) if (!(PROMPTS as readonly string[]).includes(v)) throw invalidRequest(`prompt ${v} is not supported`);
+  if (values.includes("none") && values.length > 1) throw invalidRequest("prompt=none cannot be combined with other values");
   return [...new Set(values)] as ValidatedAuthorizationRequest["prompt"];
 }
 
 export function parseDisplay(params: AuthorizationParams): ValidatedAuthorizationRequest["display"] {
   if (params.display === undefined) return undefined;
-  if (!["page", "popup", "touch", "wap"].includes(params.display)) throw new OAuthError("invalid_request", `display ${params.display} is not supported`);
+  if (!["page", "popup", "touch", "wap"].includes(params.display)) throw invalidRequest(`display ${params.display} is not supported`);
   return params.display as ValidatedAuthorizationRequest["display"];
 }
 
@@ -206,8 +210,7 @@ export function parseDisplay(params: AuthorizationParams): ValidatedAuthorizatio
 export async function verifyHint(env: Env, client: Client, hint: string | undefined): Promise<string | undefined> {
   if (hint === undefined) return undefined;
   const claims = await verifyIdTokenHint(env, hint);
-  if (!claims || !audiencesOf(claims.aud).includes(client.client_id))
-    throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued to this client");
+  if (!claims || !audiencesOf(claims.aud).includes(client.client_id)) throw invalidRequest("id_token_hint is not a valid ID token issued to this client");
   return claims.sub;
 }
 

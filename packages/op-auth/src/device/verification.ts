@@ -1,7 +1,6 @@
-import { type Client, getConfig, OAuthError, PATHS, randomToken, timingSafeEqual } from "@op/core";
-import { readForm } from "@op/http";
+import { type Client, getConfig, OAuthError, PATHS, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
+import { clientAddress, readForm } from "@op/http";
 import {
-  clientAddress,
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
@@ -9,7 +8,6 @@ import {
   getClient,
   normalizeUserCode,
   type PendingDeviceAuthorization,
-  RateLimitedError,
   refundRateLimit,
   sessionObject,
   userBySub,
@@ -119,9 +117,10 @@ async function pendingRequest(env: Env, http: Request, typed: string | undefined
 
 /** Over the limit of unknown codes: the code form again, with 429 and Retry-After. */
 function tooManyCodes(err: unknown, csrf: string, form: Record<string, string>): Promise<Response> {
-  if (!(err instanceof RateLimitedError)) throw err;
-  const error = `Too many unknown codes were entered from your network. Wait ${err.retryAfter} seconds, then try again.`;
-  return renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 429, headers: err.headers });
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter === undefined) throw err;
+  const error = `Too many unknown codes were entered from your network. Wait ${retryAfter} seconds, then try again.`;
+  return renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 429, headers: { "Retry-After": String(retryAfter) } });
 }
 
 /** Records consent, then approves with who is logged in (RFC 8628 §3.3). */

@@ -1,15 +1,6 @@
-import { getConfig } from "@op/core";
-import {
-  beginLoginAttempt,
-  clientAddress,
-  DEV_USERS,
-  type Env,
-  enforceRateLimit,
-  loginSucceeded,
-  RateLimitedError,
-  refundRateLimit,
-  userByUsername,
-} from "@op/storage";
+import { getConfig, retryAfterOf } from "@op/core";
+import { clientAddress } from "@op/http";
+import { beginLoginAttempt, DEV_USERS, type Env, enforceRateLimit, loginSucceeded, refundRateLimit, userByUsername } from "@op/storage";
 import { type CurrentSession, startSession } from "../session";
 
 /** Why a login page is shown again: its message, status and headers. */
@@ -49,9 +40,9 @@ export async function authenticateUser(
     await Promise.all([loginSucceeded(env, username), refundRateLimit(env, ticket)]);
     return await startSession(env, user.sub);
   } catch (err) {
-    if (err instanceof RateLimitedError)
-      return { error: `Too many sign-in attempts. Try again in ${inWords(err.retryAfter)}.`, status: 429, headers: err.headers };
-    throw err;
+    const retryAfter = retryAfterOf(err);
+    if (retryAfter === undefined) throw err;
+    return { error: `Too many sign-in attempts. Try again in ${inWords(retryAfter)}.`, status: 429, headers: { "Retry-After": String(retryAfter) } };
   }
 }
 

@@ -1,4 +1,4 @@
-import { type InteractionRecord, OAuthError, sha256b64url, timingSafeEqual } from "@op/core";
+import { accessDenied, type InteractionRecord, invalidClient, invalidRequest, OAuthError, sha256b64url, timingSafeEqual } from "@op/core";
 import { readForm } from "@op/http";
 import { type Env, getClient, interactionObject } from "@op/storage";
 import { proceed } from "../authorize/proceed";
@@ -15,7 +15,7 @@ import { renderLogin } from "./pages";
  * browser started it (path-scoped cookie) and, for forms, the CSRF token; then it records
  * progress and hands back to `proceed`, which decides what comes next.
  */
-const expired = () => new OAuthError("invalid_request", "this login request has expired or was already completed; start again from the application");
+const expired = () => invalidRequest("this login request has expired or was already completed; start again from the application");
 
 async function loadInteraction(request: Request, env: Env, uid: string): Promise<InteractionRecord> {
   if (!/^[A-Za-z0-9_-]{22}$/.test(uid)) throw expired();
@@ -23,27 +23,27 @@ async function loadInteraction(request: Request, env: Env, uid: string): Promise
   if (!record) throw expired();
   const secret = readCookie(request, interactionCookieName(env));
   if (!secret || !timingSafeEqual(await sha256b64url(secret), record.browserHash)) {
-    throw new OAuthError("invalid_request", "this login request was started in another browser");
+    throw invalidRequest("this login request was started in another browser");
   }
   return record;
 }
 
 async function readCsrfForm(request: Request, record: InteractionRecord): Promise<Record<string, string>> {
   const { params } = await readForm(request, 16 * 1024);
-  if (!params.csrf || !timingSafeEqual(params.csrf, record.csrfToken)) throw new OAuthError("invalid_request", "the form has expired; go back and try again");
+  if (!params.csrf || !timingSafeEqual(params.csrf, record.csrfToken)) throw invalidRequest("the form has expired; go back and try again");
   return params;
 }
 
 async function clientOf(env: Env, record: InteractionRecord) {
   const client = await getClient(env, record.request.clientId);
-  if (!client) throw new OAuthError("invalid_client", "the client no longer exists", { status: 400 });
+  if (!client) throw invalidClient("the client no longer exists", { status: 400 });
   return client;
 }
 
-async function accessDenied(env: Env, record: InteractionRecord, description: string): Promise<Response> {
+async function refuse(env: Env, record: InteractionRecord, description: string): Promise<Response> {
   const client = await clientOf(env, record);
   if (!(await interactionObject(env, record.uid).finish())) throw expired();
-  return authorizationErrorResponse(env, targetOf(record.request, client), new OAuthError("access_denied", description));
+  return authorizationErrorResponse(env, targetOf(record.request, client), accessDenied(description));
 }
 
 /** GET /interaction/:uid — show whatever the request needs next. */
@@ -59,7 +59,7 @@ export async function submitLogin(request: Request, env: Env, uid: string): Prom
   return guard(async () => {
     const record = await loadInteraction(request, env, uid);
     const form = await readCsrfForm(request, record);
-    if (form.action === "cancel") return accessDenied(env, record, "the user cancelled the login");
+    if (form.action === "cancel") return refuse(env, record, "the user cancelled the login");
     const login = await authenticateUser(env, request, form);
     if ("error" in login) return renderLogin(env, await clientOf(env, record), record, login.error, login); // the client only for the page
     if (!(await interactionObject(env, uid).update({ loggedInAt: Date.now() }))) throw expired();
@@ -72,7 +72,7 @@ export async function submitConsent(request: Request, env: Env, uid: string): Pr
   return guard(async () => {
     const record = await loadInteraction(request, env, uid);
     const form = await readCsrfForm(request, record);
-    if (form.decision !== "approve") return accessDenied(env, record, "the user denied the request");
+    if (form.decision !== "approve") return refuse(env, record, "the user denied the request");
     const [session, client] = await Promise.all([currentSession(request, env), clientOf(env, record)]);
     if (!session) return seeOther(`/interaction/${uid}`); // the session ended meanwhile: log in again
     await grantConsentFor(env, session.record.sub, record);

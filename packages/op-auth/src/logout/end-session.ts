@@ -1,4 +1,4 @@
-import { type Client, getConfig, OAuthError, randomToken, timingSafeEqual } from "@op/core";
+import { type Client, getConfig, invalidRequest, OAuthError, randomToken, timingSafeEqual } from "@op/core";
 import { NO_STORE, paramsOf, readForm, rejectDuplicates } from "@op/http";
 import { subjectFor } from "@op/rules";
 import { type Env, getClient } from "@op/storage";
@@ -22,17 +22,16 @@ const CSRF_COOKIE = "op_logout_csrf";
 
 async function validateLogoutRequest(env: Env, params: Record<string, string>): Promise<LogoutRequest> {
   const hint = params.id_token_hint ? await verifyIdTokenHint(env, params.id_token_hint.slice(0, 8000)) : undefined;
-  if (hint === null) throw new OAuthError("invalid_request", "id_token_hint is not a valid ID token issued by this provider");
+  if (hint === null) throw invalidRequest("id_token_hint is not a valid ID token issued by this provider");
   const audiences = audiencesOf(hint?.aud);
-  if (params.client_id && hint && !audiences.includes(params.client_id)) throw new OAuthError("invalid_request", "client_id does not match the id_token_hint");
+  if (params.client_id && hint && !audiences.includes(params.client_id)) throw invalidRequest("client_id does not match the id_token_hint");
   const clientId = params.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
   const client = clientId ? ((await getClient(env, clientId)) ?? undefined) : undefined;
-  if (clientId && !client) throw new OAuthError("invalid_request", "unknown client_id");
+  if (clientId && !client) throw invalidRequest("unknown client_id");
   const uri = params.post_logout_redirect_uri;
   if (uri !== undefined) {
-    if (!client) throw new OAuthError("invalid_request", "post_logout_redirect_uri needs id_token_hint or client_id");
-    if (!(client.post_logout_redirect_uris ?? []).includes(uri))
-      throw new OAuthError("invalid_request", "post_logout_redirect_uri is not registered for this client");
+    if (!client) throw invalidRequest("post_logout_redirect_uri needs id_token_hint or client_id");
+    if (!(client.post_logout_redirect_uris ?? []).includes(uri)) throw invalidRequest("post_logout_redirect_uri is not registered for this client");
   }
   return { client, postLogoutRedirectUri: uri, state: params.state, hintSub: hint?.sub, hintSid: typeof hint?.sid === "string" ? hint.sid : undefined };
 }
@@ -96,7 +95,7 @@ export async function confirmLogoutEndpoint(request: Request, env: Env): Promise
   try {
     const { params } = await readForm(request, 16 * 1024);
     const cookie = readCookie(request, CSRF_COOKIE);
-    if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw new OAuthError("invalid_request", "the form has expired; try again");
+    if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw invalidRequest("the form has expired; try again");
     const carried = Object.fromEntries(
       Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(
         ([, v]) => v !== undefined,

@@ -1,7 +1,7 @@
-import { type Client, getConfig, OAuthError } from "@op/core";
-import { authenticateClient, errorResponse, json, readForm, rejectDuplicates } from "@op/http";
+import { type Client, getConfig, invalidRequest, serverError } from "@op/core";
+import { json, type OpContext } from "@op/http";
 import { enforceHardening } from "@op/rules";
-import { clientAddress, type Env, enforceRateLimit, newPushedRequestUri, type PushedAuthorizationRequestRecord, pushedRequestObject } from "@op/storage";
+import { type Env, newPushedRequestUri, type PushedAuthorizationRequestRecord, pushedRequestObject } from "@op/storage";
 import { checkAuthorizationRequest } from "../authorize/request";
 import { mergeRequiredOutsideParameters } from "../authorize/request-object/resolve";
 import { validateRequestObject } from "../authorize/request-object/validate";
@@ -13,25 +13,19 @@ import { provisionalResponseMode, resolveRedirectUri } from "../authorize/valida
  * as a request object (through the one JAR validator), is checked like a direct authorization
  * request and stored for single use; errors are JSON (§2.3).
  */
-export async function pushedAuthorizationRequestEndpoint(request: Request, env: Env): Promise<Response> {
-  try {
-    await enforceRateLimit(env, "token:ip", clientAddress(request)); // before any work
-    const { params, duplicates, resources } = await readForm(request);
-    rejectDuplicates(duplicates);
-    const client = await authenticateClient(env, request, params);
-    await enforceRateLimit(env, "token:client", client.client_id);
-    rejectRequestUri(params);
-    const pushed = await readPushedRequest(env, client, withoutCredentials(params), resources);
-    await checkPushedRequest(env, client, pushed);
-    return json(await storePushedRequest(env, client, pushed), 201);
-  } catch (err) {
-    return errorResponse(err);
-  }
+export async function pushedAuthorizationRequestEndpoint(c: OpContext): Promise<Response> {
+  const { env } = c;
+  const { params, resources } = c.get("form");
+  const client = c.get("client");
+  rejectRequestUri(params);
+  const pushed = await readPushedRequest(env, client, withoutCredentials(params), resources);
+  await checkPushedRequest(env, client, pushed);
+  return json(await storePushedRequest(env, client, pushed), 201);
 }
 
 /** RFC 9126 §2.1: request_uri must not be pushed. */
 function rejectRequestUri(params: Record<string, string>): void {
-  if (params.request_uri !== undefined) throw new OAuthError("invalid_request", "request_uri is not allowed in a pushed authorization request");
+  if (params.request_uri !== undefined) throw invalidRequest("request_uri is not allowed in a pushed authorization request");
 }
 
 /** Client authentication parameters are not part of the authorization request. */
@@ -71,5 +65,5 @@ async function storePushedRequest(env: Env, client: Client, pushed: PushedReques
     });
     if (stored) return { request_uri: requestUri, expires_in: par.ttl };
   }
-  throw new OAuthError("server_error", "could not store the pushed request");
+  throw serverError("could not store the pushed request");
 }

@@ -1,4 +1,4 @@
-import { type AuthorizationCodeRecord, invalidGrant, OAuthError } from "@op/core";
+import { type AuthorizationCodeRecord, invalidGrant, invalidRequest, invalidTarget } from "@op/core";
 import { narrowResources, s256Of } from "@op/rules";
 import { type CodeRedemption, grantIdOfCode, grantObject } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
@@ -27,7 +27,7 @@ export async function authorizationCodeGrant({ env, client, params, resources, b
 }
 
 function requireCode(code: string | undefined): string {
-  if (!code) throw new OAuthError("invalid_request", "code is required");
+  if (!code) throw invalidRequest("code is required");
   if (!/^[A-Za-z0-9_-]{43}$/.test(code)) throw invalidGrant("authorization code is invalid");
   return code;
 }
@@ -54,7 +54,7 @@ async function redeemAuthorizationCode(
     case "refused":
       throw invalidGrant(result.description);
     case "invalid_target":
-      throw new OAuthError("invalid_target", `resource ${result.resource} was not granted`);
+      throw invalidTarget(`resource ${result.resource} was not granted`);
     default:
       throw invalidGrant("authorization code is invalid");
   }

@@ -1,4 +1,4 @@
-import { invalidGrant, OAuthError, randomToken } from "@op/core";
+import { accessDenied, authorizationPending, expiredToken, invalidGrant, invalidRequest, invalidTarget, randomToken, slowDown } from "@op/core";
 import { narrowResources } from "@op/rules";
 import { type DevicePollResult, deviceAuthorizationObject, parseDeviceCode } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
@@ -20,7 +20,7 @@ export async function deviceCodeGrant({ env, client, params, resources }: GrantC
 }
 
 function requireDeviceCode(deviceCode: string | undefined) {
-  if (!deviceCode) throw new OAuthError("invalid_request", "device_code is required");
+  if (!deviceCode) throw invalidRequest("device_code is required");
   const parsed = parseDeviceCode(deviceCode);
   if (!parsed) throw invalidGrant("device code is invalid");
   return parsed;
@@ -32,17 +32,17 @@ function approvedOrThrow(result: DevicePollResult) {
     case "approved":
       return result;
     case "pending":
-      throw new OAuthError("authorization_pending", "the user has not answered yet");
+      throw authorizationPending("the user has not answered yet");
     case "slow_down":
-      throw new OAuthError("slow_down", `polling too fast; wait at least ${result.interval} seconds between requests`);
+      throw slowDown(`polling too fast; wait at least ${result.interval} seconds between requests`);
     case "expired":
-      throw new OAuthError("expired_token", "the device code has expired; start a new device authorization");
+      throw expiredToken("the device code has expired; start a new device authorization");
     case "denied":
-      throw new OAuthError("access_denied", "the user denied the request");
+      throw accessDenied("the user denied the request");
     case "used":
       throw invalidGrant("device code has already been used");
     case "invalid_target":
-      throw new OAuthError("invalid_target", "requested resource was not granted");
+      throw invalidTarget("requested resource was not granted");
     default:
       throw invalidGrant("device code is invalid");
   }

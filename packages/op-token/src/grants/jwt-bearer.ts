@@ -1,4 +1,4 @@
-import { type Client, getConfig, invalidGrant, OAuthError, PATHS, randomToken } from "@op/core";
+import { type Client, getConfig, invalidGrant, invalidRequest, invalidScope, PATHS, randomToken } from "@op/core";
 import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "@op/http";
 import { SUPPORTED_SCOPES } from "@op/rules";
 import { clientObject, type Env, grantObject, userBySub } from "@op/storage";
@@ -12,7 +12,7 @@ import type { GrantContext, TokenResponse } from "./context";
  * new assertion (§2.1 leaves it to the server; a replayable family adds nothing here).
  */
 export async function jwtBearerGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
-  if (!params.assertion) throw new OAuthError("invalid_request", "assertion is required");
+  if (!params.assertion) throw invalidRequest("assertion is required");
   const sub = await verifiedSubject(env, client, params.assertion);
   const scope = bearerScope(client, params.scope, sub === client.client_id);
   const grantId = randomToken(16);
@@ -58,6 +58,6 @@ function bearerScope(client: Client, requested: string | undefined, forItself: b
       ? SUPPORTED_SCOPES.includes(s) && s !== "offline_access" && (!clientScopes || clientScopes.includes(s) || s === "openid")
       : !!clientScopes?.includes(s) && s !== "openid";
   const refused = wanted.find((s) => !allowed(s));
-  if (refused) throw new OAuthError("invalid_scope", `scope ${refused} is not allowed here`);
+  if (refused) throw invalidScope(`scope ${refused} is not allowed here`);
   return [...new Set(wanted.length ? wanted : forItself ? (clientScopes ?? []).filter(allowed) : [])].join(" ");
 }

@@ -1,4 +1,4 @@
-import { invalidGrant, invalidScope, isUserGrant, OAuthError } from "@op/core";
+import { invalidGrant, invalidRequest, invalidScope, invalidTarget, isUserGrant } from "@op/core";
 import { narrowResources } from "@op/rules";
 import { grantObject, parseRefreshToken } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
@@ -6,12 +6,12 @@ import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §6 with rotation (RFC 9700 §4.14.2); scope narrowing is checked inside the grant's step. */
 export async function refreshTokenGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
-  if (!params.refresh_token) throw new OAuthError("invalid_request", "refresh_token is required");
+  if (!params.refresh_token) throw invalidRequest("refresh_token is required");
   const parsed = parseRefreshToken(params.refresh_token);
   if (!parsed) throw invalidGrant("refresh token is invalid");
   const result = await grantObject(env, parsed.grantId).rotate(parsed.secret, client.client_id, { scope: params.scope, resources });
   if (result.status === "invalid_scope") throw invalidScope("requested scope exceeds the original grant");
-  if (result.status === "invalid_target") throw new OAuthError("invalid_target", "requested resource was not granted");
+  if (result.status === "invalid_target") throw invalidTarget("requested resource was not granted");
   if (result.status === "reused") throw invalidGrant("refresh token was already used; the grant has been revoked");
   if (result.status !== "ok" || !isUserGrant(result.grant)) throw invalidGrant("refresh token is invalid, expired or revoked");
   const tokens = await accessAndIdToken(

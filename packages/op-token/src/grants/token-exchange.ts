@@ -1,4 +1,4 @@
-import { type Client, getConfig, invalidScope, OAuthError, randomToken } from "@op/core";
+import { type Client, getConfig, invalidGrant, invalidRequest, invalidScope, invalidTarget, randomToken } from "@op/core";
 import { type Env, grantObject, narrowScope } from "@op/storage";
 import { type ActorClaim, audiencesOf, issueAccessToken, verifyIdTokenHint } from "@op/tokens";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";
@@ -46,11 +46,10 @@ export async function tokenExchangeGrant({ env, client, params, resources, audie
 }
 
 async function activeSubjectToken(env: Env, client: Client, params: Record<string, string>) {
-  if (!params.subject_token || !params.subject_token_type) throw new OAuthError("invalid_request", "subject_token and subject_token_type are required");
-  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new OAuthError("invalid_request", "subject_token_type must be an access token");
+  if (!params.subject_token || !params.subject_token_type) throw invalidRequest("subject_token and subject_token_type are required");
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw invalidRequest("subject_token_type must be an access token");
   const found = await lookupActiveToken(env, params.subject_token, "access_token");
-  if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id))
-    throw new OAuthError("invalid_grant", "subject_token is not active or not for this client");
+  if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id)) throw invalidGrant("subject_token is not active or not for this client");
   // The account behind the token, not the sub its client saw: the new token names it as this client sees it (OIDC Core §8).
   return { ...found.claims, sub: found.grant.sub };
 }
@@ -58,34 +57,32 @@ async function activeSubjectToken(env: Env, client: Client, params: Record<strin
 /** §2.1: the actor is who acts; an access token or one of our ID tokens identifies it. */
 async function actorOf(env: Env, client: Client, params: Record<string, string>): Promise<ActorClaim | undefined> {
   if (params.actor_token === undefined) {
-    if (params.actor_token_type !== undefined) throw new OAuthError("invalid_request", "actor_token_type without actor_token");
+    if (params.actor_token_type !== undefined) throw invalidRequest("actor_token_type without actor_token");
     return undefined;
   }
   if (params.actor_token_type === ACCESS_TOKEN_TYPE) {
     const found = await lookupActiveToken(env, params.actor_token, "access_token");
-    if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id))
-      throw new OAuthError("invalid_grant", "actor_token is not active or not for this client");
+    if (found?.kind !== "access_token" || !tokenVisibleTo(found, client.client_id)) throw invalidGrant("actor_token is not active or not for this client");
     return { sub: found.claims.sub, client_id: found.claims.client_id };
   }
   if (params.actor_token_type === ID_TOKEN_TYPE) {
     const claims = await verifyIdTokenHint(env, params.actor_token);
     const fresh = claims && typeof claims.exp === "number" && claims.exp * 1000 > Date.now();
-    if (!claims || !fresh || !audiencesOf(claims.aud).includes(client.client_id))
-      throw new OAuthError("invalid_grant", "actor_token is not a valid ID token for this client");
+    if (!claims || !fresh || !audiencesOf(claims.aud).includes(client.client_id)) throw invalidGrant("actor_token is not a valid ID token for this client");
     return { sub: claims.sub };
   }
-  throw new OAuthError("invalid_request", "actor_token_type must be an access token or an ID token");
+  throw invalidRequest("actor_token_type must be an access token or an ID token");
 }
 
 function checkRequestedTokenType(type: string | undefined) {
-  if (type !== undefined && type !== ACCESS_TOKEN_TYPE) throw new OAuthError("invalid_request", "only access tokens can be requested");
+  if (type !== undefined && type !== ACCESS_TOKEN_TYPE) throw invalidRequest("only access tokens can be requested");
 }
 
 /** §2.2.2 invalid_target: every audience or resource must be one the client may exchange for. */
 function exchangeTargets(client: Client, requested: string[]): string[] {
   const allowed = client.token_exchange_audiences ?? [];
   const refused = requested.find((t) => !allowed.includes(t));
-  if (refused) throw new OAuthError("invalid_target", `the client may not exchange tokens for ${refused}`);
+  if (refused) throw invalidTarget(`the client may not exchange tokens for ${refused}`);
   return [...new Set(requested)].sort();
 }
 

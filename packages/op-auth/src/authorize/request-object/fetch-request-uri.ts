@@ -1,8 +1,6 @@
 import type { Client, Config } from "@op/core";
-import { DocumentFetchError, fetchBoundedDocument, OAuthError } from "@op/core";
+import { DocumentFetchError, fetchBoundedDocument, invalidRequestUri } from "@op/core";
 import { isInternalHost } from "@op/rules";
-
-const invalidRequestUri = (d: string) => new OAuthError("invalid_request_uri", d);
 
 /** OIDC Core §6.2 / OIDC DCR §2: only a registered request_uri (its fragment, a content hash, included). */
 export function checkRegisteredRequestUri(client: Pick<Client, "request_uris">, uri: string): void {

@@ -1,5 +1,5 @@
-import { type Client, getConfig, normalizeResponseType, OAuthError } from "@op/core";
-import { type Arrival, enforceHardening, invalidRequestObject } from "@op/rules";
+import { type Client, getConfig, invalidRequest, invalidRequestObject, invalidRequestUri, normalizeResponseType } from "@op/core";
+import { type Arrival, enforceHardening } from "@op/rules";
 import { type Env, PAR_REQUEST_URI_PREFIX, pushedRequestObject, pushedRequestReference } from "@op/storage";
 import { fetchRegisteredRequestObject, validateRequestObject } from "./validate";
 
@@ -34,8 +34,7 @@ export async function resolveAuthorizationRequest(
 
 /** RFC 9101 §5: request and request_uri exclude each other. */
 export function rejectRequestAndRequestUri(params: Record<string, string>): void {
-  if (params.request !== undefined && params.request_uri !== undefined)
-    throw new OAuthError("invalid_request", "request and request_uri must not both be present");
+  if (params.request !== undefined && params.request_uri !== undefined) throw invalidRequest("request and request_uri must not both be present");
 }
 
 /**
@@ -44,9 +43,9 @@ export function rejectRequestAndRequestUri(params: Record<string, string>): void
  */
 async function consumePushedRequest(env: Env, client: Client, requestUri: string): Promise<ResolvedAuthorizationRequest> {
   const reference = pushedRequestReference(requestUri);
-  if (!reference) throw new OAuthError("invalid_request_uri", "request_uri is not a pushed authorization request reference");
+  if (!reference) throw invalidRequestUri("request_uri is not a pushed authorization request reference");
   const result = await pushedRequestObject(env, reference).consume(client.client_id);
-  if (result.status !== "ok") throw new OAuthError("invalid_request_uri", PUSHED_REQUEST_FAILURES[result.status]);
+  if (result.status !== "ok") throw invalidRequestUri(PUSHED_REQUEST_FAILURES[result.status]);
   const { record } = result;
   enforceHardening(getConfig(env), client, { pushed: true, requestObject: record.requestObject });
   return { params: { ...record.params, client_id: client.client_id }, resources: record.resources, requestObject: record.requestObject };

@@ -1,4 +1,4 @@
-import { type Client, type Config, ENCRYPTION_ALGS, ENCRYPTION_ENCS, getConfig, OAuthError } from "@op/core";
+import { type Client, type Config, ENCRYPTION_ALGS, ENCRYPTION_ENCS, getConfig, invalidRequestObject, OAuthError } from "@op/core";
 import {
   checkAlg,
   checkIssuerAndAudience,
@@ -8,7 +8,6 @@ import {
   decodeJson,
   headerAlg,
   headerKid,
-  invalidRequestObject,
   type JsonObject,
   jtiRememberedUntil,
   jtiToClaim,

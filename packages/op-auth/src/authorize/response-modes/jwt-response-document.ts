@@ -1,4 +1,4 @@
-import { type Client, getConfig, OAuthError } from "@op/core";
+import { type Client, getConfig, invalidClient } from "@op/core";
 import type { Env } from "@op/storage";
 import { encryptForClient, nowSeconds, signJwt } from "@op/tokens";
 
@@ -20,10 +20,8 @@ export async function jwtResponseDocument(env: Env, client: Client, params: Reco
     return await encryptForClient(client, signed, { alg, enc: client.authorization_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
   } catch {
     // No usable key (none in the set, or jwks_uri unreachable): the response cannot go out as the client asked, so it goes nowhere.
-    throw new OAuthError(
-      "invalid_client",
-      "the authorization response cannot be encrypted: the client has no usable key for authorization_encrypted_response_alg",
-      { status: 400 },
-    );
+    throw invalidClient("the authorization response cannot be encrypted: the client has no usable key for authorization_encrypted_response_alg", {
+      status: 400,
+    });
   }
 }

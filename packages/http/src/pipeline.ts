@@ -1,0 +1,148 @@
+import { type ChallengeScheme, type Client, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
+import { type Env, enforceRateLimit, type LimitedAction } from "@op/storage";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { every } from "hono/combine";
+import { createMiddleware } from "hono/factory";
+import { clientAddress } from "./client-address";
+import { authenticateClient } from "./client-auth";
+import { type ErrorRenderers, type ErrorSurface, errorHandler } from "./errors";
+import { discardBody, type ReadParams, readForm, rejectDuplicates } from "./form";
+
+/** Carried from a caller (a proxy, the front Worker) and returned on every response. */
+export const REQUEST_ID_HEADER = "x-request-id";
+/** No endpoint takes more; larger bodies are refused before anything reads them. */
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+/** What the pipeline's steps put on a request's context, each written by one middleware. */
+export interface OpVariables {
+  requestId: string;
+  errorSurface: ErrorSurface;
+  /** The form body (formBody). */
+  form: ReadParams;
+  /** The client that authenticated (clientAuthentication). */
+  client: Client;
+  /** The challenge scheme of every error on this route, for errors whose code implies none (RFC 6750 §3). */
+  challenge: ChallengeScheme;
+}
+export type OpEnv = { Bindings: Env; Variables: OpVariables };
+export type OpContext = Context<OpEnv>;
+
+/**
+ * A Worker's app: every request gets a request id (the caller's when well-formed), one log line,
+ * the size limit before any handler reads the body, and the one error handler; whatever body a
+ * handler leaves unread is drained, so a caller over a service binding is not left streaming.
+ */
+export function opApp(worker: string, opts: { renderers?: ErrorRenderers; errorSurface?: (path: string) => ErrorSurface } = {}): Hono<OpEnv> {
+  const app = new Hono<OpEnv>();
+  app.use(requestId);
+  app.use(async (c, next) => {
+    c.set("errorSurface", opts.errorSurface?.(c.req.path) ?? "json");
+    await next();
+  });
+  app.use(accessLog(worker));
+  app.use(bodyLimit({ maxSize: MAX_REQUEST_BYTES, onError: () => Promise.reject(payloadTooLarge()) }));
+  app.use(async (c, next) => {
+    await next();
+    await discardBody(c.req.raw);
+  });
+  app.notFound(() => {
+    throw notFound("There is nothing at this address.");
+  });
+  app.onError(errorHandler(worker, opts.renderers));
+  return app;
+}
+
+const WELL_FORMED_ID = /^[\w\-=]{1,64}$/;
+
+/** The caller's request id when well-formed (a proxy's, the front Worker's), else a new one. */
+export const requestIdOf = (request: Request): string => {
+  const given = request.headers.get(REQUEST_ID_HEADER);
+  return given && WELL_FORMED_ID.test(given) ? given : crypto.randomUUID();
+};
+
+/** The request id on the context (for the log) and on the response, whatever made the response. */
+const requestId = createMiddleware<OpEnv>(async (c, next) => {
+  const id = requestIdOf(c.req.raw);
+  c.set("requestId", id);
+  await next();
+  setHeader(c, REQUEST_ID_HEADER, id);
+});
+
+/** Sets a header on the response, copying it first when its headers are immutable (a fetched response). */
+export function setHeader(c: OpContext, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set(name, value);
+  }
+}
+
+/**
+ * One structured line per request: method, path (never the query: it may hold codes or tokens),
+ * status and request id. Always for server errors, otherwise as LOG_REQUESTS says.
+ */
+export const accessLog = (worker: string) =>
+  createMiddleware<OpEnv>(async (c, next) => {
+    await next();
+    const status = c.res.status;
+    if (status < 500 && !getConfig(c.env).logRequests) return;
+    const line = { level: status >= 500 ? "error" : "info", worker, requestId: c.get("requestId"), method: c.req.method, path: c.req.path, status };
+    console.log(JSON.stringify(line));
+  });
+
+/** The answer for any other method on a path (RFC 9110 §15.5.6). */
+export const onlyMethods = (allow: string) => () => {
+  throw methodNotAllowed(allow);
+};
+
+/** Errors of the routes behind this middleware are shown as `surface`. */
+export const errorsAs = (surface: ErrorSurface) =>
+  createMiddleware<OpEnv>(async (c, next) => {
+    c.set("errorSurface", surface);
+    await next();
+  });
+
+/** RFC 6749 §3.2: the form body, read once, with no parameter repeated. */
+export const formBody = (maxBytes?: number) =>
+  createMiddleware<OpEnv>(async (c, next) => {
+    const form = await readForm(c.req.raw, maxBytes);
+    rejectDuplicates(form.duplicates);
+    c.set("form", form);
+    await next();
+  });
+
+/** RFC 6749 §2.3: the client authenticates with its registered method (client-auth/). */
+export const clientAuthentication = createMiddleware<OpEnv>(async (c, next) => {
+  c.set("client", await authenticateClient(c.env, c.req.raw, c.get("form").params));
+  await next();
+});
+
+/** Counts the request against `action`'s limit for the caller's address (rate-limits.ts). */
+export const limitPerAddress = (action: LimitedAction) =>
+  createMiddleware<OpEnv>(async (c, next) => {
+    await enforceRateLimit(c.env, action, clientAddress(c.req.raw));
+    await next();
+  });
+
+/** Counts the request against `action`'s limit for the authenticated client. */
+export const limitPerClient = (action: LimitedAction) =>
+  createMiddleware<OpEnv>(async (c, next) => {
+    await enforceRateLimit(c.env, action, c.get("client").client_id);
+    await next();
+  });
+
+/**
+ * The opening of every client-authenticated endpoint (token, PAR, device authorization,
+ * introspection, revocation): the address's budget before any work, the form, the client, then
+ * the client's budget, which only the client can spend.
+ */
+export const clientAuthenticatedRequest = (opts: { beforeAuthentication?: MiddlewareHandler<OpEnv>[] } = {}): MiddlewareHandler<OpEnv> =>
+  every(limitPerAddress("token:ip"), formBody(), ...(opts.beforeAuthentication ?? []), clientAuthentication, limitPerClient("token:client"));
+
+/** RFC 6750 §3: every error of a protected resource carries a Bearer challenge. */
+export const bearerChallenges = createMiddleware<OpEnv>(async (c, next) => {
+  c.set("challenge", "Bearer");
+  await next();
+});
