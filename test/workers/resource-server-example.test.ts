@@ -76,7 +76,8 @@ describe("the example MCP server", () => {
     expect(challenges(denied.headers.get("www-authenticate")).Bearer).toMatchObject({ error: "insufficient_scope", scope: "write" });
   });
 
-  it("404s other paths", async () => {
+  it("404s other paths; 405s GET and DELETE (stateless: no stream, no session)", async () => {
     expect((await worker.fetch(new Request("https://mcp.example.com/other"), env)).status).toBe(404);
+    for (const method of ["GET", "DELETE"]) expect((await worker.fetch(new Request(RESOURCE, { method }), env)).status).toBe(405);
   });
 });

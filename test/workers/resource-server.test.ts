@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { Hono } from "hono";
-import { protectedResource, protectedResourceMetadataUrl, type VerifiedToken } from "@op/resource-server";
+import { AuthError, protectedResource, protectedResourceMetadataUrl, wwwAuthenticate, type VerifiedToken } from "@op/resource-server";
 import { protectedResourceMetadata, requireAuth, type AuthVariables } from "@op/resource-server/hono";
 import { b64json, basicAuth, decodeJwt, ISSUER, op } from "./helpers";
 import {
@@ -425,5 +425,13 @@ describe("the JWKS filter", () => {
       .sign(pair.privateKey);
     const r = await refused(rs as never, apiRequest(`Bearer ${token}`));
     expect(r.challenge.Bearer!.error_description).toBe("the access token is signed with an unknown key");
+  });
+});
+
+describe("challenges (RFC 6750 §3, RFC 9449 §7.1)", () => {
+  it("keep error_description to the characters RFC 6750 allows, and need no metadata URL", () => {
+    const e = new AuthError("invalid_token", 'bad "token" \\ é', { scheme: "Bearer" });
+    expect(wwwAuthenticate(e, { bearer: true })).toBe('Bearer error="invalid_token", error_description="bad token  "');
+    expect(wwwAuthenticate(new AuthError(undefined, "none"), { bearer: true, dpopAlgs: ["ES256"] })).toBe('Bearer, DPoP algs="ES256"');
   });
 });

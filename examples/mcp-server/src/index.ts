@@ -98,6 +98,8 @@ export default {
         },
       });
     }
+    // Stateless: no server-to-client stream (GET) and no session to end (DELETE) (Streamable HTTP: 405).
+    if (request.method !== "POST") return withCors(new Response(null, { status: 405, headers: { Allow: "POST, OPTIONS" } }));
     const response = await rs.protect(request, { scopes: requiredScopes(env) }, async (token) => {
       // Stateless Streamable HTTP: a server and transport per request, JSON answers rather than SSE.
       const server = mcpServer(token);

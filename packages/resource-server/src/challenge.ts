@@ -1,8 +1,8 @@
 import type { AuthError } from "./errors";
 
 export interface ChallengeContext {
-  /** RFC 9728 §5.1: the URL of the protected resource's metadata, on every challenge. */
-  resourceMetadata: string;
+  /** RFC 9728 §5.1: the URL of the protected resource's metadata, on every challenge (the kit always has one; userinfo, say, has none). */
+  resourceMetadata?: string;
   /** Offer the Bearer scheme (false when DPoP is required). */
   bearer: boolean;
   /** Offer the DPoP scheme with these algorithms (RFC 9449 §7.1 algs), or not at all. */
@@ -33,9 +33,9 @@ export function wwwAuthenticate(error: AuthError, ctx: ChallengeContext): string
         if (error.details.maxAge !== undefined) params.push(["max_age", String(error.details.maxAge)]);
       }
       if (scope?.length) params.push(["scope", scope.join(" ")]);
-      params.push(["resource_metadata", ctx.resourceMetadata]);
+      if (ctx.resourceMetadata) params.push(["resource_metadata", ctx.resourceMetadata]);
       if (scheme === "DPoP") params.push(["algs", ctx.dpopAlgs!.join(" ")]);
-      return `${scheme} ${params.map(([k, v]) => `${k}=${quote(v)}`).join(", ")}`;
+      return params.length ? `${scheme} ${params.map(([k, v]) => `${k}=${quote(v)}`).join(", ")}` : scheme;
     })
     .join(", ");
 }
