@@ -25,19 +25,6 @@ export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
 
 export const SUPPORTED_SCOPES = ["openid", "offline_access", ...Object.keys(SCOPE_CLAIMS)];
 
-/**
- * The scopes a user may grant `client` out of a request's `scope`: unknown values are ignored
- * (OIDC Core §3.1.2.1, RFC 6749 §3.3), the client's registered `scope` restricts the rest, and
- * offline_access needs a client allowed to refresh (OIDC Core §11).
- */
-export function grantableScopes(client: Pick<Client, "scope" | "grant_types">, scope: string | undefined): string[] {
-  const requested = (scope ?? "").split(" ").filter(Boolean);
-  const allowedByClient = client.scope ? new Set(client.scope.split(" ")) : undefined;
-  const scopes = [...new Set(requested)].filter((s) => SUPPORTED_SCOPES.includes(s) && (!allowedByClient || allowedByClient.has(s) || s === "openid"));
-  const offlineAllowed = (client.grant_types as string[]).includes("refresh_token");
-  return scopes.filter((s) => s !== "offline_access" || offlineAllowed);
-}
-
 export const SUPPORTED_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", ...Object.values(SCOPE_CLAIMS).flat()];
 
 /** Claims named by a `claims` request member, minus the ones the OP always controls. */

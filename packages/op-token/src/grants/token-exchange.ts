@@ -1,5 +1,6 @@
 import { type Client, getConfig, invalidGrant, invalidRequest, invalidScope, invalidTarget, randomToken } from "@op/core";
-import { type Env, grantObject, narrowScope } from "@op/storage";
+import { narrowScope } from "@op/rules";
+import { type Env, grantObject } from "@op/storage";
 import { type ActorClaim, audiencesOf, issueAccessToken, verifyIdTokenHint } from "@op/tokens";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";
 import type { GrantContext, TokenResponse } from "./context";

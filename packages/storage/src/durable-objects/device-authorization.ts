@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Authentication } from "@op/core";
 import { type DeviceAuthorizationRecord, DeviceAuthorizationRecordSchema, hashSecret, timingSafeEqual } from "@op/core";
+import { resourceNotGranted } from "@op/rules";
 import type { Env } from "../env";
 
 /** RFC 8628 §6.1: consonants only (no words, no 0/O or 1/I confusion); 20^8 codes ≈ 34.5 bits. */
@@ -84,7 +85,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
     if (r.status === "denied") return { status: "denied" };
     if (r.status === "approved" && r.approval) {
       // RFC 8707 §2.2: checked before marking, so a refused resource leaves the approval redeemable.
-      if (resources.some((x) => !r.resources.includes(x))) return { status: "invalid_target" };
+      if (resourceNotGranted(r.resources, resources) !== undefined) return { status: "invalid_target" };
       this.ctx.storage.kv.put("record", { ...r, status: "used", lastPolledAt: now });
       return { status: "approved", record: r, approval: r.approval };
     }
