@@ -7,14 +7,15 @@ import * as oauth from "oauth4webapi";
 import * as jose from "jose";
 import { check, equal, Failure } from "./assert.mjs";
 
-const insecure = { [oauth.allowInsecureRequests]: true };
+/** oauth4webapi refuses plain http unless told; only an http (local) issuer is allowed it. */
+export const httpOptions = (issuer) => (new URL(issuer).protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {});
 export const random = () => randomBytes(16).toString("base64url");
 const CLOCK_SKEW_S = 300; // the suite allows 5 minutes
 
 /** Discovery as oauth4webapi validates it, plus the raw response for the Config module. */
 export async function discover(issuer) {
   const url = new URL(issuer);
-  const response = await oauth.discoveryRequest(url, { ...insecure, algorithm: "oidc" });
+  const response = await oauth.discoveryRequest(url, { ...httpOptions(issuer), algorithm: "oidc" });
   const raw = { status: response.status, contentType: response.headers.get("content-type") };
   const as = await oauth.processDiscoveryResponse(url, response);
   return { as, raw };
@@ -270,7 +271,15 @@ export async function redeemCode(t, client, p, params, { pkceVerifier, maxAge } 
     new URLSearchParams([...p].filter(([k]) => ["code", "state", "iss"].includes(k))),
     params.state ?? oauth.expectNoState,
   );
-  const res = await oauth.authorizationCodeGrantRequest(as, oc, clientAuth(client), validated, params.redirect_uri, pkceVerifier ?? oauth.nopkce, insecure);
+  const res = await oauth.authorizationCodeGrantRequest(
+    as,
+    oc,
+    clientAuth(client),
+    validated,
+    params.redirect_uri,
+    pkceVerifier ?? oauth.nopkce,
+    httpOptions(as.issuer),
+  );
   const tokens = await tokenResponse(t, client, res, (r) =>
     oauth.processAuthorizationCodeResponse(as, oc, r, {
       expectedNonce: params.nonce ?? oauth.expectNoNonce,
@@ -307,7 +316,7 @@ export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET
   const { as } = t.ctx;
   const oc = o4w(client);
   let res;
-  if (method === "GET") res = await oauth.userInfoRequest(as, oc, accessToken, insecure);
+  if (method === "GET") res = await oauth.userInfoRequest(as, oc, accessToken, httpOptions(as.issuer));
   else if (method === "POST-header")
     res = await fetch(as.userinfo_endpoint, {
       method: "POST",

@@ -10,6 +10,7 @@ import {
   expectAuthorizationError,
   fetchJwks,
   fetchUserinfo,
+  httpOptions,
   navigate,
   oneLine,
   random,
@@ -23,7 +24,6 @@ import { discoveryEndpointVerification } from "./config.mjs";
 import core from "./core.mjs";
 
 const base = (t) => ({ response_types: [t.v.responseType], grant_types: grantTypesFor(t.v.responseType) });
-const insecure = { [oauth.allowInsecureRequests]: true };
 
 /** A private_key_jwt client whose keys are served at a jwks_uri the RP can rotate. */
 async function jwksUriClient(t, extra = {}) {
@@ -184,7 +184,7 @@ async function rpKeyRotation(t) {
   await client.rotate();
   await sleep(60_000); // as the suite: stay clear of jwks_uri fetch limits
   const oc = { client_id: client.client_id };
-  const res = await oauth.refreshTokenGrantRequest(t.ctx.as, oc, oauth.PrivateKeyJwt(client.privateKey), rt, insecure);
+  const res = await oauth.refreshTokenGrantRequest(t.ctx.as, oc, oauth.PrivateKeyJwt(client.privateKey), rt, httpOptions(t.ctx.as.issuer));
   const tokens = await oauth.processRefreshTokenResponse(t.ctx.as, oc, res).catch((e) => {
     throw new Failure(`refresh with the rotated RP key: ${e.message} ${e.cause?.error ?? ""} ${e.cause?.error_description ?? ""}`);
   });
