@@ -6,11 +6,11 @@ import { createHash, randomBytes } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import * as jose from "jose";
 import { check, equal, Failure } from "./assert.mjs";
+import { CLOCK_SKEW_S, checkForSubject, validateIdToken, validateIdTokenStandardClaims, validateUserInfo } from "./claims.mjs";
 
 /** oauth4webapi refuses plain http unless told; only an http (local) issuer is allowed it. */
 export const httpOptions = (issuer) => (new URL(issuer).protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {});
 export const random = () => randomBytes(16).toString("base64url");
-const CLOCK_SKEW_S = 300; // the suite allows 5 minutes
 
 /** Discovery as oauth4webapi validates it, plus the raw response for the Config module. */
 export async function discover(issuer) {
@@ -181,36 +181,34 @@ export async function verifyOpJws(t, jwt, alg, options = {}) {
 }
 
 /**
- * The suite's ID token checks (ValidateIdToken, ValidateIdTokenNonce, signature by kid,
- * CheckForSubjectInIdToken, ExtractCHash/ValidateCHash, at_hash for implicit, s_hash if present).
+ * The suite's ID token checks: PerformStandardIdTokenChecks (ValidateIdToken,
+ * ValidateIdTokenStandardClaims, ValidateIdTokenNonce, the signature by kid,
+ * CheckForSubjectInIdToken) and the hashes (ExtractAtHash/ValidateAtHash, ExtractCHash/ValidateCHash).
+ * `code` and `accessToken` are what at_hash and c_hash must match when present; `required`
+ * names the hashes that must be there. s_hash is checked when present and `state` is known.
  */
-export async function checkIdToken(t, client, jwt, { nonce, code, accessToken, state, from }) {
+export async function checkIdToken(t, client, jwt, { nonce, code, accessToken, state, required = [], from }) {
   const alg = client.id_token_signed_response_alg ?? "RS256";
   const { header, claims } = await verifyOpJws(t, jwt, alg);
   const where = `ID token from the ${from}`;
-  equal(claims.iss, t.ctx.as.issuer, `${where}: iss`);
-  check(typeof claims.sub === "string" && claims.sub.length > 0 && claims.sub.length <= 255, `${where}: sub missing or longer than 255`);
+  validateIdToken(claims, { issuer: t.ctx.as.issuer, clientId: client.client_id, where });
+  checkForSubject(claims, where);
+  validateIdTokenStandardClaims(claims, where);
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  check(aud.includes(client.client_id), `${where}: aud ${JSON.stringify(claims.aud)} lacks the client`);
   if (aud.length > 1) equal(claims.azp, client.client_id, `${where}: azp`);
-  const now = Math.floor(Date.now() / 1000);
-  check(Number.isInteger(claims.exp) && claims.exp > now - CLOCK_SKEW_S, `${where}: exp missing or past`);
-  check(Number.isInteger(claims.iat) && claims.iat < now + CLOCK_SKEW_S, `${where}: iat missing or in the future`);
-  if (claims.auth_time !== undefined)
-    check(Number.isInteger(claims.auth_time) && claims.auth_time < now + CLOCK_SKEW_S, `${where}: auth_time not a past number`);
   if (nonce !== undefined) equal(claims.nonce, nonce, `${where}: nonce`);
-  if (code !== undefined) {
-    check(claims.c_hash, `${where}: c_hash missing (OIDC Core §3.3.2.11)`);
-    equal(claims.c_hash, halfHash(header.alg, code), `${where}: c_hash`);
-  }
-  if (accessToken !== undefined) {
-    check(claims.at_hash, `${where}: at_hash missing (OIDC Core §3.2.2.10)`);
-    equal(claims.at_hash, halfHash(header.alg, accessToken), `${where}: at_hash`);
-  } else if (claims.at_hash !== undefined && from === "authorization endpoint") {
-    throw new Failure(`${where}: at_hash without an access token in the response`);
-  }
+  checkHash(claims, header, "c_hash", code, { where, required: required.includes("c_hash"), what: "code", section: "3.3.2.11" });
+  checkHash(claims, header, "at_hash", accessToken, { where, required: required.includes("at_hash"), what: "access token", section: "3.2.2.10" });
   if (claims.s_hash !== undefined && state !== undefined) equal(claims.s_hash, halfHash(header.alg, state), `${where}: s_hash`);
   return claims;
+}
+
+/** Extract…Hash / Validate…Hash: `name` must be the left half of the hash of `value` (OIDC Core §3.3.2.11). */
+function checkHash(claims, header, name, value, { where, required, what, section }) {
+  if (claims[name] === undefined) return check(!required, `${where}: ${name} missing (OIDC Core §${section})`);
+  check(typeof claims[name] === "string", `${where}: ${name} is not a string`);
+  check(value !== undefined, `${where}: ${name} although no ${what} came with it`);
+  equal(claims[name], halfHash(header.alg, value), `${where}: ${name}`);
 }
 
 /**
@@ -237,9 +235,11 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
     check(p.get("id_token"), "no id_token in the response");
     result.authIdToken = await checkIdToken(t, client, p.get("id_token"), {
       nonce: params.nonce,
-      code: rt.has("code") ? p.get("code") : undefined,
-      accessToken: rt.has("token") ? p.get("access_token") : undefined,
+      code: p.get("code") ?? undefined,
+      accessToken: p.get("access_token") ?? undefined,
       state: params.state,
+      // OIDCCServerTest: c_hash with a code, at_hash with an access token (OIDC Core §3.3.2.11)
+      required: [...(rt.has("code") ? ["c_hash"] : []), ...(rt.has("token") ? ["at_hash"] : [])],
       from: "authorization endpoint",
     });
     result.idTokenJwt = p.get("id_token");
@@ -250,7 +250,7 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
     result.tokenIdToken = result.tokens.claims;
     result.idTokenJwt = result.tokens.id_token;
     if (result.authIdToken) {
-      // OIDC Core §3.3.3.6: both ID tokens name the same iss and sub.
+      // VerifyIdTokenSubConsistentHybridFlow (OIDC Core §3.3.3.6): both ID tokens name the same sub.
       equal(result.tokenIdToken.sub, result.authIdToken.sub, "sub of the token endpoint's ID token vs the authorization endpoint's");
     }
   }
@@ -287,7 +287,13 @@ export async function redeemCode(t, client, p, params, { pkceVerifier, maxAge } 
       maxAge: maxAge ?? oauth.skipAuthTimeCheck,
     }),
   );
-  tokens.claims = await checkIdToken(t, client, tokens.id_token, { nonce: params.nonce, from: "token endpoint" });
+  // OIDCCServerTest.additionalTokenEndpointResponseValidation: at_hash and c_hash optional here, but right if present.
+  tokens.claims = await checkIdToken(t, client, tokens.id_token, {
+    nonce: params.nonce,
+    code: p.get("code"),
+    accessToken: tokens.access_token,
+    from: "token endpoint",
+  });
   return tokens;
 }
 
@@ -311,8 +317,20 @@ export async function tokenResponse(_t, client, res, process) {
   }
 }
 
-/** UserInfo (OIDC Core §5.3) by GET with the bearer header, as oauth4webapi validates it. */
-export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET" } = {}) {
+/**
+ * UserInfo (OIDC Core §5.3) by GET with the bearer header, as oauth4webapi validates it, then
+ * the suite's checks on the claims (validateUserInfo). `which` names the token in failures.
+ */
+export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET", which = "" } = {}) {
+  const claims = await userinfoClaims(t, client, accessToken, sub, method).catch((e) => {
+    if (which && e instanceof Failure) e.message = `${e.message} (with ${which})`;
+    throw e;
+  });
+  validateUserInfo(claims);
+  return claims;
+}
+
+async function userinfoClaims(t, client, accessToken, sub, method) {
   const { as } = t.ctx;
   const oc = o4w(client);
   let res;

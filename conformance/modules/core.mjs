@@ -221,7 +221,7 @@ async function refreshToken(t) {
   check(refreshed.access_token && refreshed.access_token !== first.result.accessToken, "no new access token");
   if (refreshed.id_token) {
     // OIDC Core §12.2: same iss, sub, aud, auth_time; iat is new.
-    const c = await checkIdToken(t, first.client, refreshed.id_token, { from: "refresh" });
+    const c = await checkIdToken(t, first.client, refreshed.id_token, { accessToken: refreshed.access_token, from: "refresh" });
     const o = first.result.idToken;
     equal(c.sub, o.sub, "refreshed ID token sub");
     equal(JSON.stringify(c.aud), JSON.stringify(o.aud), "refreshed ID token aud");

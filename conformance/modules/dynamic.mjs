@@ -189,7 +189,7 @@ async function rpKeyRotation(t) {
     throw new Failure(`refresh with the rotated RP key: ${e.message} ${e.cause?.error ?? ""} ${e.cause?.error_description ?? ""}`);
   });
   if (tokens.id_token) {
-    const c = await checkIdToken(t, client, tokens.id_token, { from: "refresh" });
+    const c = await checkIdToken(t, client, tokens.id_token, { accessToken: tokens.access_token, from: "refresh" });
     equal(c.sub, result.idToken.sub, "refreshed ID token sub");
   }
   await fetchUserinfo(t, client, tokens.access_token, result.idToken.sub);
@@ -258,7 +258,7 @@ async function assertionIssAud(t) {
     return t.note("warning: the OP refuses the issuer as client assertion aud");
   }
   check(res.status === 200 && body.access_token && body.id_token, `token response ${res.status}`);
-  await checkIdToken(t, client, body.id_token, { nonce: params.nonce, from: "token endpoint" });
+  await checkIdToken(t, client, body.id_token, { nonce: params.nonce, code: p.get("code"), accessToken: body.access_token, from: "token endpoint" });
 }
 
 const shared = new Map(core.map((m) => [m.id, m]));
