@@ -213,8 +213,9 @@ function checkHash(claims, header, name, value, { where, required, what, section
 
 /**
  * Everything after a successful authorization response, as AbstractOIDCCServerTest does it:
- * state and iss, the parts the response type asks for, the ID token, the code redeemed at the
- * token endpoint, and the protected resource (userinfo) called with the access token.
+ * state and iss, the parts the response type asks for, the ID token, the access token from the
+ * authorization endpoint at userinfo (requestProtectedResource), the code redeemed at the
+ * token endpoint, and userinfo with the token endpoint's access token.
  */
 export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAge, userinfo = true } = {}) {
   const p = callbackParams(t, nav, params);
@@ -244,6 +245,10 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
     });
     result.idTokenJwt = p.get("id_token");
   } else check(!p.has("id_token"), "an id_token the response type did not ask for");
+  if (rt.has("token")) {
+    // AbstractOIDCCServerTest.handleSuccessfulAuthorizationEndpointResponse: the front-channel access token at userinfo.
+    result.authUserinfo = await fetchUserinfo(t, client, result.accessToken, result.authIdToken?.sub, { which: "the authorization endpoint's access token" });
+  }
   if (rt.has("code")) {
     result.tokens = await redeemCode(t, client, p, params, { pkceVerifier, maxAge });
     result.accessToken = result.tokens.access_token;
@@ -255,6 +260,7 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
     }
   }
   result.idToken = result.tokenIdToken ?? result.authIdToken;
+  if (result.authUserinfo) equal(result.authUserinfo.sub, result.idToken.sub, "userinfo sub for the authorization endpoint's access token");
   if (maxAge !== undefined && result.idToken)
     check(Number.isInteger(result.idToken.auth_time), "auth_time missing although max_age was requested (OIDC Core §3.1.2.1)");
   if (userinfo && result.accessToken) result.userinfo = await fetchUserinfo(t, client, result.accessToken, result.idToken?.sub);
