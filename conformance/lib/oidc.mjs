@@ -40,14 +40,19 @@ export async function register(ctx, metadata, { expectStatus = 201 } = {}) {
   return body;
 }
 
-export function clientAuth(client) {
+/** The client's token endpoint authentication; private_key_jwt with the token endpoint as aud, as the suite (CreateClientAuthenticationAssertionClaims). */
+export function clientAuth(client, as) {
   switch (client.token_endpoint_auth_method ?? "client_secret_basic") {
     case "client_secret_basic":
       return oauth.ClientSecretBasic(client.client_secret);
     case "client_secret_post":
       return oauth.ClientSecretPost(client.client_secret);
     case "private_key_jwt":
-      return oauth.PrivateKeyJwt(client.privateKey);
+      return oauth.PrivateKeyJwt(client.privateKey, {
+        [oauth.modifyAssertion]: (_header, payload) => {
+          payload.aud = as.token_endpoint; // oauth4webapi would use the issuer
+        },
+      });
     case "none":
       return oauth.None();
     default:
@@ -280,7 +285,7 @@ export async function redeemCode(t, client, p, params, { pkceVerifier, maxAge } 
   const res = await oauth.authorizationCodeGrantRequest(
     as,
     oc,
-    clientAuth(client),
+    clientAuth(client, as),
     validated,
     params.redirect_uri,
     pkceVerifier ?? oauth.nopkce,
@@ -319,8 +324,15 @@ export async function tokenResponse(_t, client, res, process) {
     return tokens;
   } catch (e) {
     if (e instanceof Failure) throw e;
-    throw new Failure(`token response: ${e.message}${e.cause?.error ? ` (${e.cause.error}: ${e.cause.error_description})` : ""}`);
+    throw new Failure(`token response: ${e.message}${await oauthErrorDetail(e)}`);
   }
+}
+
+/** What an oauth4webapi error says the server answered: the error body, or the status and body behind a WWW-Authenticate challenge. */
+export async function oauthErrorDetail(e) {
+  if (e.cause?.error) return ` (${e.cause.error}: ${e.cause.error_description})`;
+  if (e.response instanceof Response && !e.response.bodyUsed) return ` (${e.response.status} ${oneLine(await e.response.text().catch(() => ""))})`;
+  return "";
 }
 
 /**
@@ -370,19 +382,20 @@ async function userinfoClaims(t, client, accessToken, sub, method) {
   }
 }
 
-/** A raw token request, for the error cases the libraries would refuse to send twice. */
-/** RFC 7523 §3: a private_key_jwt assertion for `aud` (the token endpoint, or the issuer). */
+/** RFC 7523 §3: a private_key_jwt assertion for `aud` (the token endpoint, or the issuer), claims as CreateClientAuthenticationAssertionClaims. */
 export function clientAssertion(client, aud) {
-  return new jose.SignJWT({ jti: random() })
+  const now = Math.floor(Date.now() / 1000);
+  return new jose.SignJWT({ jti: random(), nbf: now })
     .setProtectedHeader({ alg: "RS256", kid: client.privateKey.kid })
     .setIssuer(client.client_id)
     .setSubject(client.client_id)
     .setAudience(aud)
-    .setIssuedAt()
-    .setExpirationTime("2m")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
     .sign(client.privateKey.key);
 }
 
+/** A raw token request, for the error cases the libraries would refuse to send twice. */
 export async function tokenRequest(t, client, form) {
   const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
   const body = new URLSearchParams(form);

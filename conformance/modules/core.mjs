@@ -214,7 +214,7 @@ async function refreshToken(t) {
   check(/^[\x20-\x7E]+$/.test(rt), "refresh token has characters outside VSCHAR (RFC 6749 A.17)");
   const { as } = t.ctx;
   const oc = { client_id: first.client.client_id, id_token_signed_response_alg: "RS256" };
-  const res = await oauth.refreshTokenGrantRequest(as, oc, clientAuth(first.client), rt, httpOptions(as.issuer));
+  const res = await oauth.refreshTokenGrantRequest(as, oc, clientAuth(first.client, as), rt, httpOptions(as.issuer));
   const refreshed = await oauth.processRefreshTokenResponse(as, oc, res).catch((e) => {
     throw new Failure(`refresh: ${e.message} ${e.cause?.error ?? ""}`);
   });

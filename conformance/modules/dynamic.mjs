@@ -6,6 +6,7 @@ import { check, equal, Failure, sleep } from "../lib/assert.mjs";
 import {
   callbackParams,
   clientAssertion,
+  clientAuth,
   completeFlow,
   expectAuthorizationError,
   fetchJwks,
@@ -184,7 +185,7 @@ async function rpKeyRotation(t) {
   await client.rotate();
   await sleep(60_000); // as the suite: stay clear of jwks_uri fetch limits
   const oc = { client_id: client.client_id };
-  const res = await oauth.refreshTokenGrantRequest(t.ctx.as, oc, oauth.PrivateKeyJwt(client.privateKey), rt, httpOptions(t.ctx.as.issuer));
+  const res = await oauth.refreshTokenGrantRequest(t.ctx.as, oc, clientAuth(client, t.ctx.as), rt, httpOptions(t.ctx.as.issuer));
   const tokens = await oauth.processRefreshTokenResponse(t.ctx.as, oc, res).catch((e) => {
     throw new Failure(`refresh with the rotated RP key: ${e.message} ${e.cause?.error ?? ""} ${e.cause?.error_description ?? ""}`);
   });
