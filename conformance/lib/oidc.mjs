@@ -10,7 +10,7 @@ import { CLOCK_SKEW_S, checkForSubject, validateIdToken, validateIdTokenStandard
 
 /** oauth4webapi refuses plain http unless told; only an http (local) issuer is allowed it. */
 export const httpOptions = (issuer) => (new URL(issuer).protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {});
-export const random = () => randomBytes(16).toString("base64url");
+export const random = (bytes = 16) => randomBytes(bytes).toString("base64url");
 
 /** Discovery as oauth4webapi validates it, plus the raw response for the Config module. */
 export async function discover(issuer) {

@@ -1,17 +1,13 @@
 // The Dynamic plan: registration metadata and what the OP must do with it (OIDC DCR 1.0,
 // Core §15.2 "dynamic OP" features). Each module registers its own client.
 import * as jose from "jose";
-import * as oauth from "oauth4webapi";
 import { check, equal, Failure, sleep } from "../lib/assert.mjs";
 import {
   callbackParams,
   clientAssertion,
-  clientAuth,
   completeFlow,
   expectAuthorizationError,
   fetchJwks,
-  fetchUserinfo,
-  httpOptions,
   navigate,
   oneLine,
   random,
@@ -19,7 +15,7 @@ import {
   authorizationUrl,
   checkIdToken,
 } from "../lib/oidc.mjs";
-import { authorizeAndCheck, pageShows, unsignedRequestObject } from "../lib/steps.mjs";
+import { authorizeAndCheck, checkRefreshTokenCharacters, pageShows, refreshAndCompare, refreshOverrides, unsignedRequestObject } from "../lib/steps.mjs";
 import { grantTypesFor, rpKey } from "../lib/context.mjs";
 import { discoveryEndpointVerification } from "./config.mjs";
 import core from "./core.mjs";
@@ -179,21 +175,17 @@ async function rotateKeys(t) {
 /** OIDCCRefreshTokenRPKeyRotation: refresh with a client assertion signed by a new key at the jwks_uri. */
 async function rpKeyRotation(t) {
   const client = await jwksUriClient(t);
-  const { result } = await authorizeAndCheck(t, { client, overrides: { scope: "openid offline_access", prompt: "consent" } });
+  const scope = "openid offline_access"; // SetScopeInClientConfigurationToOpenIdOfflineAccess
+  const { result } = await authorizeAndCheck(t, { client, overrides: refreshOverrides(scope) });
   const rt = result.tokens.refresh_token;
   check(rt, "no refresh token for scope offline_access");
+  checkRefreshTokenCharacters(rt);
   await client.rotate();
   await sleep(60_000); // as the suite: stay clear of jwks_uri fetch limits
-  const oc = { client_id: client.client_id };
-  const res = await oauth.refreshTokenGrantRequest(t.ctx.as, oc, clientAuth(client, t.ctx.as), rt, httpOptions(t.ctx.as.issuer));
-  const tokens = await oauth.processRefreshTokenResponse(t.ctx.as, oc, res).catch((e) => {
-    throw new Failure(`refresh with the rotated RP key: ${e.message} ${e.cause?.error ?? ""} ${e.cause?.error_description ?? ""}`);
+  await refreshAndCompare(t, client, result, { refreshToken: rt, scope }).catch((e) => {
+    if (e instanceof Failure) e.message = `with the rotated RP key: ${e.message}`;
+    throw e;
   });
-  if (tokens.id_token) {
-    const c = await checkIdToken(t, client, tokens.id_token, { accessToken: tokens.access_token, from: "refresh" });
-    equal(c.sub, result.idToken.sub, "refreshed ID token sub");
-  }
-  await fetchUserinfo(t, client, tokens.access_token, result.idToken.sub);
 }
 
 /** A request_uri flow; `sign` turns the params into the request object. */
