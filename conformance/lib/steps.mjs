@@ -1,5 +1,6 @@
 // The flows modules compose: one authorization (with whatever the module adds), the second
 // authorization of the "same session twice" modules, and the request-object helpers.
+import { createHash, randomBytes } from "node:crypto";
 import * as jose from "jose";
 import * as oauth from "oauth4webapi";
 import { check, checkErrorSyntax, equal, Failure, notApplicable, sleep } from "./assert.mjs";
@@ -175,11 +176,31 @@ export function unsignedRequestObject(t, params, extraClaims = {}) {
   return new jose.UnsecuredJWT({ ...params, iss: params.client_id, aud: t.ctx.as.issuer, ...extraClaims }).encode();
 }
 
-/** Skips as the suite does when the OP does not take request objects of this kind. */
+/** skipTestIfNoneUnsupported: skips when the OP lists request object algorithms without "none" (not when it lists none at all). */
 export function skipUnlessNoneRequestObjects(t) {
   const algs = t.ctx.as.request_object_signing_alg_values_supported;
-  if (!algs?.includes("none"))
-    notApplicable(`the OP does not list "none" in request_object_signing_alg_values_supported (${JSON.stringify(algs ?? null)}); the suite skips this module`);
+  if (Array.isArray(algs) && !algs.includes("none"))
+    notApplicable(`the OP does not list "none" in request_object_signing_alg_values_supported (${JSON.stringify(algs)}); the suite skips this module`);
+}
+
+/**
+ * OIDC Core §6.1/§6.2: the parameters also sent in the query beside a request object
+ * (AbstractBuildRequestObjectRedirectToAuthorizationEndpoint's REQUIRED_DUPLICATES).
+ */
+export const outerParams = (params) => ({
+  client_id: params.client_id,
+  response_type: params.response_type,
+  scope: params.scope,
+  redirect_uri: params.redirect_uri,
+});
+
+/**
+ * A request_uri served by the RP, with a fragment as CreateRandomRequestUriWithFragment makes
+ * it (OIDC Core §6.2: a hash of the contents); registered and sent with the fragment.
+ */
+export function requestUri(t, body) {
+  const url = t.ctx.rp.host("application/oauth-authz-req+jwt", body);
+  return `${url}#${createHash("sha256").update(randomBytes(48)).digest("base64url")}`;
 }
 
 export function pageShows(nav, what) {

@@ -110,6 +110,22 @@ const withParams = (extra) => async (t) => {
   await authorizeAndCheck(t, { overrides: extra });
 };
 
+/**
+ * OIDCCEnsureRequestWithAcrValuesSucceeds: acr_values with every advertised acr_values_supported
+ * value ("1 2" if none; OIDCCAddAcrValuesToAuthorizationEndpointRequest); an acr outside them is
+ * only a warning (ValidateIdTokenACRClaimAgainstAcrValuesRequest).
+ */
+async function acrValues(t) {
+  const requested = t.ctx.as.acr_values_supported ?? ["1", "2"];
+  const { result } = await authorizeAndCheck(t, { overrides: { acr_values: requested.join(" ") } });
+  for (const [where, claims] of [
+    ["authorization endpoint", result.authIdToken],
+    ["token endpoint", result.tokenIdToken],
+  ])
+    if (claims && !requested.includes(claims.acr))
+      t.note(`warning: the ${where}'s ID token has acr ${JSON.stringify(claims.acr)}, none of the requested ${requested.join(" ")}`);
+}
+
 /** OIDCCPromptLogin: the second authorization with prompt=login shows the login form again; auth_time differs. */
 async function promptLogin(t) {
   const first = await authorizeAndCheck(t);
@@ -263,7 +279,7 @@ export default [
   { id: "oidcc-login-hint", run: withParams({ login_hint: "alice" }) },
   { id: "oidcc-ui-locales", run: withParams({ ui_locales: "se" }) },
   { id: "oidcc-claims-locales", run: withParams({ claims_locales: "se" }) },
-  { id: "oidcc-ensure-request-with-acr-values-succeeds", run: withParams({ acr_values: "1 2" }) },
+  { id: "oidcc-ensure-request-with-acr-values-succeeds", run: acrValues },
   { id: "oidcc-codereuse", run: codeReuse(0) },
   { id: "oidcc-codereuse-30seconds", run: codeReuse(30_000), slow: true },
   { id: "oidcc-ensure-registered-redirect-uri", run: registeredRedirectUri },
