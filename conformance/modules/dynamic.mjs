@@ -1,7 +1,7 @@
 // The Dynamic plan: registration metadata and what the OP must do with it (OIDC DCR 1.0,
 // Core §15.2 "dynamic OP" features). Each module registers its own client.
 import * as jose from "jose";
-import { check, equal, Failure, sleep } from "../lib/assert.mjs";
+import { check, equal, Failure, notApplicable, sleep } from "../lib/assert.mjs";
 import {
   callbackParams,
   clientAssertion,
@@ -158,6 +158,7 @@ async function sectorBad(t) {
 
 /** OIDCCServerRotateKeys: after a rotation (admin API) the JWKS has a new signing key and still the old one. */
 async function rotateKeys(t) {
+  if (!t.ctx.adminToken) notApplicable("no ADMIN_TOKEN in the environment to rotate the deployed OP's keys with (--issuer)");
   const sig = (jwks) => jwks.keys.filter((k) => k.use !== "enc");
   const before = await fetchJwks(t.ctx.as);
   const res = await fetch(new URL("/admin/keys/rotate", t.ctx.issuer), { method: "POST", headers: { authorization: `Bearer ${t.ctx.adminToken}` } });
