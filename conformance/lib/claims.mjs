@@ -5,17 +5,20 @@ import { check, equal, Failure } from "./assert.mjs";
 export const CLOCK_SKEW_S = 300; // ValidateIdToken: 5 minutes either way
 const YEAR_S = 365 * 24 * 3600;
 
-/** ValidateIdToken: iss, aud, exp, iat (not in the future, not older than 5 minutes), auth_time, acr. */
-export function validateIdToken(claims, { issuer, clientId, where, now = Math.floor(Date.now() / 1000) }) {
+/**
+ * ValidateIdToken: iss, aud, exp, iat (not in the future, not older than 5 minutes), auth_time,
+ * acr. `now` in seconds with its fraction, as the suite compares in milliseconds.
+ */
+export function validateIdToken(claims, { issuer, clientId, where, now = Date.now() / 1000 }) {
   equal(claims.iss, issuer, `${where}: iss`);
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   check(aud.includes(clientId), `${where}: aud ${JSON.stringify(claims.aud)} lacks the client`);
   check(typeof claims.exp === "number", `${where}: exp missing`);
-  check(claims.exp >= now - CLOCK_SKEW_S, `${where}: expired (exp ${claims.exp}, now ${now})`);
+  check(claims.exp >= now - CLOCK_SKEW_S, `${where}: expired (exp ${claims.exp}, now ${Math.floor(now)})`);
   check(claims.exp <= now + 50 * YEAR_S, `${where}: exp more than 50 years ahead (milliseconds?)`);
   check(typeof claims.iat === "number", `${where}: iat missing`);
-  check(claims.iat <= now + CLOCK_SKEW_S, `${where}: iat in the future (iat ${claims.iat}, now ${now})`);
-  check(claims.iat >= now - CLOCK_SKEW_S, `${where}: iat more than 5 minutes in the past (iat ${claims.iat}, now ${now})`);
+  check(claims.iat <= now + CLOCK_SKEW_S, `${where}: iat in the future (iat ${claims.iat}, now ${Math.floor(now)})`);
+  check(claims.iat >= now - CLOCK_SKEW_S, `${where}: iat more than 5 minutes in the past (iat ${claims.iat}, now ${Math.floor(now)})`);
   if (claims.auth_time !== undefined) {
     check(typeof claims.auth_time === "number", `${where}: auth_time is not a number`);
     check(claims.auth_time >= now - YEAR_S, `${where}: auth_time over a year in the past`);
@@ -107,7 +110,7 @@ export function validateIdTokenStandardClaims(claims, where) {
 }
 
 /** ValidateUserInfoStandardClaims, EnsureUserInfoContainsSub, EnsureUserInfoUpdatedAtValid, EnsureMemberValuesInClaimNameReferenceToMemberNamesInClaimSources. */
-export function validateUserInfo(claims, now = Math.floor(Date.now() / 1000)) {
+export function validateUserInfo(claims, now = Date.now() / 1000) {
   validateStandardClaims(claims, "userinfo");
   check(isString(claims.sub), "userinfo: sub missing");
   if (claims.updated_at !== undefined) {
