@@ -1,4 +1,4 @@
-import type { ClaimsRequest, Client, StandardClaims } from "@op/core";
+import type { ClaimsRequest, StandardClaims } from "@op/core";
 
 /** OIDC Core §5.4: the claims each scope requests. */
 export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
