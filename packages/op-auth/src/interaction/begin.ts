@@ -1,16 +1,19 @@
 import { getConfig, randomToken, sha256b64url, type ValidatedAuthorizationRequest } from "@op/core";
 import { type Env, interactionObject } from "@op/storage";
-import { interactionCookieName, interactionPath, setCookie } from "../cookies";
+import { interactionPath, readCookie, setCookie } from "../cookies";
 import { seeOther } from "../html";
 
 /**
- * Parks a validated request that needs the user in a new Interaction object, bound to this
- * browser by a cookie scoped to the interaction's path, and sends the browser to its page.
+ * Parks a validated request that needs the user in a new Interaction object and sends the
+ * browser to its page. The interaction is bound to this browser by a secret in the browser
+ * cookie (its SHA-256 is stored): kept across interactions, so parallel tabs share it, and
+ * renewed with each one.
  */
-export async function beginInteraction(env: Env, req: ValidatedAuthorizationRequest): Promise<Response> {
+export async function beginInteraction(env: Env, request: Request, req: ValidatedAuthorizationRequest): Promise<Response> {
   const config = getConfig(env);
   const uid = randomToken(16);
-  const browserSecret = randomToken(32);
+  const kept = readCookie(request, env, "browser");
+  const browserSecret = kept && /^[A-Za-z0-9_-]{43}$/.test(kept) ? kept : randomToken(32);
   const now = Date.now();
   await interactionObject(env, uid).begin({
     uid,
@@ -20,8 +23,5 @@ export async function beginInteraction(env: Env, req: ValidatedAuthorizationRequ
     createdAt: now,
     expiresAt: now + config.ttl.interaction * 1000,
   });
-  return seeOther(
-    `${config.issuer}${interactionPath(uid)}`,
-    setCookie(env, interactionCookieName(env), browserSecret, { maxAge: config.ttl.interaction, path: interactionPath(uid) }),
-  );
+  return seeOther(`${config.issuer}${interactionPath(uid)}`, setCookie(env, "browser", browserSecret, { maxAge: config.ttl.interaction }));
 }

@@ -4,7 +4,7 @@ import { type Env, getClient, interactionObject } from "@op/storage";
 import { targetOf } from "../authorization/context";
 import { alreadyCompleted, conclude, type Known } from "../authorization/flow";
 import { authorizationErrorResponse } from "../authorization/response/respond";
-import { interactionCookieName, interactionPath, readCookie } from "../cookies";
+import { interactionPath, readCookie } from "../cookies";
 import { seeOther } from "../html";
 import { currentSession } from "../session";
 import { authenticateUser } from "./authenticate";
@@ -23,7 +23,7 @@ async function loadInteraction(request: Request, env: Env, uid: string): Promise
   if (!/^[A-Za-z0-9_-]{22}$/.test(uid)) throw expired();
   const record = await interactionObject(env, uid).get();
   if (!record) throw expired();
-  const secret = readCookie(request, interactionCookieName(env));
+  const secret = readCookie(request, env, "browser");
   if (!secret || !timingSafeEqual(await sha256b64url(secret), record.browserHash)) {
     throw invalidRequest("this login request was started in another browser");
   }

@@ -17,5 +17,5 @@ export async function authorizationEndpoint(c: OpContext<{ authorization: Author
   await runSteps(ctx);
   const req = ctx.validatedRequest();
   const outcome = await conclude(c.env, c.req.raw, ctx.get("client"), req);
-  return outcome.kind === "response" ? outcome.response : beginInteraction(c.env, req);
+  return outcome.kind === "response" ? outcome.response : beginInteraction(c.env, c.req.raw, req);
 }
