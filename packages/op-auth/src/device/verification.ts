@@ -1,4 +1,4 @@
-import { type Client, getConfig, OAuthError, PATHS, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
+import { type Client, getConfig, OAuthError, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
 import { clientAddress, readForm } from "@op/http";
 import {
   deviceAuthorizationObject,
