@@ -1,6 +1,6 @@
 import { getConfig, PATHS } from "@op/core";
 import { opApp } from "@op/http";
-import { metadataFor } from "@op/rules";
+import { providerMetadata } from "@op/rules";
 import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
 
 /**
@@ -18,7 +18,7 @@ const publicHeaders = {
 /** The metadata depends on the configuration only, which cannot change within an isolate: serialised once. */
 let metadata: { env: Env; body: string } | undefined;
 function metadataResponse(env: Env) {
-  if (metadata?.env !== env) metadata = { env, body: JSON.stringify(metadataFor(env)) };
+  if (metadata?.env !== env) metadata = { env, body: JSON.stringify(providerMetadata(getConfig(env))) };
   return new Response(metadata.body, { headers: publicHeaders });
 }
 

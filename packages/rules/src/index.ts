@@ -12,7 +12,7 @@ export {
 export { consentableClaims, PROTOCOL_CLAIMS, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 export { isInternalHost } from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
-export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
+export { enabledTokenAuthMethods, providerMetadata } from "./metadata";
 export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
 export { isRegisteredRedirectUri, loopbackMatches, resolveRedirectUri } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
