@@ -38,3 +38,4 @@ export { narrowResources, parseResources, resourceNotGranted } from "./resource"
 export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
 export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";
+export { DEVICE_POLL_INTERVAL, formatUserCode, newUserCode, normalizeUserCode, parseDeviceCode, USER_CODE_ALPHABET } from "./user-code";
