@@ -23,6 +23,16 @@ const rateLimit = (dflt: string) =>
     })
     .refine((r) => !r || r.window <= 86400, "a rate limit's window is at most 24h");
 
+/** WCAG 2.2 §1.4.3: the contrast ratio of a #rrggbb colour with white, from relative luminance. */
+export function contrastWithWhite(hex: string): number {
+  const channel = (i: number) => {
+    const v = Number.parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+  return 1.05 / (luminance + 0.05);
+}
+
 /**
  * Every operator setting, parsed once per isolate from Worker variables.
  * docs/configuration.md documents each one; the metadata document is derived
@@ -75,6 +85,23 @@ export const ConfigSchema = z
     LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
+    // The pages' branding (docs/pages.md).
+    BRAND_NAME: z.string().min(1).max(100).optional(),
+    BRAND_LOGO_URI: z.url({ protocol: /^(https|data)$/, error: "BRAND_LOGO_URI must be an https or data URL" }).optional(),
+    BRAND_PRIMARY_COLOR: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/, "BRAND_PRIMARY_COLOR is a #rrggbb colour")
+      .refine(
+        (c) => contrastWithWhite(c) >= 4.5,
+        "BRAND_PRIMARY_COLOR needs a contrast of at least 4.5:1 with white (WCAG 2.2 AA): it colours links and the text on buttons",
+      )
+      .default("#0b57d0"),
+    BRAND_CSS: z.string().max(65536).optional(),
+    BRAND_TEMPLATE: z
+      .string()
+      .max(65536)
+      .refine((t) => t.includes("{{content}}"), "BRAND_TEMPLATE must contain {{content}}")
+      .optional(),
   })
   .refine((c) => c.LOGIN_LOCKOUT_MAX >= c.LOGIN_LOCKOUT_BACKOFF, {
     message: "LOGIN_LOCKOUT_MAX must be at least LOGIN_LOCKOUT_BACKOFF",
@@ -148,6 +175,14 @@ export const ConfigSchema = z
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),
+      /** How the pages look: name and logo, the primary colour, extra CSS, a layout template (docs/pages.md). */
+      brand: {
+        name: c.BRAND_NAME ?? new URL(issuer).host,
+        logoUri: c.BRAND_LOGO_URI,
+        primaryColor: c.BRAND_PRIMARY_COLOR.toLowerCase(),
+        css: c.BRAND_CSS,
+        template: c.BRAND_TEMPLATE,
+      },
     };
   });
 

@@ -3,14 +3,16 @@ import { clientAddress } from "@op/http";
 import { beginLoginAttempt, DEV_USERS, type Env, enforceRateLimit, loginSucceeded, refundRateLimit, userByUsername } from "@op/storage";
 import { type CurrentSession, startSession } from "../session";
 
-/** Why a login page is shown again: its message, status and headers. */
+/** Why a login page is shown again (its text comes from the message catalogue), with status and headers. */
 export interface LoginRefusal {
-  error: string;
+  error: "invalid" | "locked";
+  /** For "locked": seconds until the next attempt may be made. */
+  retryAfter?: number;
   status: 401 | 429;
   headers: Record<string, string>;
 }
 
-const INVALID: LoginRefusal = { error: "Invalid username or password.", status: 401, headers: {} };
+const INVALID: LoginRefusal = { error: "invalid", status: 401, headers: {} };
 
 /**
  * Password login, shared by the authorization interaction and the device verification pages:
@@ -42,8 +44,6 @@ export async function authenticateUser(
   } catch (err) {
     const retryAfter = retryAfterOf(err);
     if (retryAfter === undefined) throw err;
-    return { error: `Too many sign-in attempts. Try again in ${inWords(retryAfter)}.`, status: 429, headers: { "Retry-After": String(retryAfter) } };
+    return { error: "locked", retryAfter, status: 429, headers: { "Retry-After": String(retryAfter) } };
   }
 }
-
-const inWords = (seconds: number) => (seconds < 90 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`);

@@ -1,11 +1,12 @@
 import { type Client, getConfig, invalidRequest, randomToken, timingSafeEqual } from "@op/core";
 import { NO_STORE, paramsOf, readForm, rejectDuplicates } from "@op/http";
-import { subjectFor } from "@op/rules";
+import { spaceSeparated, subjectFor } from "@op/rules";
 import { type Env, getClient } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import { clearCookie, readCookie, setCookie } from "../cookies";
 import { cspSourceFor, html, page } from "../html";
 import { currentSession, endSession } from "../session";
+import { type Locale, localeOf, t, text } from "../ui/i18n";
 
 /** OpenID Connect RP-Initiated Logout 1.0 §2-§3. */
 
@@ -34,7 +35,7 @@ async function validateLogoutRequest(env: Env, params: Record<string, string>): 
   return { client, postLogoutRedirectUri: uri, state: params.state, hintSub: hint?.sub, hintSid: typeof hint?.sid === "string" ? hint.sid : undefined };
 }
 
-function finish(req: LogoutRequest, cookies: string[]): Response | Promise<Response> {
+function finish(env: Env, locale: Locale, req: LogoutRequest, cookies: string[]): Response | Promise<Response> {
   const headers: Record<string, string> = {};
   if (req.postLogoutRedirectUri) {
     const url = new URL(req.postLogoutRedirectUri);
@@ -43,7 +44,10 @@ function finish(req: LogoutRequest, cookies: string[]): Response | Promise<Respo
     for (const c of cookies) res.headers.append("Set-Cookie", c);
     return res;
   }
-  return page("Signed out", html`<h1>You are signed out</h1><p id="signed-out">You can close this window.</p>`, { headers }).then((res) => {
+  return page(
+    { env, locale, title: text(locale, "logout.done.title"), headers },
+    html`<h1>${t(locale, "logout.done.heading")}</h1><p id="signed-out">${t(locale, "logout.done.body")}</p>`,
+  ).then((res) => {
     for (const c of cookies) res.headers.append("Set-Cookie", c);
     return res;
   });
@@ -53,31 +57,32 @@ function finish(req: LogoutRequest, cookies: string[]): Response | Promise<Respo
 export async function endSessionEndpoint(request: Request, env: Env): Promise<Response> {
   const { params, duplicates } = request.method === "POST" ? await readForm(request, 16 * 1024) : paramsOf(new URL(request.url).searchParams);
   rejectDuplicates(duplicates);
+  // RP-Initiated Logout §2: ui_locales, as at the authorization endpoint.
+  const locale = localeOf(request, spaceSeparated(params.ui_locales));
   const req = await validateLogoutRequest(env, params);
   const session = await currentSession(request, env);
-  if (!session) return finish(req, []);
+  if (!session) return finish(env, locale, req, []);
   // The hint's sub is the one its client sees (pairwise or public, OIDC Core §8).
   const sessionSub = req.client ? await subjectFor(req.client, session.record.sub, getConfig(env)) : session.record.sub;
   const hintMatches = req.hintSub === sessionSub && (req.hintSid === undefined || req.hintSid === session.record.sid);
-  if (hintMatches) return finish(req, [await endSession(env, session)]);
-  return confirmLogout(env, req);
+  if (hintMatches) return finish(env, locale, req, [await endSession(env, session)]);
+  return confirmLogout(env, locale, req);
 }
 
 /** Without a matching hint the OP asks the user (§2: the OP SHOULD ask whether to log out). */
-async function confirmLogout(env: Env, req: LogoutRequest): Promise<Response> {
+async function confirmLogout(env: Env, locale: Locale, req: LogoutRequest): Promise<Response> {
   const csrf = randomToken(32);
   const name = req.client?.client_name ?? req.client?.client_id;
   const res = await page(
-    "Sign out",
-    html`<h1>Sign out?</h1>${name ? html`<p>Requested by <strong>${name}</strong>.</p>` : ""}
+    { env, locale, title: text(locale, "logout.confirm.title"), formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [] },
+    html`<h1>${t(locale, "logout.confirm.heading")}</h1>${name ? html`<p>${t(locale, "logout.confirm.requestedBy", { client: html`<strong>${name}</strong>` })}</p>` : ""}
 <form method="post" action="/session/end/confirm">
 <input type="hidden" name="csrf" value="${csrf}">
 ${req.client ? html`<input type="hidden" name="client_id" value="${req.client.client_id}">` : ""}
 ${req.postLogoutRedirectUri ? html`<input type="hidden" name="post_logout_redirect_uri" value="${req.postLogoutRedirectUri}">` : ""}
 ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.state}">` : ""}
-<button type="submit" name="logout" value="yes" id="logout">Sign out</button><button type="submit" name="logout" value="no" id="stay">Stay signed in</button>
+<div class="actions"><button class="primary" type="submit" name="logout" value="yes" id="logout">${t(locale, "logout.confirm.yes")}</button><button class="secondary" type="submit" name="logout" value="no" id="stay">${t(locale, "logout.confirm.no")}</button></div>
 </form>`,
-    { formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [] },
   );
   res.headers.append("Set-Cookie", setCookie(env, "logoutCsrf", csrf, { maxAge: 600 }));
   return res;
@@ -86,6 +91,7 @@ ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.
 /** POST /session/end/confirm: the user's answer; the CSRF token must match its cookie (double submit). */
 export async function confirmLogoutEndpoint(request: Request, env: Env): Promise<Response> {
   const { params } = await readForm(request, 16 * 1024);
+  const locale = localeOf(request, spaceSeparated(params.ui_locales));
   const cookie = readCookie(request, env, "logoutCsrf");
   if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw invalidRequest("the form has expired; try again");
   const carried = Object.fromEntries(
@@ -95,7 +101,7 @@ export async function confirmLogoutEndpoint(request: Request, env: Env): Promise
   ) as Record<string, string>;
   const req = await validateLogoutRequest(env, carried);
   const cookies = [clearCookie(env, "logoutCsrf")];
-  if (params.logout !== "yes") return finish({ ...req }, cookies);
+  if (params.logout !== "yes") return finish(env, locale, { ...req }, cookies);
   cookies.push(await endSession(env, await currentSession(request, env)));
-  return finish(req, cookies);
+  return finish(env, locale, req, cookies);
 }
