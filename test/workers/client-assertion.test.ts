@@ -1,3 +1,5 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
@@ -22,15 +24,15 @@ async function privateKeyJwtClient(extra: Record<string, unknown> = {}) {
 function assertion(
   clientId: string,
   key: CryptoKey | Uint8Array,
-  opts: { alg?: string; kid?: string; aud?: string; exp?: number | null; jti?: string | null; iss?: string } = {},
+  opts: { alg?: string; kid?: string; aud?: string; exp?: number | null; iat?: number | null; jti?: string | null; iss?: string } = {},
 ) {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT({ ...(opts.jti === null ? {} : { jti: opts.jti ?? crypto.randomUUID() }) })
     .setProtectedHeader({ alg: opts.alg ?? "RS256", ...(opts.kid ? { kid: opts.kid } : {}) })
     .setIssuer(opts.iss ?? clientId)
     .setSubject(clientId)
-    .setAudience(opts.aud ?? `${ISSUER}/token`)
-    .setIssuedAt(now);
+    .setAudience(opts.aud ?? `${ISSUER}/token`);
+  if (opts.iat !== null) jwt.setIssuedAt(opts.iat ?? now);
   if (opts.exp !== null) jwt.setExpirationTime(opts.exp ?? now + 60);
   return jwt.sign(key);
 }
@@ -62,7 +64,9 @@ describe("private_key_jwt (RFC 7523, OIDC Core §9)", () => {
     ["a wrong audience", { aud: "https://other.example.com" }],
     ["no exp", { exp: null }],
     ["an expired assertion", { exp: Math.floor(Date.now() / 1000) - 600 }],
-    ["an exp too far ahead", { exp: Math.floor(Date.now() / 1000) + 3600 }],
+    ["an exp too far ahead (beyond an hour and the clock skew)", { exp: Math.floor(Date.now() / 1000) + 3600 + 120 }],
+    ["a lifetime over an hour counted from iat", { iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) + 3300 }],
+    ["an iat in the future (beyond the clock skew)", { iat: Math.floor(Date.now() / 1000) + 120, exp: Math.floor(Date.now() / 1000) + 300 }],
     ["no jti", { jti: null }],
     ["iss different from sub", { iss: "someone-else" }],
     ["an unregistered alg", { alg: "HS256" }],
@@ -71,6 +75,23 @@ describe("private_key_jwt (RFC 7523, OIDC Core §9)", () => {
     const res = await tokenWith(await assertion(client.client_id, key, opts));
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: "invalid_client" });
+  });
+
+  it("accepts an hour-long assertion (Authlib's default: exp = iat + 3600), also from a clock running ahead within the skew", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await tokenWith(await assertion(client.client_id, rsa.privateKey, { iat: now, exp: now + 3600 }))).status).toBe(200);
+    expect((await tokenWith(await assertion(client.client_id, rsa.privateKey, { iat: now + 30, exp: now + 3630 }))).status).toBe(200);
+    expect((await tokenWith(await assertion(client.client_id, rsa.privateKey, { iat: null, exp: now + 3630 }))).status).toBe(200);
+  });
+
+  it("remembers an hour-long assertion's jti until it expires (plus the clock skew), and refuses its replay meanwhile", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const jti = crypto.randomUUID();
+    const once = await assertion(client.client_id, rsa.privateKey, { exp, jti });
+    expect((await tokenWith(once)).status).toBe(200);
+    expect((await tokenWith(once)).status).toBe(401);
+    const guard = env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(`client-jwt\n${client.client_id}\n${jti}`));
+    expect(await runInDurableObject(guard, (_instance, state) => state.storage.getAlarm())).toBe((exp + 60) * 1000);
   });
 
   it("refuses a key the client did not register", async () => {

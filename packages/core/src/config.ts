@@ -39,7 +39,8 @@ export const ConfigSchema = z
     INITIAL_ACCESS_TOKEN: z.string().min(16).optional(),
     CLIENT_SECRET_ENCRYPTION_KEY: z.string().min(32).optional(),
     PAIRWISE_SALT: z.string().min(32).optional(),
-    CLIENT_ASSERTION_MAX_LIFETIME: seconds(300, 3600),
+    // An hour: Authlib's client_secret_jwt and private_key_jwt assertions live that long (exp = iat + 3600).
+    CLIENT_ASSERTION_MAX_LIFETIME: seconds(3600, 3600),
     CLIENT_SECRET_ROTATION_OVERLAP: seconds(86400, 30 * 86400),
     JWT_BEARER_TRUSTED_CLIENTS: z.string().optional(),
     TLS_CLIENT_AUTH: z.enum(["true", "false"]).optional(),
@@ -95,6 +96,7 @@ export const ConfigSchema = z
        * public subjects are offered. Development derives a stable default so `start` just works.
        */
       pairwiseSalt: c.PAIRWISE_SALT ?? (development ? `development-pairwise-salt:${issuer}` : undefined),
+      /** RFC 7523 §3: the longest life of a client or JWT bearer assertion (exp - now within clockSkew, and exp - iat); its jti is kept until exp. */
       clientAssertionMaxLifetime: c.CLIENT_ASSERTION_MAX_LIFETIME,
       /** How long a client's previous secret stays valid after a rotation. */
       clientSecretRotationOverlap: c.CLIENT_SECRET_ROTATION_OVERLAP,

@@ -1,7 +1,9 @@
 import type { Client, GrantedAuthorization } from "@op/core";
-import { getConfig, randomToken } from "@op/core";
+import { getConfig, invalidToken, randomToken } from "@op/core";
 import { type SubjectClient, subjectFor } from "@op/rules";
 import type { Env } from "@op/storage";
+import { decodeProtectedHeader } from "jose";
+import { checkJwtRole } from "./jwt-roles";
 import { nowSeconds, signJwt, verifyOwnJwt } from "./keys";
 
 /**
@@ -83,7 +85,8 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
 
 /**
  * Verifies signature, typ, issuer, lifetime and, when given, that `audience` is among the
- * token's (userinfo passes its own; introspection takes any). Grant state is the caller's next check.
+ * token's (userinfo passes its own; introspection and token exchange take any), and that it is
+ * an access token and nothing else (jwt-roles.ts). Grant state is the caller's next check.
  */
 export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, token: string, audience?: string): Promise<AccessTokenClaims> {
   const payload = await verifyOwnJwt(env, token, {
@@ -92,5 +95,6 @@ export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | 
     requiredClaims: ["sub", "client_id", "scope", "jti", "gid", "exp", "iat"],
     algorithms: [ACCESS_TOKEN_ALG],
   });
+  checkJwtRole("access_token", decodeProtectedHeader(token), payload, invalidToken);
   return payload as unknown as AccessTokenClaims;
 }

@@ -2,6 +2,7 @@ import { base64url, getConfig, type SigningAlg } from "@op/core";
 import type { Env } from "@op/storage";
 import { KEY_ACTIVATION_DELAY_MS, keyStore, type SigningKey, signingKeyAt } from "@op/storage";
 import { CompactSign, compactVerify, createLocalJWKSet, errors, importJWK, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
+import { jwtRoleRefusal } from "./jwt-roles";
 
 type KeyEnv = Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">;
 
@@ -89,13 +90,15 @@ export async function verifyOwnJwt(env: KeyEnv, token: string, options: JWTVerif
 
 /**
  * OIDC Core §3.1.2.1 id_token_hint: our signature and issuer, but an expired token is still a
- * valid hint. Returns null when the hint is not an ID token this OP issued.
+ * valid hint. Returns null when the hint is not an ID token this OP issued: not one of our access
+ * tokens, logout tokens, userinfo, introspection or JARM responses either (jwt-roles.ts), whose
+ * signatures are just as much ours. Used by /authorize, logout and token exchange actor tokens.
  */
 export async function verifyIdTokenHint(env: KeyEnv, token: string): Promise<(JWTPayload & { sub: string }) | null> {
   try {
     const { payload, protectedHeader } = await compactVerify(token, await ownKeys(env, token), { algorithms: [...getConfig(env).signingAlgs] });
-    if (protectedHeader.typ === "at+jwt") return null; // an access token is not an ID token
     const claims = JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+    if (jwtRoleRefusal("id_token", protectedHeader, claims) !== undefined) return null;
     if (claims.iss !== getConfig(env).issuer || typeof claims.sub !== "string") return null;
     return claims as JWTPayload & { sub: string };
   } catch {

@@ -1,5 +1,5 @@
 import { type Client, getConfig, invalidGrant, invalidRequest, invalidScope, PATHS, randomToken } from "@op/core";
-import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "@op/http";
+import { verifyClientSignedJwt } from "@op/http";
 import { SUPPORTED_SCOPES } from "@op/rules";
 import { clientObject, type Env, grantObject, userBySub } from "@op/storage";
 import { issueAccessToken } from "@op/tokens";
@@ -40,7 +40,7 @@ async function verifiedSubject(env: Env, client: Client, assertion: string): Pro
     purpose: "jwt-bearer",
     sealedSecrets: keyMaterial?.sealedSecrets,
   });
-  if ("failure" in result) throw invalidGrant(`assertion: ${SIGNED_JWT_FAILURES[result.failure]}`); // §3.1
+  if ("failure" in result) throw invalidGrant(`assertion: ${result.description}`); // §3.1
   const sub = result.payload.sub;
   if (typeof sub !== "string" || !sub) throw invalidGrant("assertion has no sub");
   if (sub === client.client_id) return sub;

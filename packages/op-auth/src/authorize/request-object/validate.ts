@@ -15,7 +15,7 @@ import {
   toAuthorizationParams,
 } from "@op/rules";
 import { claimJti, type Env, keyStore } from "@op/storage";
-import { clientVerificationKeys, warnIfClientKeysUnavailable } from "@op/tokens";
+import { checkJwtRole, clientVerificationKeys, warnIfClientKeysUnavailable } from "@op/tokens";
 import { compactVerify } from "jose";
 import { checkFetchableUri, checkRegisteredRequestUri, fetchRequestObject } from "./fetch-request-uri";
 
@@ -47,6 +47,7 @@ export async function validateRequestObject(
   const payload = await verifySignature(client, jws, alg);
   const signed = alg !== "none";
   checkLimits(payload);
+  checkJwtRole("request_object", decodeJson(jws.split(".")[0]!, "header"), payload, invalidRequestObject); // RFC 9101 §10.8
   checkTimes(payload, config);
   checkIssuerAndAudience(payload, client, config.issuer, signed);
   const content = toAuthorizationParams(payload, client);
