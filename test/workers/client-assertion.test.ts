@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { assertionLifetimeRefusal } from "@op/rules";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
@@ -164,5 +165,22 @@ describe("registration of JWT authentication", () => {
     const m = await (await op("/.well-known/openid-configuration")).json<Record<string, string[]>>();
     expect(m.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(["private_key_jwt", "client_secret_jwt"]));
     expect(m.token_endpoint_auth_signing_alg_values_supported).toEqual(expect.arrayContaining(["RS256", "ES256", "HS256"]));
+  });
+});
+
+describe("assertionLifetimeRefusal (RFC 7523 §3 items 4-6)", () => {
+  const config = { clientAssertionMaxLifetime: 3600, clockSkew: 60 };
+  const now = 1_700_000_000;
+  it.each<[string, { exp?: unknown; iat?: unknown }, string | undefined]>([
+    ["an hour from iat, issued now", { iat: now, exp: now + 3600 }, undefined],
+    ["an hour from a clock 60 s ahead", { iat: now + 60, exp: now + 3660 }, undefined],
+    ["no iat, exp within the hour and the skew", { exp: now + 3660 }, undefined],
+    ["exp beyond the hour and the skew", { exp: now + 3661 }, "the JWT expires more than 3600 seconds from now"],
+    ["exp - iat beyond the hour", { iat: now - 1, exp: now + 3600 }, "the JWT lives longer than 3600 seconds (exp - iat)"],
+    ["iat beyond the skew ahead", { iat: now + 61, exp: now + 120 }, "the JWT was issued in the future (iat)"],
+    ["no exp", { iat: now }, "the JWT has no exp"],
+    ["a string iat", { iat: String(now), exp: now + 60 }, "the JWT's iat is not a number"],
+  ])("%s", (_n, payload, refusal) => {
+    expect(assertionLifetimeRefusal(payload, config, now)).toBe(refusal);
   });
 });
