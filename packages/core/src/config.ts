@@ -55,6 +55,7 @@ export const ConfigSchema = z
     INTERACTION_TTL: seconds(600, 3600),
     DEVICE_CODE_TTL: seconds(600, 3600), // RFC 8628 §3.2 expires_in
     CLOCK_SKEW: seconds(60, 600),
+    ID_TOKEN_SCOPE_CLAIMS: flag(true),
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
     LOG_REQUESTS: z.enum(["true", "false"]).optional(),
     CLIENT_CACHE_TTL: z.coerce.number().int().min(60).max(86400).default(300),
@@ -128,6 +129,12 @@ export const ConfigSchema = z
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,
+      /**
+       * OIDC Core §5.4: whether the claims of the granted scopes ride in ID tokens issued beside an
+       * access token too (they always do when none is: response_type id_token); a client's
+       * id_token_scope_claims overrides it (rules/claims.ts idTokenCarriesScopeClaims).
+       */
+      idTokenScopeClaims: c.ID_TOKEN_SCOPE_CLAIMS,
       /** One JSON line per request; off by default in development, where wrangler logs requests itself. */
       logRequests: c.LOG_REQUESTS ? c.LOG_REQUESTS === "true" : !development,
       passwordIterations: c.PASSWORD_PBKDF2_ITERATIONS,

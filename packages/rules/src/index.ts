@@ -1,5 +1,5 @@
 export { assertionLifetimeRefusal } from "./assertion";
-export { releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
+export { idTokenCarriesScopeClaims, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 export { isInternalHost } from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
 export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";

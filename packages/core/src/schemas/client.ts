@@ -123,6 +123,8 @@ export const ClientMetadataSchema = z.object({
   authorization_encrypted_response_enc: z.enum(ENCRYPTION_ENCS, { error: "unsupported authorization_encrypted_response_enc" }).optional(),
   default_max_age: z.number().int().nonnegative().optional(),
   require_auth_time: z.boolean().optional(),
+  /** An extension: whether this client's ID tokens carry its granted scopes' claims beside an access token (OIDC Core §5.4); absent, ID_TOKEN_SCOPE_CLAIMS decides. */
+  id_token_scope_claims: z.boolean({ error: "id_token_scope_claims must be a boolean" }).optional(),
   default_acr_values: z.array(z.string()).optional(),
   post_logout_redirect_uris: z.array(z.string()).optional(),
   require_pkce: z.boolean().optional(),

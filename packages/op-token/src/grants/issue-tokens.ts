@@ -37,7 +37,7 @@ export async function accessAndIdToken(
       client,
       authorization: a,
       user: await userClaims(env, a.sub),
-      includeScopeClaims: false, // an access token is issued, so scope claims come from userinfo (OIDC Core §5.4)
+      accessTokenIssued: true, // scope claims: userinfo, and the ID token as the client's setting says (OIDC Core §5.4)
       accessToken: at.token,
       omitAtHash: a.omitAtHash,
       omitNonce: opts.omitNonce,
