@@ -3,6 +3,7 @@ export { isInternalHost } from "./fetch-guard";
 export { clientMode, conflictingClientMode, effectiveMode, enforceHardening, isEnabled, isRequired, type Arrival, type HardenedFeature } from "./hardening";
 export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
 export { PKCE_VALUE, pkceRefusal, s256Of } from "./pkce";
+export { redirectUriRefusal } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
 export { MAX_CLAIMS, MAX_VALUE_LENGTH, checkAlg, checkIssuerAndAudience, checkLimits, checkSize, checkTimes, decodeJson, headerAlg, headerKid, jtiRememberedUntil, jtiToClaim, parseJson, toAuthorizationParams, type JsonObject } from "./request-object";
 export { narrowResources, parseResources, resourceNotGranted } from "./resource";

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type AuthorizationCodeRecord,
+  type AuthorizationCodeRecordInput,
   AuthorizationCodeRecordSchema,
   base64url,
   type GrantRecord,
@@ -10,7 +11,7 @@ import {
   randomToken,
   sha256,
 } from "@op/core";
-import { narrowScope, pkceRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
+import { narrowScope, pkceRefusal, redirectUriRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
 import type { Env } from "../env";
 
 export type RotateResult =
@@ -62,7 +63,7 @@ export class Grant extends DurableObject<Env> {
   }
 
   /** Holds the grant's authorization code (named by `grantIdOfCode`) until it is redeemed. */
-  async holdCode(record: AuthorizationCodeRecord): Promise<void> {
+  async holdCode(record: AuthorizationCodeRecordInput): Promise<void> {
     const parsed = AuthorizationCodeRecordSchema.parse(record);
     if (this.ctx.storage.kv.get("code") !== undefined) throw new Error("authorization code collision");
     this.ctx.storage.kv.put("code", parsed);
@@ -88,8 +89,8 @@ export class Grant extends DurableObject<Env> {
     }
     this.ctx.storage.kv.put("code-redeemed", now);
     if (now >= code.expiresAt) return { status: "expired" };
-    // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri.
-    if (r.redirectUri !== code.redirectUri) return { status: "refused", description: "redirect_uri does not match the authorization request" };
+    const redirect = redirectUriRefusal(code, r.redirectUri);
+    if (redirect) return { status: "refused", description: redirect };
     const pkce = pkceRefusal(code, r.codeVerifier, r.codeVerifierS256);
     if (pkce) return { status: "refused", description: pkce };
     const extra = resourceNotGranted(code.resources, r.resources);
