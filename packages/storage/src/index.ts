@@ -6,9 +6,9 @@ export { Grant, clientCredentialsGrantId, grantIdOfCode, grantObject, parseRefre
 export { Interaction, interactionObject } from "./durable-objects/interaction";
 export { KEY_ACTIVATION_DELAY_MS, KeyStore, createKeysTable, keyStore, signingKeyAt, type PublicEncryptionJwk, type PublicJwk, type SigningKey } from "./durable-objects/key-store";
 export { PAR_REQUEST_URI_PREFIX, PushedAuthorizationRequest, PushedAuthorizationRequestRecordSchema, newPushedRequestUri, pushedRequestObject, pushedRequestReference, type PushedAuthorizationRequestRecord, type PushedRequestResult } from "./durable-objects/pushed-authorization-request";
-export { RateLimiter, backoffSeconds, type LockoutPolicy, type Refusal } from "./durable-objects/rate-limiter";
+export { LOGIN_WAIT_MS, RateLimiter, backoffSeconds, type LockoutPolicy, type Refusal } from "./durable-objects/rate-limiter";
 export { ReplayGuard, claimJti, type ReplayPurpose } from "./durable-objects/replay-guard";
 export { NewUserSchema, UserAccount, normalizeUsername, userBySub, userByUsername, type ConsentRecord, type NewUser, type UserProfile } from "./durable-objects/user-account";
 export { type Env } from "./env";
-export { beginLoginAttempt, enforceRateLimit, loginStreak, loginSucceeded, refundRateLimit, type LimitedAction, type RateLimitTicket } from "./rate-limits";
+export { beginLoginAttempt, countProven, enforceRateLimit, loginFailed, loginStreak, loginSucceeded, refundRateLimit, refuseIfSpent, type LimitedAction, type LoginAttempt, type RateLimitTicket } from "./rate-limits";
 export { DEV_USERS } from "./seeds";
