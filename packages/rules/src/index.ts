@@ -1,11 +1,40 @@
-export { SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES, releaseClaims, requestedClaimNames } from "./claims";
+export {
+  checkNonce,
+  checkResponseType,
+  effectiveMaxAge,
+  parseAuthorizationParams,
+  parseClaimsParameter,
+  parseDisplay,
+  parsePrompt,
+  rejectRegistrationParameter,
+  spaceSeparated,
+} from "./authorization-request";
+export { consentableClaims, PROTOCOL_CLAIMS, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 export { isInternalHost } from "./fetch-guard";
-export { clientMode, conflictingClientMode, effectiveMode, enforceHardening, isEnabled, isRequired, type Arrival, type HardenedFeature } from "./hardening";
+export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
 export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
-export { PKCE_VALUE, pkceRefusal, s256Of } from "./pkce";
-export { redirectUriRefusal } from "./redirect-uri";
+export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
+export { isRegisteredRedirectUri, loopbackMatches, redirectUriRefusal, resolveRedirectUri } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
-export { MAX_CLAIMS, MAX_VALUE_LENGTH, checkAlg, checkIssuerAndAudience, checkLimits, checkSize, checkTimes, decodeJson, headerAlg, headerKid, jtiRememberedUntil, jtiToClaim, parseJson, toAuthorizationParams, type JsonObject } from "./request-object";
+export {
+  checkAlg,
+  checkIssuerAndAudience,
+  checkLimits,
+  checkSize,
+  checkTimes,
+  decodeJson,
+  headerAlg,
+  headerKid,
+  type JsonObject,
+  jtiRememberedUntil,
+  jtiToClaim,
+  MAX_CLAIMS,
+  MAX_VALUE_LENGTH,
+  mergeRequiredOutsideParameters,
+  parseJson,
+  toAuthorizationParams,
+} from "./request-object";
 export { narrowResources, parseResources, resourceNotGranted } from "./resource";
-export { grantableScopes, narrowScope, scopesOf } from "./scope";
-export { sectorIdentifier, subjectFor, type SubjectClient } from "./subject";
+export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
+export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
+export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";

@@ -18,8 +18,6 @@ interface LogoutRequest {
   hintSid?: string;
 }
 
-const CSRF_COOKIE = "op_logout_csrf";
-
 async function validateLogoutRequest(env: Env, params: Record<string, string>): Promise<LogoutRequest> {
   const hint = params.id_token_hint ? await verifyIdTokenHint(env, params.id_token_hint.slice(0, 8000)) : undefined;
   if (hint === null) throw invalidRequest("id_token_hint is not a valid ID token issued by this provider");
@@ -86,7 +84,7 @@ ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.
 </form>`,
     { formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [] },
   );
-  res.headers.append("Set-Cookie", setCookie(env, CSRF_COOKIE, csrf, { maxAge: 600, path: "/session/end" }));
+  res.headers.append("Set-Cookie", setCookie(env, "logoutCsrf", csrf, { maxAge: 600 }));
   return res;
 }
 
@@ -94,7 +92,7 @@ ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.
 export async function confirmLogoutEndpoint(request: Request, env: Env): Promise<Response> {
   try {
     const { params } = await readForm(request, 16 * 1024);
-    const cookie = readCookie(request, CSRF_COOKIE);
+    const cookie = readCookie(request, env, "logoutCsrf");
     if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw invalidRequest("the form has expired; try again");
     const carried = Object.fromEntries(
       Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(
@@ -102,7 +100,7 @@ export async function confirmLogoutEndpoint(request: Request, env: Env): Promise
       ),
     ) as Record<string, string>;
     const req = await validateLogoutRequest(env, carried);
-    const cookies = [clearCookie(env, CSRF_COOKIE, "/session/end")];
+    const cookies = [clearCookie(env, "logoutCsrf")];
     if (params.logout !== "yes") return finish({ ...req }, cookies);
     cookies.push(await endSession(env, await currentSession(request, env)));
     return finish(req, cookies);
