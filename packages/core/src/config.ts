@@ -100,16 +100,16 @@ export const ConfigSchema = z
       /** How long a client's previous secret stays valid after a rotation. */
       clientSecretRotationOverlap: c.CLIENT_SECRET_ROTATION_OVERLAP,
       /**
-       * RFC 7523 §2.1 for users: clients whose signed assertions may name any user as `sub`.
-       * An operator decision (it is impersonation power), so a setting, never client metadata.
-       */
-      /**
        * RFC 8705 client certificates: on in development (DEV_CLIENT_CERT_HEADER stands in for the
        * edge), in production only once the zone's mTLS is set up and TLS_CLIENT_AUTH=true.
        */
       tlsClientAuth: c.TLS_CLIENT_AUTH ? c.TLS_CLIENT_AUTH === "true" : development,
       /** RFC 8705 §5: an origin whose hostname asks for client certificates, if not the issuer's. */
       mtlsEndpointOrigin: c.MTLS_ENDPOINT_ORIGIN?.replace(/\/$/, ""),
+      /**
+       * RFC 7523 §2.1 for users: clients whose signed assertions may name any user as `sub`.
+       * An operator decision (it is impersonation power), so a setting, never client metadata.
+       */
       jwtBearerTrustedClients: new Set((c.JWT_BEARER_TRUSTED_CLIENTS ?? "").split(/[\s,]+/).filter(Boolean)),
       /** RFC 7591 §3: open registration only in local development, otherwise behind an initial access token. */
       registration: c.INITIAL_ACCESS_TOKEN ? ("initial_access_token" as const) : development ? ("open" as const) : ("disabled" as const),

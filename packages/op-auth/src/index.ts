@@ -34,9 +34,10 @@ const app = opApp<{ authorization: AuthorizationContext }>("op-auth", {
   renderers: {
     page: (err) => errorPage(err),
     // RFC 6749 §4.1.2.1: an authorization request's error goes to the client once its redirect URI is trusted.
+    // When even the error cannot be delivered (a JARM response without a usable key), it is a page.
     redirect: async (err, c) => {
       const target = (c.get("authorization") as AuthorizationContext | undefined)?.errorTarget();
-      return target ? authorizationErrorResponse(c.env, target, err) : undefined;
+      return target ? authorizationErrorResponse(c.env, target, err).catch(() => undefined) : undefined;
     },
   },
   errorSurface: (path) => (workerFor(path) === "op-auth" && !JSON_PATHS.has(path) ? "page" : "json"),

@@ -1,19 +1,17 @@
-import { type Client, getConfig, OAuthError, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
+import { type Client, getConfig, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
 import { clientAddress, readForm } from "@op/http";
+import { formatUserCode, normalizeUserCode } from "@op/rules";
 import {
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
-  formatUserCode,
   getClient,
-  normalizeUserCode,
   type PendingDeviceAuthorization,
   refundRateLimit,
   sessionObject,
   userBySub,
 } from "@op/storage";
 import { readCookie, setCookie } from "../cookies";
-import { errorPage } from "../html";
 import { authenticateUser } from "../interaction/authenticate";
 import { type CurrentSession, currentSession } from "../session";
 import { renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCodeForm } from "./pages";
@@ -76,25 +74,17 @@ export const submitDeviceConsent = (request: Request, env: Env) =>
 /** Reads the form and checks its CSRF token; a stale form gets the code form again, never a 500. */
 async function formStep(request: Request, env: Env, step: (form: Record<string, string>, csrf: string) => Promise<Response>): Promise<Response> {
   const csrf = csrfTokenOf(request, env);
-  try {
-    const { params: form } = await readForm(request, 16 * 1024);
-    const cookie = readCookie(request, env, "deviceCsrf");
-    if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
-      return withCsrfCookie(
-        env,
-        csrf,
-        renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error: "The form has expired; enter the code again.", status: 403 }),
-      );
-    }
-    return withCsrfCookie(
-      env,
-      csrf,
-      step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)),
-    );
-  } catch (err) {
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
+  const { params: form } = await readForm(request, 16 * 1024);
+  const cookie = readCookie(request, env, "deviceCsrf");
+  if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
+    const error = "The form has expired; enter the code again.";
+    return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 403 }));
   }
+  return withCsrfCookie(
+    env,
+    csrf,
+    step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)),
+  );
 }
 
 /**

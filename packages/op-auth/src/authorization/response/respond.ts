@@ -1,6 +1,5 @@
-import { type Client, type DeliveredResponseMode, getConfig, OAuthError } from "@op/core";
+import { type Client, type DeliveredResponseMode, getConfig, type OAuthError } from "@op/core";
 import type { Env } from "@op/storage";
-import { errorPage } from "../../html";
 import type { ResponseTarget } from "../context";
 import { formPostResponse } from "./modes/form-post";
 import { formPostJwtResponse } from "./modes/form-post-jwt";
@@ -25,13 +24,8 @@ const RESPONSE_MODES: Record<DeliveredResponseMode, ResponseModeHandler> = {
 export async function authorizationResponse(env: Env, target: ResponseTarget, params: Record<string, string | undefined>): Promise<Response> {
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...params, state: target.state, iss: getConfig(env).issuer })) if (v !== undefined) all[k] = v;
-  try {
-    return await RESPONSE_MODES[target.responseMode](env, target.client, target.redirectUri, all);
-  } catch (err) {
-    // A JARM response that cannot be built (no encryption key) must not fall back to a plain redirect.
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
-  }
+  // A JARM response that cannot be built (no encryption key) throws: it must not fall back to a plain redirect.
+  return RESPONSE_MODES[target.responseMode](env, target.client, target.redirectUri, all);
 }
 
 export function authorizationErrorResponse(env: Env, target: ResponseTarget, err: OAuthError): Promise<Response> {
