@@ -100,6 +100,7 @@ export {
   type Authentication,
   AuthenticationSchema,
   type AuthorizationCodeRecord,
+  type AuthorizationCodeRecordInput,
   AuthorizationCodeRecordSchema,
   type GrantedAuthorization,
   GrantedAuthorizationSchema,

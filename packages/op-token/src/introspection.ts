@@ -1,5 +1,5 @@
 import { type Client, getConfig, invalidRequest } from "@op/core";
-import { json, type OpContext } from "@op/http";
+import { json, type OpContext, provedPossession } from "@op/http";
 import { subjectFor } from "@op/rules";
 import type { Env } from "@op/storage";
 import { signJwt } from "@op/tokens";
@@ -16,7 +16,9 @@ export async function introspectionEndpoint(c: OpContext): Promise<Response> {
   if (!params.token) throw invalidRequest("token is required");
   const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
   // RFC 7662 §2.2: anything unknown, expired, revoked or not the caller's is simply inactive.
-  const body = found && tokenVisibleTo(found, client.client_id) ? await describe(env, client, found) : { active: false };
+  const visible = found !== null && tokenVisibleTo(found, client.client_id);
+  if (visible) provedPossession(c); // an active token the caller may see: not a stranger's guess
+  const body = visible ? await describe(env, client, found) : { active: false };
   if (wantsJwt(request)) return jwtResponse(env, client, body);
   return json(body);
 }

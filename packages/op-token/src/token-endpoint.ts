@@ -1,5 +1,5 @@
-import { type Client, getConfig, invalidRequest, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
-import { json, type OpContext, type OpEnv, presentedClientCertificate } from "@op/http";
+import { type Client, getConfig, invalidRequest, OAuthError, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
+import { json, type OpContext, type OpEnv, presentedClientCertificate, provedPossession } from "@op/http";
 import { parseResources } from "@op/rules";
 import type { Env } from "@op/storage";
 import { createMiddleware } from "hono/factory";
@@ -46,7 +46,15 @@ export async function tokenEndpoint(c: OpContext): Promise<Response> {
   assertClientMayUseGrant(client, grantType);
   const boundThumbprint = certificateBinding(c.env, c.req.raw, client);
   const grant = grantOf(grantType)!;
-  return json(await grant({ env: c.env, client, params, resources: parseResources(resources), audiences, boundThumbprint }));
+  try {
+    const response = await grant({ env: c.env, client, params, resources: parseResources(resources), audiences, boundThumbprint });
+    provedPossession(c); // every grant that succeeds took a code and verifier, a token, an assertion or credentials
+    return json(response);
+  } catch (err) {
+    // RFC 8628 §3.5: these answer only a device code the client holds, so its polling is no attacker's.
+    if (err instanceof OAuthError && (err.error === "authorization_pending" || err.error === "slow_down")) provedPossession(c);
+    throw err;
+  }
 }
 
 /** RFC 8705 §3: clients registered for bound tokens must present their certificate. */

@@ -16,7 +16,7 @@ import {
 
 /** The rules of the authorization request's parameters (RFC 6749 §4.1.1, OIDC Core §3.1.2.1), one function each. */
 
-/** The parameters' types and sizes (zod); the first problem is the error. */
+/** RFC 6749 §4.1.1, OIDC Core §3.1.2.1: the parameters' types and sizes (zod); the first problem is the error. */
 export function parseAuthorizationParams(raw: Record<string, string>): AuthorizationParams {
   const parsed = AuthorizationParamsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;

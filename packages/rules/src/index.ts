@@ -22,9 +22,9 @@ export {
 } from "./claims";
 export { isInternalHost } from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
-export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
+export { enabledTokenAuthMethods, providerMetadata } from "./metadata";
 export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
-export { isRegisteredRedirectUri, loopbackMatches, resolveRedirectUri } from "./redirect-uri";
+export { isRegisteredRedirectUri, loopbackMatches, redirectUriRefusal, resolveRedirectUri } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
 export {
   checkAlg,
@@ -48,3 +48,4 @@ export { narrowResources, parseResources, resourceNotGranted } from "./resource"
 export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
 export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";
+export { DEVICE_POLL_INTERVAL, formatUserCode, newUserCode, normalizeUserCode, parseDeviceCode, USER_CODE_ALPHABET } from "./user-code";

@@ -1,18 +1,7 @@
 export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
 export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
-export {
-  DEVICE_POLL_INTERVAL,
-  DeviceAuthorization,
-  type DevicePollResult,
-  deviceAuthorizationObject,
-  formatUserCode,
-  newUserCode,
-  normalizeUserCode,
-  type PendingDeviceAuthorization,
-  parseDeviceCode,
-  USER_CODE_ALPHABET,
-} from "./durable-objects/device-authorization";
+export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
 export {
   type CodeRedemption,
   clientCredentialsGrantId,
@@ -44,7 +33,7 @@ export {
   pushedRequestObject,
   pushedRequestReference,
 } from "./durable-objects/pushed-authorization-request";
-export { backoffSeconds, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
+export { backoffSeconds, LOGIN_WAIT_MS, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
 export {
   type ConsentRecord,
@@ -57,5 +46,17 @@ export {
   userByUsername,
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
-export { beginLoginAttempt, enforceRateLimit, type LimitedAction, loginStreak, loginSucceeded, type RateLimitTicket, refundRateLimit } from "./rate-limits";
+export {
+  beginLoginAttempt,
+  countProven,
+  enforceRateLimit,
+  type LimitedAction,
+  type LoginAttempt,
+  loginFailed,
+  loginStreak,
+  loginSucceeded,
+  type RateLimitTicket,
+  refundRateLimit,
+  refuseIfSpent,
+} from "./rate-limits";
 export { DEV_USERS } from "./seeds";

@@ -1,4 +1,14 @@
-import { checkNonce, checkResponseType, effectiveMaxAge, parseClaimsParameter, parseDisplay, parsePrompt, rejectRegistrationParameter } from "@op/rules";
+import {
+  checkNonce,
+  checkResponseType,
+  effectiveMaxAge,
+  parseAuthorizationParams,
+  parseClaimsParameter,
+  parseDisplay,
+  parsePrompt,
+  rejectRegistrationParameter,
+  spaceSeparated,
+} from "@op/rules";
 import { describe, expect, it } from "vitest";
 
 const errorOf = (f: () => unknown) => {
@@ -10,8 +20,13 @@ const errorOf = (f: () => unknown) => {
   }
 };
 
-describe("checkResponseType (RFC 6749 §3.1.1, Multiple Response Types §2, OIDC DCR §2)", () => {
-  it("normalizes word order and requires the client's registration", () => {
+describe("parseAuthorizationParams, spaceSeparated, checkResponseType (RFC 6749 §3.1.1, Multiple Response Types §2, OIDC DCR §2)", () => {
+  it("types the parameters, splits lists, normalizes word order and requires the client's registration", () => {
+    expect(parseAuthorizationParams({ client_id: "c", max_age: "60" })).toMatchObject({ client_id: "c", max_age: 60 });
+    expect(errorOf(() => parseAuthorizationParams({ client_id: "c", max_age: "-1" }))).toBe("invalid_request");
+    expect(errorOf(() => parseAuthorizationParams({ client_id: "c", state: "x".repeat(2001) }))).toBe("invalid_request");
+    expect(spaceSeparated(" a  b ")).toEqual(["a", "b"]);
+    expect(spaceSeparated(undefined)).toBeUndefined();
     const client = { response_types: ["code id_token"] } as never;
     expect(checkResponseType(client, "id_token code")).toBe("code id_token");
     expect(errorOf(() => checkResponseType(client, undefined))).toBe("invalid_request");

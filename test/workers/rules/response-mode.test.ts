@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 const plain = { jarmServer: "optional", jarmClient: "optional", encrypted: false } as const;
 
-describe("defaultResponseMode, jwtResponseMode (Multiple Response Types §2.1, JARM §2.3.4)", () => {
+describe("returnsTokens, defaultResponseMode, jwtResponseMode (Multiple Response Types §2.1, JARM §2.3.4)", () => {
   it("is query without tokens and fragment with them; jwt picks the same transport", () => {
     expect(returnsTokens("code")).toBe(false);
     expect(returnsTokens("code id_token")).toBe(true);

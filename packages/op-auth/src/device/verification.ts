@@ -1,12 +1,11 @@
 import { type Client, getConfig, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
 import { clientAddress, readForm } from "@op/http";
+import { formatUserCode, normalizeUserCode } from "@op/rules";
 import {
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
-  formatUserCode,
   getClient,
-  normalizeUserCode,
   type PendingDeviceAuthorization,
   refundRateLimit,
   sessionObject,

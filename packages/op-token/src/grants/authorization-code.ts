@@ -15,7 +15,7 @@ export async function authorizationCodeGrant({ env, client, params, resources, b
     codeVerifierS256: await s256Of(params.code_verifier),
     resources,
   });
-  const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
+  const { grantId, redirectUri, redirectUriSent, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
   const omitAtHash = responseType.split(" ").includes("token");
   const tokens = await accessAndIdToken(
     env,

@@ -1,6 +1,7 @@
 import { type Client, getConfig, hashSecret, PATHS, randomToken, temporarilyUnavailable } from "@op/core";
 import { json, type OpContext } from "@op/http";
-import { DEVICE_POLL_INTERVAL, deviceAuthorizationObject, type Env, formatUserCode, newUserCode } from "@op/storage";
+import { DEVICE_POLL_INTERVAL, formatUserCode, newUserCode } from "@op/rules";
+import { deviceAuthorizationObject, type Env } from "@op/storage";
 import { authenticatedContext } from "../context";
 import { runSteps } from "../steps";
 
