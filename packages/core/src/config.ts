@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isolateCache } from "./cache";
 
 const flag = (dflt: boolean) =>
   z
@@ -154,14 +155,19 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 export type SigningAlg = Config["signingAlgs"][number];
 
-let cached: { source: unknown; config: Config } | undefined;
+/**
+ * The parsed configuration per env object: a Worker's variables cannot change within an isolate,
+ * so it never goes stale; a handful of env objects (tests make their own) is all there is.
+ */
+const parsedConfigs = isolateCache<object, Config>({ name: "config", maxEntries: 8, maxAgeMs: Number.POSITIVE_INFINITY });
 
 /** Parses the Worker's variables; a misconfiguration fails loudly on the first request. */
 export function getConfig(env: Record<string, unknown>): Config {
-  if (cached && cached.source === env) return cached.config;
+  const hit = parsedConfigs.get(env);
+  if (hit) return hit;
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) throw new Error(`Invalid OP configuration: ${z.prettifyError(parsed.error)}`);
-  cached = { source: env, config: parsed.data };
+  parsedConfigs.set(env, parsed.data);
   return parsed.data;
 }
 

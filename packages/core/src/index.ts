@@ -1,13 +1,113 @@
 export { ACR_PASSWORD, AMR_PASSWORD } from "./authentication";
-export { ConfigSchema, HARDENING_MODES, getConfig, signedArtifactMaxLifetime, type Config, type HardeningMode, type SigningAlg } from "./config";
+export { clearIsolateCaches, type IsolateCache, type IsolateCacheOptions, isolateCache, type LoadOptions } from "./cache";
+export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, type SigningAlg, signedArtifactMaxLifetime } from "./config";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
-export { ERROR_CODES, OAUTH_ERROR_CODES, OAuthError, accessDenied, accountSelectionRequired, asOAuthError, authorizationPending, consentRequired, expiredToken, insufficientScope, interactionRequired, invalidClient, invalidClientMetadata, invalidGrant, invalidRedirectUri, invalidRequest, invalidRequestObject, invalidRequestUri, invalidScope, invalidTarget, invalidToken, loginRequired, methodNotAllowed, missingToken, notFound, payloadTooLarge, rateLimited, registrationNotSupported, requestNotSupported, requestUriNotSupported, retryAfterOf, serverError, slowDown, temporarilyUnavailable, unauthorizedClient, unsupportedGrantType, unsupportedResponseMode, unsupportedResponseType, unsupportedTokenType, type ChallengeScheme, type ErrorOptions, type OAuthErrorCode } from "./errors";
-export { DocumentFetchError, fetchBoundedDocument, type DocumentFetchOptions } from "./fetch-document";
+export {
+  accessDenied,
+  accountSelectionRequired,
+  asOAuthError,
+  authorizationPending,
+  type ChallengeScheme,
+  consentRequired,
+  ERROR_CODES,
+  type ErrorOptions,
+  expiredToken,
+  insufficientScope,
+  interactionRequired,
+  invalidClient,
+  invalidClientMetadata,
+  invalidGrant,
+  invalidRedirectUri,
+  invalidRequest,
+  invalidRequestObject,
+  invalidRequestUri,
+  invalidScope,
+  invalidTarget,
+  invalidToken,
+  loginRequired,
+  methodNotAllowed,
+  missingToken,
+  notFound,
+  OAUTH_ERROR_CODES,
+  OAuthError,
+  type OAuthErrorCode,
+  payloadTooLarge,
+  rateLimited,
+  registrationNotSupported,
+  requestNotSupported,
+  requestUriNotSupported,
+  retryAfterOf,
+  serverError,
+  slowDown,
+  temporarilyUnavailable,
+  unauthorizedClient,
+  unsupportedGrantType,
+  unsupportedResponseMode,
+  unsupportedResponseType,
+  unsupportedTokenType,
+} from "./errors";
+export { DocumentFetchError, type DocumentFetchOptions, fetchBoundedDocument } from "./fetch-document";
 export { hashPassword, needsRehash, verifyPassword } from "./password";
-export { PATHS, workerFor, type WorkerName } from "./routes";
-export { AuthorizationParamsSchema, InteractionRecordSchema, JWT_RESPONSE_MODES, PLAIN_RESPONSE_MODES, RESPONSE_MODES, ValidatedAuthorizationRequestSchema, isJwtResponseMode, isResponseMode, type AuthorizationParams, type DeliveredResponseMode, type InteractionRecord, type ResponseMode, type ValidatedAuthorizationRequest } from "./schemas/authorization";
-export { AddressSchema, ClaimsRequestSchema, StandardClaimsSchema, type ClaimRequest, type ClaimsRequest, type StandardClaims } from "./schemas/claims";
-export { ASSERTION_ALGS, ClientMetadataSchema, ClientSchema, ENCRYPTION_ALGS, ENCRYPTION_ENCS, IMPLICIT_GRANT, PublicJwkSchema, PublicJwksSchema, REQUEST_OBJECT_SIGNING_ALGS, SECRET_AUTH_METHODS, SUPPORTED_GRANT_TYPES, SUPPORTED_ID_TOKEN_ALGS, SUPPORTED_RESPONSE_TYPES, SUPPORTED_SIGNING_ALGS, SUPPORTED_TOKEN_AUTH_METHODS, TLS_AUTH_METHODS, isPublicClient, normalizeResponseType, usesClientSecret, type Client, type ClientMetadata, type ResponseType, type TokenAuthMethod } from "./schemas/client";
-export { DEVICE_CODE_GRANT_TYPE, DeviceAuthorizationParamsSchema, DeviceAuthorizationRecordSchema, type DeviceAuthorizationParams, type DeviceAuthorizationRecord } from "./schemas/device";
-export { AuthenticationSchema, AuthorizationCodeRecordSchema, GrantRecordSchema, GrantedAuthorizationSchema, SessionRecordSchema, isUserGrant, type Authentication, type AuthorizationCodeRecord, type GrantRecord, type GrantedAuthorization, type SessionRecord } from "./schemas/records";
+export { PATHS, type WorkerName, workerFor } from "./routes";
+export {
+  type AuthorizationParams,
+  AuthorizationParamsSchema,
+  type DeliveredResponseMode,
+  type InteractionRecord,
+  InteractionRecordSchema,
+  isJwtResponseMode,
+  isResponseMode,
+  JWT_RESPONSE_MODES,
+  PLAIN_RESPONSE_MODES,
+  RESPONSE_MODES,
+  type ResponseMode,
+  type ValidatedAuthorizationRequest,
+  ValidatedAuthorizationRequestSchema,
+} from "./schemas/authorization";
+export { AddressSchema, type ClaimRequest, type ClaimsRequest, ClaimsRequestSchema, type StandardClaims, StandardClaimsSchema } from "./schemas/claims";
+export {
+  ASSERTION_ALGS,
+  type Client,
+  type ClientMetadata,
+  ClientMetadataSchema,
+  ClientSchema,
+  ENCRYPTION_ALGS,
+  ENCRYPTION_ENCS,
+  IMPLICIT_GRANT,
+  isPublicClient,
+  normalizeResponseType,
+  PublicJwkSchema,
+  PublicJwksSchema,
+  REQUEST_OBJECT_SIGNING_ALGS,
+  type ResponseType,
+  SECRET_AUTH_METHODS,
+  SUPPORTED_GRANT_TYPES,
+  SUPPORTED_ID_TOKEN_ALGS,
+  SUPPORTED_RESPONSE_TYPES,
+  SUPPORTED_SIGNING_ALGS,
+  SUPPORTED_TOKEN_AUTH_METHODS,
+  TLS_AUTH_METHODS,
+  type TokenAuthMethod,
+  usesClientSecret,
+} from "./schemas/client";
+export {
+  DEVICE_CODE_GRANT_TYPE,
+  type DeviceAuthorizationParams,
+  DeviceAuthorizationParamsSchema,
+  type DeviceAuthorizationRecord,
+  DeviceAuthorizationRecordSchema,
+} from "./schemas/device";
+export {
+  type Authentication,
+  AuthenticationSchema,
+  type AuthorizationCodeRecord,
+  AuthorizationCodeRecordSchema,
+  type GrantedAuthorization,
+  GrantedAuthorizationSchema,
+  type GrantRecord,
+  GrantRecordSchema,
+  isUserGrant,
+  type SessionRecord,
+  SessionRecordSchema,
+} from "./schemas/records";
 export { openSecret, sealSecret } from "./secret-box";

@@ -1,7 +1,25 @@
 export { clientAddress, ipv6Prefix64 } from "./client-address";
-export { JWT_BEARER_ASSERTION_TYPE, SIGNED_JWT_FAILURES, authenticateClient, verifyClientSignedJwt, type SignedJwtFailure } from "./client-auth";
-export { DEV_CLIENT_CERT_HEADER, certificateThumbprint, presentedClientCertificate, type ClientCertificate } from "./client-certificate";
-export { challengeFor, errorHandler, errorJson, logError, type ErrorRenderers, type ErrorSurface } from "./errors";
-export { MAX_FORM_BYTES, bearerToken, discardBody, paramsOf, readForm, readLimitedText, rejectDuplicates, type ReadParams } from "./form";
-export { MAX_REQUEST_BYTES, REQUEST_ID_HEADER, accessLog, bearerChallenges, clientAuthenticatedRequest, clientAuthentication, errorsAs, formBody, limitPerAddress, limitPerClient, onlyMethods, opApp, requestIdOf, setHeader, type OpContext, type OpEnv, type OpVariables } from "./pipeline";
-export { NO_STORE, json } from "./responses";
+export { authenticateClient, JWT_BEARER_ASSERTION_TYPE, SIGNED_JWT_FAILURES, type SignedJwtFailure, verifyClientSignedJwt } from "./client-auth";
+export { type ClientCertificate, certificateThumbprint, DEV_CLIENT_CERT_HEADER, presentedClientCertificate } from "./client-certificate";
+export { challengeFor, type ErrorRenderers, type ErrorSurface, errorHandler, errorJson, logError } from "./errors";
+export { bearerToken, discardBody, MAX_FORM_BYTES, paramsOf, type ReadParams, readForm, readLimitedText, rejectDuplicates } from "./form";
+export {
+  accessLog,
+  bearerChallenges,
+  clientAuthenticatedRequest,
+  clientAuthentication,
+  errorsAs,
+  formBody,
+  limitPerAddress,
+  limitPerClient,
+  MAX_REQUEST_BYTES,
+  type OpContext,
+  type OpEnv,
+  type OpVariables,
+  onlyMethods,
+  opApp,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  setHeader,
+} from "./pipeline";
+export { json, NO_STORE } from "./responses";

@@ -1,10 +1,26 @@
-export { SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES, releaseClaims, requestedClaimNames } from "./claims";
+export { releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 export { isInternalHost } from "./fetch-guard";
-export { clientMode, conflictingClientMode, effectiveMode, enforceHardening, isEnabled, isRequired, type Arrival, type HardenedFeature } from "./hardening";
+export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
 export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
 export { PKCE_VALUE, pkceRefusal, s256Of } from "./pkce";
 export { wantsRefreshToken } from "./refresh-policy";
-export { MAX_CLAIMS, MAX_VALUE_LENGTH, checkAlg, checkIssuerAndAudience, checkLimits, checkSize, checkTimes, decodeJson, headerAlg, headerKid, jtiRememberedUntil, jtiToClaim, parseJson, toAuthorizationParams, type JsonObject } from "./request-object";
+export {
+  checkAlg,
+  checkIssuerAndAudience,
+  checkLimits,
+  checkSize,
+  checkTimes,
+  decodeJson,
+  headerAlg,
+  headerKid,
+  type JsonObject,
+  jtiRememberedUntil,
+  jtiToClaim,
+  MAX_CLAIMS,
+  MAX_VALUE_LENGTH,
+  parseJson,
+  toAuthorizationParams,
+} from "./request-object";
 export { narrowResources, parseResources, resourceNotGranted } from "./resource";
 export { grantableScopes, narrowScope, scopesOf } from "./scope";
-export { sectorIdentifier, subjectFor, type SubjectClient } from "./subject";
+export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";

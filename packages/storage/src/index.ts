@@ -1,14 +1,69 @@
-export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
+export {
+  CACHED_CLIENT_ISOLATE_MS,
+  CACHED_CLIENT_MAX_STALENESS_S,
+  CLIENT_KV_EDGE_TTL_S,
+  cacheClient,
+  cachedClient,
+  freshClient,
+  uncacheClient,
+} from "./clients";
 export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
-export { ClientRegistration, MAX_CLIENT_ID_BYTES, clientObject, isPlausibleClientId } from "./durable-objects/client-registration";
-export { DEVICE_POLL_INTERVAL, DeviceAuthorization, USER_CODE_ALPHABET, deviceAuthorizationObject, formatUserCode, newUserCode, normalizeUserCode, parseDeviceCode, type DevicePollResult, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
-export { Grant, clientCredentialsGrantId, grantIdOfCode, grantObject, parseRefreshToken, type CodeRedemption, type RedeemCodeResult, type RotateResult } from "./durable-objects/grant";
+export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
+export {
+  DEVICE_POLL_INTERVAL,
+  DeviceAuthorization,
+  type DevicePollResult,
+  deviceAuthorizationObject,
+  formatUserCode,
+  newUserCode,
+  normalizeUserCode,
+  type PendingDeviceAuthorization,
+  parseDeviceCode,
+  USER_CODE_ALPHABET,
+} from "./durable-objects/device-authorization";
+export {
+  type CodeRedemption,
+  clientCredentialsGrantId,
+  Grant,
+  grantIdOfCode,
+  grantObject,
+  parseRefreshToken,
+  type RedeemCodeResult,
+  type RotateResult,
+} from "./durable-objects/grant";
 export { Interaction, interactionObject } from "./durable-objects/interaction";
-export { KEY_ACTIVATION_DELAY_MS, KeyStore, createKeysTable, keyStore, signingKeyAt, type PublicEncryptionJwk, type PublicJwk, type SigningKey } from "./durable-objects/key-store";
-export { PAR_REQUEST_URI_PREFIX, PushedAuthorizationRequest, PushedAuthorizationRequestRecordSchema, newPushedRequestUri, pushedRequestObject, pushedRequestReference, type PushedAuthorizationRequestRecord, type PushedRequestResult } from "./durable-objects/pushed-authorization-request";
-export { RateLimiter, backoffSeconds, type LockoutPolicy, type Refusal } from "./durable-objects/rate-limiter";
-export { ReplayGuard, claimJti, type ReplayPurpose } from "./durable-objects/replay-guard";
-export { NewUserSchema, UserAccount, normalizeUsername, userBySub, userByUsername, type ConsentRecord, type NewUser, type UserProfile } from "./durable-objects/user-account";
-export { type Env } from "./env";
-export { beginLoginAttempt, enforceRateLimit, loginStreak, loginSucceeded, refundRateLimit, type LimitedAction, type RateLimitTicket } from "./rate-limits";
+export {
+  createKeysTable,
+  KEY_ACTIVATION_DELAY_MS,
+  KeyStore,
+  keyStore,
+  type PublicEncryptionJwk,
+  type PublicJwk,
+  type SigningKey,
+  signingKeyAt,
+} from "./durable-objects/key-store";
+export {
+  newPushedRequestUri,
+  PAR_REQUEST_URI_PREFIX,
+  PushedAuthorizationRequest,
+  type PushedAuthorizationRequestRecord,
+  PushedAuthorizationRequestRecordSchema,
+  type PushedRequestResult,
+  pushedRequestObject,
+  pushedRequestReference,
+} from "./durable-objects/pushed-authorization-request";
+export { backoffSeconds, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
+export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
+export {
+  type ConsentRecord,
+  type NewUser,
+  NewUserSchema,
+  normalizeUsername,
+  UserAccount,
+  type UserProfile,
+  userBySub,
+  userByUsername,
+} from "./durable-objects/user-account";
+export type { Env } from "./env";
+export { beginLoginAttempt, enforceRateLimit, type LimitedAction, loginStreak, loginSucceeded, type RateLimitTicket, refundRateLimit } from "./rate-limits";
 export { DEV_USERS } from "./seeds";

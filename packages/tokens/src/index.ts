@@ -1,5 +1,15 @@
-export { ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP, accessTokenAudience, issueAccessToken, userinfoAudience, verifyAccessToken, type AccessTokenClaims, type AccessTokenInput, type ActorClaim } from "./access-token";
+export {
+  ACCESS_TOKEN_ALG,
+  ACCESS_TOKEN_TYP,
+  type AccessTokenClaims,
+  type AccessTokenInput,
+  type ActorClaim,
+  accessTokenAudience,
+  issueAccessToken,
+  userinfoAudience,
+  verifyAccessToken,
+} from "./access-token";
 export { clientJwksDocument, clientJwksFromUri, clientVerificationKeys, warnIfClientKeysUnavailable } from "./client-keys";
 export { clientEncryptionKey, encryptForClient } from "./encryption";
-export { issueIdToken, type IdTokenInput } from "./id-token";
-export { audiencesOf, halfHash, joseErrors, nowSeconds, signJwt, signingKey, verifyIdTokenHint, verifyOwnJwt } from "./keys";
+export { type IdTokenInput, issueIdToken } from "./id-token";
+export { audiencesOf, halfHash, joseErrors, nowSeconds, signingKey, signJwt, verifyIdTokenHint, verifyOwnJwt } from "./keys";

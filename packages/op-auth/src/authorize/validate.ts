@@ -22,7 +22,7 @@ import {
 } from "@op/core";
 import { paramsOf, readForm } from "@op/http";
 import { effectiveMode, grantableScopes, PKCE_VALUE } from "@op/rules";
-import { type Env, getClient } from "@op/storage";
+import { cachedClient, type Env } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import type { ResponseTarget } from "./respond";
 import { defaultResponseMode, returnsTokens } from "./response-modes/default-mode";
@@ -38,7 +38,7 @@ export async function readAuthorizationParams(request: Request) {
 /** An unknown client gets an error page, never a redirect (RFC 6749 §4.1.2.1). */
 export async function loadClient(env: Env, clientId: string | undefined): Promise<Client> {
   if (!clientId) throw invalidRequest("client_id is required");
-  const client = await getClient(env, clientId);
+  const client = await cachedClient(env, clientId);
   if (!client) throw invalidClient("unknown client_id", { status: 400 });
   return client;
 }

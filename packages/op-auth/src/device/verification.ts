@@ -1,11 +1,11 @@
 import { type Client, getConfig, OAuthError, PATHS, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
 import { clientAddress, readForm } from "@op/http";
 import {
+  cachedClient,
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
   formatUserCode,
-  getClient,
   normalizeUserCode,
   type PendingDeviceAuthorization,
   refundRateLimit,
@@ -109,7 +109,7 @@ async function pendingRequest(env: Env, http: Request, typed: string | undefined
   if (!userCode) return null;
   const ticket = await enforceRateLimit(env, "device:ip", clientAddress(http));
   const request = await deviceAuthorizationObject(env, userCode).pending();
-  const client = request && (await getClient(env, request.clientId));
+  const client = request && (await cachedClient(env, request.clientId));
   if (!request || !client) return null;
   await refundRateLimit(env, ticket);
   return { userCode, request, client };

@@ -1,6 +1,6 @@
 import { accessDenied, type InteractionRecord, invalidClient, invalidRequest, OAuthError, sha256b64url, timingSafeEqual } from "@op/core";
 import { readForm } from "@op/http";
-import { type Env, getClient, interactionObject } from "@op/storage";
+import { cachedClient, type Env, interactionObject } from "@op/storage";
 import { proceed } from "../authorize/proceed";
 import { authorizationErrorResponse, targetOf } from "../authorize/respond";
 import { interactionCookieName, readCookie } from "../cookies";
@@ -35,7 +35,7 @@ async function readCsrfForm(request: Request, record: InteractionRecord): Promis
 }
 
 async function clientOf(env: Env, record: InteractionRecord) {
-  const client = await getClient(env, record.request.clientId);
+  const client = await cachedClient(env, record.request.clientId);
   if (!client) throw invalidClient("the client no longer exists", { status: 400 });
   return client;
 }
