@@ -63,6 +63,7 @@ export const ConfigSchema = z
     RATE_LIMIT_TOKEN_IP: rateLimit("1200/1m"),
     RATE_LIMIT_REGISTER_IP: rateLimit("20/1h"),
     RATE_LIMIT_DEVICE_IP: rateLimit("20/1m"),
+    RATE_LIMIT_FETCH_CLIENT: rateLimit("30/1m"),
     PAR_MODE: hardeningMode("optional"),
     JAR_MODE: hardeningMode("optional"),
     JARM_MODE: hardeningMode("optional"),
@@ -137,6 +138,8 @@ export const ConfigSchema = z
         "token:ip": c.RATE_LIMIT_TOKEN_IP,
         "register:ip": c.RATE_LIMIT_REGISTER_IP,
         "device:ip": c.RATE_LIMIT_DEVICE_IP,
+        /** Documents fetched from one client's URLs (jwks_uri, request_uri, sector_identifier_uri); cache hits are free. */
+        "fetch:client": c.RATE_LIMIT_FETCH_CLIENT,
       },
       /** Per account: from the threshold-th consecutive failure, a lock doubling from initialBackoff to maxBackoff seconds. */
       loginLockout: { threshold: c.LOGIN_LOCKOUT_THRESHOLD, initialBackoff: c.LOGIN_LOCKOUT_BACKOFF, maxBackoff: c.LOGIN_LOCKOUT_MAX },

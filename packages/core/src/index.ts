@@ -46,7 +46,6 @@ export {
   unsupportedResponseType,
   unsupportedTokenType,
 } from "./errors";
-export { DocumentFetchError, type DocumentFetchOptions, fetchBoundedDocument } from "./fetch-document";
 export { hashPassword, needsRehash, verifyPassword } from "./password";
 export { PATHS, type WorkerName, workerFor } from "./routes";
 export {

@@ -37,7 +37,7 @@ async function userinfoResponse(env: Env, client: Client, body: Record<string, u
   // OIDC Core §5.3.2: signed, then encrypted when both are registered (a nested JWT).
   const signed = alg ? await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: client.client_id }) : undefined;
   const jwt = encAlg
-    ? await encryptForClient(client, signed ?? JSON.stringify(body), {
+    ? await encryptForClient(env, client, signed ?? JSON.stringify(body), {
         alg: encAlg,
         enc: client.userinfo_encrypted_response_enc ?? "A128CBC-HS256",
         nested: signed !== undefined,

@@ -1,3 +1,4 @@
+export { type ClientDocumentKind, type ClientDocuments, clientDocuments, DocumentUnavailable, FETCH_TIMEOUT_MS, type FetchOptions } from "./client-documents";
 export {
   CACHED_CLIENT_ISOLATE_MS,
   CACHED_CLIENT_MAX_STALENESS_S,

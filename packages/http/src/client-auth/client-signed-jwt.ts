@@ -31,7 +31,7 @@ export async function verifyClientSignedJwt(
       if (!verified) return { failure: "invalid" };
       payload = verified;
     } else {
-      const keys = await clientVerificationKeys(client, decodeProtectedHeader(jwt).kid);
+      const keys = await clientVerificationKeys(env, client, decodeProtectedHeader(jwt).kid);
       if (!keys) return { failure: "invalid" };
       ({ payload } = await jwtVerify(jwt, keys, options));
     }
