@@ -1,13 +1,12 @@
 import { PATHS } from "@op/core";
 import { bearerChallenges, clientAuthenticatedRequest, onlyMethods, opApp } from "@op/http";
 import { cors } from "hono/cors";
-import { deviceAuthorizationEndpoint } from "./device-authorization";
 import { introspectionEndpoint } from "./introspection";
 import { revocationEndpoint } from "./revocation";
 import { requireGrantType, tokenEndpoint } from "./token-endpoint";
 import { userinfoEndpoint } from "./userinfo";
 
-/** op-token: the token endpoint with its grants, device authorization, UserInfo, introspection and revocation. */
+/** op-token: the token endpoint with its grants, UserInfo, introspection and revocation. */
 const app = opApp("op-token");
 
 // Browser-based (public) clients call these cross-origin; credentials are never cookies here.
@@ -35,8 +34,6 @@ app.use(
 
 app.post(PATHS.token, clientAuthenticatedRequest({ beforeAuthentication: [requireGrantType] }), tokenEndpoint);
 app.all(PATHS.token, onlyMethods("POST"));
-app.post(PATHS.deviceAuthorization, clientAuthenticatedRequest(), deviceAuthorizationEndpoint);
-app.all(PATHS.deviceAuthorization, onlyMethods("POST"));
 app.on(["GET", "POST"], PATHS.userinfo, bearerChallenges, userinfoEndpoint);
 app.all(PATHS.userinfo, onlyMethods("GET, POST"));
 app.post(PATHS.introspection, clientAuthenticatedRequest(), introspectionEndpoint);

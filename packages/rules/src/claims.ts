@@ -1,4 +1,4 @@
-import type { ClaimsRequest, Client, StandardClaims } from "@op/core";
+import type { ClaimsRequest, StandardClaims } from "@op/core";
 
 /** OIDC Core §5.4: the claims each scope requests. */
 export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
@@ -25,11 +25,20 @@ export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
 
 export const SUPPORTED_SCOPES = ["openid", "offline_access", ...Object.keys(SCOPE_CLAIMS)];
 
-export const SUPPORTED_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", ...Object.values(SCOPE_CLAIMS).flat()];
+/** OIDC Core §2, §3.1.3.6: claims the OP sets about the token itself; no one releases them by consent. */
+export const PROTOCOL_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"];
 
-/** Claims named by a `claims` request member, minus the ones the OP always controls. */
+export const SUPPORTED_CLAIMS = [...PROTOCOL_CLAIMS, ...Object.values(SCOPE_CLAIMS).flat()];
+
+/** The supported claims a `claims` request member names (OIDC Core §5.5). */
 export function requestedClaimNames(member: ClaimsRequest["userinfo"]): string[] {
   return Object.keys(member ?? {}).filter((c) => SUPPORTED_CLAIMS.includes(c));
+}
+
+/** OIDC Core §5.5: the user claims a `claims` request asks the user to release, in both members, protocol claims aside. */
+export function consentableClaims(claims: ClaimsRequest | undefined): string[] {
+  const named = [...requestedClaimNames(claims?.userinfo), ...requestedClaimNames(claims?.id_token)];
+  return [...new Set(named)].filter((c) => !PROTOCOL_CLAIMS.includes(c));
 }
 
 function matchesValue(actual: unknown, req: NonNullable<ClaimsRequest["userinfo"]>[string]): boolean {

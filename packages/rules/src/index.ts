@@ -1,4 +1,15 @@
-export { releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
+export {
+  checkNonce,
+  checkResponseType,
+  effectiveMaxAge,
+  parseAuthorizationParams,
+  parseClaimsParameter,
+  parseDisplay,
+  parsePrompt,
+  rejectRegistrationParameter,
+  spaceSeparated,
+} from "./authorization-request";
+export { consentableClaims, PROTOCOL_CLAIMS, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 export {
   type AddressRange,
   documentLifetime,
@@ -17,7 +28,8 @@ export {
 } from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
 export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
-export { PKCE_VALUE, pkceRefusal, s256Of } from "./pkce";
+export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
+export { isRegisteredRedirectUri, loopbackMatches, resolveRedirectUri } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
 export {
   checkAlg,
@@ -33,9 +45,11 @@ export {
   jtiToClaim,
   MAX_CLAIMS,
   MAX_VALUE_LENGTH,
+  mergeRequiredOutsideParameters,
   parseJson,
   toAuthorizationParams,
 } from "./request-object";
 export { narrowResources, parseResources, resourceNotGranted } from "./resource";
-export { grantableScopes, narrowScope, scopesOf } from "./scope";
+export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
+export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";

@@ -1,4 +1,4 @@
-import { type Client, type Config, invalidRequestObject, REQUEST_OBJECT_SIGNING_ALGS } from "@op/core";
+import { type Client, type Config, invalidRequestObject, normalizeResponseType, REQUEST_OBJECT_SIGNING_ALGS } from "@op/core";
 import { base64url } from "jose";
 
 /** The steps of RFC 9101 §6 / OIDC Core §6.3, each one short check that throws or passes. */
@@ -164,3 +164,32 @@ export function parseJson(text: string, what: string): JsonObject {
   if (!value || typeof value !== "object" || Array.isArray(value)) throw invalidRequestObject(`the request object ${what} is not a JSON object`);
   return value as JsonObject;
 }
+
+/**
+ * RFC 9101 §5: only the request object's parameters are used. OIDC Core §6.1 also requires
+ * response_type (and scope with openid) outside it: they fill in when the object omits them and
+ * must agree with it otherwise; client_id is always the outside one (checked against the object).
+ */
+export function mergeRequiredOutsideParameters(outside: Record<string, string>, fromObject: Record<string, string>): Record<string, string> {
+  const merged: Record<string, string> = { ...fromObject, client_id: outside.client_id! };
+  for (const name of ["response_type", "scope"] as const) {
+    const there = outside[name];
+    const inside = fromObject[name];
+    if (there === undefined) continue;
+    if (inside === undefined) merged[name] = there;
+    else if (!AGREES[name](there, inside)) throw invalidRequestObject(`${name} in the request differs from the request object's`);
+  }
+  return merged;
+}
+
+/** Space-separated sets (Multiple Response Types §2, RFC 6749 §3.3). */
+const words = (v: string) => new Set(v.split(" ").filter(Boolean));
+/**
+ * response_type must be the same set. The outside scope is OIDC Core §6.1's marker ("openid"),
+ * so it only conflicts when it names a scope the object does not: RPs commonly send
+ * `scope=openid` outside and the full scope inside, and the object's value is the one used.
+ */
+const AGREES = {
+  response_type: (a: string, b: string) => normalizeResponseType(a) === normalizeResponseType(b),
+  scope: (outside: string, inside: string) => [...words(outside)].every((w) => words(inside).has(w)),
+};

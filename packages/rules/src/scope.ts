@@ -8,13 +8,22 @@ export const scopesOf = (scope: string | undefined): string[] => [...new Set((sc
  * The scopes a user may grant `client` out of a request's `scope` (authorization and device
  * authorization requests): unknown values are ignored (OIDC Core §3.1.2.1, RFC 6749 §3.3), the
  * client's registered `scope` restricts the rest, and offline_access needs a client allowed to
- * refresh (OIDC Core §11).
+ * refresh and a request where it may be granted (OIDC Core §11, `offlineAccessAllowed`).
  */
-export function grantableScopes(client: Pick<Client, "scope" | "grant_types">, scope: string | undefined): string[] {
+export function grantableScopes(client: Pick<Client, "scope" | "grant_types">, scope: string | undefined, opts: { offlineAccess: boolean }): string[] {
   const allowedByClient = client.scope ? new Set(client.scope.split(" ")) : undefined;
   const scopes = scopesOf(scope).filter((s) => SUPPORTED_SCOPES.includes(s) && (!allowedByClient || allowedByClient.has(s) || s === "openid"));
-  const offlineAllowed = (client.grant_types as string[]).includes("refresh_token");
-  return scopes.filter((s) => s !== "offline_access" || offlineAllowed);
+  const offline = opts.offlineAccess && (client.grant_types as string[]).includes("refresh_token");
+  return scopes.filter((s) => s !== "offline_access" || offline);
+}
+
+/**
+ * OIDC Core §11: offline_access is ignored unless the response type returns an authorization code,
+ * and it needs prompt=consent, so that it is always granted on the consent page, never by a
+ * consent remembered from earlier (as oidc-provider does).
+ */
+export function offlineAccessAllowed(responseType: string, prompt: readonly string[]): boolean {
+  return responseType.split(" ").includes("code") && prompt.includes("consent");
 }
 
 /**

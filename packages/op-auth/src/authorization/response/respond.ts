@@ -1,27 +1,13 @@
-import { type Client, type DeliveredResponseMode, getConfig, OAuthError, type ValidatedAuthorizationRequest } from "@op/core";
+import { type Client, type DeliveredResponseMode, getConfig, OAuthError } from "@op/core";
 import type { Env } from "@op/storage";
-import { errorPage } from "../html";
-import { formPostResponse } from "./response-modes/form-post";
-import { formPostJwtResponse } from "./response-modes/form-post-jwt";
-import { fragmentResponse } from "./response-modes/fragment";
-import { fragmentJwtResponse } from "./response-modes/fragment-jwt";
-import { queryResponse } from "./response-modes/query";
-import { queryJwtResponse } from "./response-modes/query-jwt";
-
-/** Where and how an authorization response goes, once the client and its redirect URI are trusted. */
-export interface ResponseTarget {
-  client: Client;
-  redirectUri: string;
-  responseMode: DeliveredResponseMode;
-  state?: string;
-}
-
-export const targetOf = (req: Pick<ValidatedAuthorizationRequest, "redirectUri" | "responseMode" | "state">, client: Client): ResponseTarget => ({
-  client,
-  redirectUri: req.redirectUri,
-  responseMode: req.responseMode,
-  state: req.state,
-});
+import { errorPage } from "../../html";
+import type { ResponseTarget } from "../context";
+import { formPostResponse } from "./modes/form-post";
+import { formPostJwtResponse } from "./modes/form-post-jwt";
+import { fragmentResponse } from "./modes/fragment";
+import { fragmentJwtResponse } from "./modes/fragment-jwt";
+import { queryResponse } from "./modes/query";
+import { queryJwtResponse } from "./modes/query-jwt";
 
 type ResponseModeHandler = (env: Env, client: Client, redirectUri: string, params: Record<string, string>) => Response | Promise<Response>;
 
