@@ -141,6 +141,7 @@ describe("configuration", () => {
       "token:ip": { count: 1200, window: 60 },
       "register:ip": { count: 20, window: 3600 },
       "device:ip": { count: 20, window: 60 },
+      "fetch:client": { count: 30, window: 60 },
     });
     expect(defaults.loginLockout).toEqual({ threshold: 5, initialBackoff: 1, maxBackoff: 900 });
     expect(parse({ RATE_LIMIT_TOKEN_IP: "10/30s", RATE_LIMIT_DEVICE_IP: "off" }).data!.rateLimits).toMatchObject({

@@ -161,7 +161,7 @@ function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "aut
  * never be fetched shows at registration. Add a member here when the OP starts fetching it
  * (logout and notification endpoints, …).
  */
-export function fetchedUrls(m: ClientMetadata): { member: string; uri: string }[] {
+function fetchedUrls(m: ClientMetadata): { member: string; uri: string }[] {
   return [
     ...(m.jwks_uri ? [{ member: "jwks_uri", uri: m.jwks_uri }] : []),
     ...(m.sector_identifier_uri ? [{ member: "sector_identifier_uri", uri: m.sector_identifier_uri }] : []),

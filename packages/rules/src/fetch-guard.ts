@@ -18,11 +18,12 @@
  * behind that is Cloudflare's egress: a Worker's `fetch` leaves from Cloudflare's edge to the
  * public Internet, not from inside the operator's network; an account's private network is
  * reachable from a Worker only through bindings the operator configures (Workers VPC services
- * and networks over Cloudflare Tunnel, service bindings), and Cloudflare documents fetch to IP
- * literals as unsupported in deployed Workers. The OP binds none of those, so the remaining
- * exposure of a rebound name is whatever the public Internet side of Cloudflare's edge can reach,
- * not the operator's LAN. Self-hosted runtimes (workerd elsewhere, `wrangler dev`) have no such
- * egress and depend on this guard alone; run them behind an egress firewall.
+ * and networks over Cloudflare Tunnel, service bindings), and Cloudflare's Workers documentation
+ * has listed fetch to IP literals as unsupported in deployed Workers (Known issues). The OP binds
+ * none of those, so a rebound name leads at most to what the public Internet side of
+ * Cloudflare's edge can reach, not into the operator's LAN: this is Cloudflare's property, which
+ * we rely on and cannot test here. Self-hosted runtimes (workerd elsewhere, `wrangler dev`) have
+ * no such egress and depend on this guard alone; run them behind an egress firewall.
  */
 
 export interface AddressRange {
