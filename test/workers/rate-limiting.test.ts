@@ -196,6 +196,7 @@ describe("configuration", () => {
       "token:ip": { count: 1200, window: 60 },
       "register:ip": { count: 20, window: 3600 },
       "device:ip": { count: 20, window: 60 },
+      "fetch:client": { count: 30, window: 60 },
     });
     expect(defaults.loginLockout).toEqual({ threshold: 5, initialBackoff: 1, maxBackoff: 900 });
     // One relying party sustains at least 200 token requests a second on its client's budget.

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isolateCache } from "./cache";
 
 const flag = (dflt: boolean) =>
   z
@@ -65,6 +66,7 @@ export const ConfigSchema = z
     RATE_LIMIT_TOKEN_IP: rateLimit("1200/1m"),
     RATE_LIMIT_REGISTER_IP: rateLimit("20/1h"),
     RATE_LIMIT_DEVICE_IP: rateLimit("20/1m"),
+    RATE_LIMIT_FETCH_CLIENT: rateLimit("30/1m"),
     PAR_MODE: hardeningMode("optional"),
     JAR_MODE: hardeningMode("optional"),
     JARM_MODE: hardeningMode("optional"),
@@ -146,6 +148,8 @@ export const ConfigSchema = z
         "token:ip": c.RATE_LIMIT_TOKEN_IP,
         "register:ip": c.RATE_LIMIT_REGISTER_IP,
         "device:ip": c.RATE_LIMIT_DEVICE_IP,
+        /** Documents fetched from one client's URLs (jwks_uri, request_uri, sector_identifier_uri); cache hits are free. */
+        "fetch:client": c.RATE_LIMIT_FETCH_CLIENT,
       },
       /** Per account: from the threshold-th consecutive failure, a lock doubling from initialBackoff to maxBackoff seconds. */
       loginLockout: { threshold: c.LOGIN_LOCKOUT_THRESHOLD, initialBackoff: c.LOGIN_LOCKOUT_BACKOFF, maxBackoff: c.LOGIN_LOCKOUT_MAX },
@@ -164,14 +168,19 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 export type SigningAlg = Config["signingAlgs"][number];
 
-let cached: { source: unknown; config: Config } | undefined;
+/**
+ * The parsed configuration per env object: a Worker's variables cannot change within an isolate,
+ * so it never goes stale; a handful of env objects (tests make their own) is all there is.
+ */
+const parsedConfigs = isolateCache<object, Config>({ name: "config", maxEntries: 8, maxAgeMs: Number.POSITIVE_INFINITY });
 
 /** Parses the Worker's variables; a misconfiguration fails loudly on the first request. */
 export function getConfig(env: Record<string, unknown>): Config {
-  if (cached && cached.source === env) return cached.config;
+  const hit = parsedConfigs.get(env);
+  if (hit) return hit;
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) throw new Error(`Invalid OP configuration: ${z.prettifyError(parsed.error)}`);
-  cached = { source: env, config: parsed.data };
+  parsedConfigs.set(env, parsed.data);
   return parsed.data;
 }
 

@@ -1,4 +1,5 @@
 export { ACR_PASSWORD, AMR_PASSWORD } from "./authentication";
+export { clearIsolateCaches, type IsolateCache, type IsolateCacheOptions, isolateCache, type LoadOptions } from "./cache";
 export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, type SigningAlg, signedArtifactMaxLifetime } from "./config";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
 export {
@@ -45,7 +46,6 @@ export {
   unsupportedResponseType,
   unsupportedTokenType,
 } from "./errors";
-export { DocumentFetchError, type DocumentFetchOptions, fetchBoundedDocument } from "./fetch-document";
 export { hashPassword, needsRehash, verifyPassword } from "./password";
 export { PATHS, type WorkerName, workerFor } from "./routes";
 export {

@@ -1,6 +1,6 @@
 import { getConfig, hashSecret, invalidRequest, invalidToken, notFound, randomToken, sealSecret, timingSafeEqual, usesClientSecret } from "@op/core";
 import { bearerToken, json } from "@op/http";
-import { authoritativeClient, clientObject, type Env, keyStore } from "@op/storage";
+import { clientObject, type Env, freshClient, keyStore } from "@op/storage";
 
 /** The admin API needs ADMIN_TOKEN (a secret); without one it does not exist. */
 export function requireAdmin(request: Request, env: Env) {
@@ -25,7 +25,7 @@ export async function rotateKeys(request: Request, env: Env): Promise<Response> 
 export async function rotateClientSecret(request: Request, env: Env, clientId: string): Promise<Response> {
   requireAdmin(request, env);
   const config = getConfig(env);
-  const client = await authoritativeClient(env, clientId);
+  const client = await freshClient(env, clientId);
   if (!client) throw notFound("no client with this client_id");
   if (!usesClientSecret(client.token_endpoint_auth_method))
     throw invalidRequest(`this client authenticates with ${client.token_endpoint_auth_method}, not a secret`);

@@ -20,7 +20,22 @@ export {
   SUPPORTED_CLAIMS,
   SUPPORTED_SCOPES,
 } from "./claims";
-export { isInternalHost } from "./fetch-guard";
+export {
+  type AddressRange,
+  documentLifetime,
+  FETCHABLE_URL_RULE,
+  fetchRefusal,
+  GLOBAL_UNICAST_IPV6,
+  hostRefusal,
+  isLoopbackHost,
+  localOnlyName,
+  parseIPv4,
+  parseIPv6,
+  SPECIAL_IPV4_RANGES,
+  SPECIAL_IPV6_RANGES,
+  specialIPv4Range,
+  specialIPv6Range,
+} from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
 export { enabledTokenAuthMethods, providerMetadata } from "./metadata";
 export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";

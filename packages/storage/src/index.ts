@@ -1,4 +1,13 @@
-export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
+export { type ClientDocumentKind, type ClientDocuments, clientDocuments, DocumentUnavailable, FETCH_TIMEOUT_MS, type FetchOptions } from "./client-documents";
+export {
+  CACHED_CLIENT_ISOLATE_MS,
+  CACHED_CLIENT_MAX_STALENESS_S,
+  CLIENT_KV_EDGE_TTL_S,
+  cacheClient,
+  cachedClient,
+  freshClient,
+  uncacheClient,
+} from "./clients";
 export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
 export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";

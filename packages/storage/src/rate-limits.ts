@@ -11,6 +11,7 @@ const DESCRIPTIONS: Record<LimitedAction, { text: string; setting: string }> = {
   "token:client": { text: "too many requests for this client", setting: "RATE_LIMIT_TOKEN_CLIENT" },
   "register:ip": { text: "too many registrations from this address", setting: "RATE_LIMIT_REGISTER_IP" },
   "device:ip": { text: "too many unknown user codes from this address", setting: "RATE_LIMIT_DEVICE_IP" },
+  "fetch:client": { text: "too many documents fetched from this client's URLs", setting: "RATE_LIMIT_FETCH_CLIENT" },
 };
 
 const tooMany = (action: LimitedAction, retryAfter: number) => rateLimited(retryAfter, DESCRIPTIONS[action].text, DESCRIPTIONS[action].setting);

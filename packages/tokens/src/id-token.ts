@@ -28,7 +28,7 @@ export interface IdTokenInput {
 }
 
 /** OIDC Core §2: builds and signs an ID token with the client's registered alg. */
-export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, input: IdTokenInput): Promise<string> {
+export async function issueIdToken(env: Env, input: IdTokenInput): Promise<string> {
   const config = getConfig(env);
   const { client, authorization: a } = input;
   const alg = client.id_token_signed_response_alg;
@@ -58,5 +58,5 @@ export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVI
   }
   const encAlg = client.id_token_encrypted_response_alg;
   if (!encAlg) return jwt;
-  return encryptForClient(client, jwt, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
+  return encryptForClient(env, client, jwt, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
 }

@@ -9,7 +9,7 @@ export {
   userinfoAudience,
   verifyAccessToken,
 } from "./access-token";
-export { clientJwksDocument, clientJwksFromUri, clientVerificationKeys, warnIfClientKeysUnavailable } from "./client-keys";
+export { clientJwksDocument, clientVerificationKeys, warnIfClientKeysUnavailable } from "./client-keys";
 export { clientEncryptionKey, encryptForClient } from "./encryption";
 export { type IdTokenInput, issueIdToken } from "./id-token";
 export {

@@ -40,7 +40,7 @@ export async function verifyClientSignedJwt(
       if (!verified) return fail("invalid");
       payload = verified;
     } else {
-      const keys = await clientVerificationKeys(client, header.kid);
+      const keys = await clientVerificationKeys(env, client, header.kid);
       if (!keys) return fail("invalid");
       ({ payload } = await jwtVerify(jwt, keys, options));
     }

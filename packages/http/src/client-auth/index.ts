@@ -1,6 +1,6 @@
 import { type Client, getConfig, invalidClient, invalidRequest, TLS_AUTH_METHODS, type TokenAuthMethod } from "@op/core";
 import type { Env } from "@op/storage";
-import { authoritativeClient, clientObject, isPlausibleClientId } from "@op/storage";
+import { clientObject, freshClient, isPlausibleClientId } from "@op/storage";
 import { presentedClientCertificate } from "../client-certificate";
 import { presentedClientAssertion, verifyClientAssertion } from "./client-assertion";
 import { presentedClientSecretBasic } from "./client-secret-basic";
@@ -52,7 +52,7 @@ async function verifyCredentials(env: Env, presented: PresentedCredentials, requ
   if (!isPlausibleClientId(presented.clientId)) return null;
   switch (presented.method) {
     case "none": {
-      const client = await authoritativeClient(env, presented.clientId);
+      const client = await freshClient(env, presented.clientId);
       const cert = client && presentedClientCertificate(request, getConfig(env));
       if (client?.token_endpoint_auth_method === "tls_client_auth") return verifyTlsClientAuth(client, cert ?? undefined) ? client : null;
       if (client?.token_endpoint_auth_method === "self_signed_tls_client_auth")

@@ -1,4 +1,4 @@
-import { type Client, getConfig, invalidScope } from "@op/core";
+import { type Client, getConfig, invalidScope, isolateCache } from "@op/core";
 import { clientCredentialsGrantId, type Env, grantObject } from "@op/storage";
 import { issueAccessToken } from "@op/tokens";
 import type { GrantContext, TokenResponse } from "./context";
@@ -31,10 +31,10 @@ export async function clientCredentialsGrant({ env, client, params, resources, b
  * Until when this isolate last extended each client's grant. The grant must outlive every token
  * naming it, clock skew included (its alarm deletes the revocation records), so it is extended
  * to twice that, and again once a new token could outlive it: one Durable Object call per
- * client, isolate and token lifetime instead of one per token.
+ * client, isolate and token lifetime instead of one per token. Each entry is kept one token
+ * lifetime (after that it would not spare a call), for at most 10 000 clients.
  */
-const extendedUntil = new Map<string, number>();
-const MAX_REMEMBERED_CLIENTS = 10_000;
+const extendedUntil = isolateCache<string, number>({ name: "client-grant-extensions", maxEntries: 10_000, maxAgeMs: 24 * 3_600_000 });
 
 async function liveClientGrant(env: Env, clientId: string): Promise<string> {
   const grantId = clientCredentialsGrantId(clientId);
@@ -54,7 +54,7 @@ async function liveClientGrant(env: Env, clientId: string): Promise<string> {
     expiresAt,
     offline: false,
   });
-  if (extendedUntil.size >= MAX_REMEMBERED_CLIENTS) extendedUntil.clear();
-  extendedUntil.set(clientId, expiresAt);
+  // Forgetting (eviction) only costs one more extension.
+  extendedUntil.set(clientId, expiresAt, { now, maxAgeMs: expiresAt - lifetime - now });
   return grantId;
 }
