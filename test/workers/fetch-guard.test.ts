@@ -35,7 +35,7 @@ function ends(cidr: string): [string, string] {
 }
 const hostOf = (host: string) => new URL(`https://${host}/`).hostname;
 
-describe("address ranges (RFC 6890, IANA special-purpose registries)", () => {
+describe("hostRefusal, specialIPv4Range and specialIPv6Range: address ranges (RFC 6890, IANA special-purpose registries)", () => {
   it.each(SPECIAL_IPV4_RANGES.map((r) => [r.cidr, r.name, r.source]))("IPv4 %s (%s, %s): first and last address refused", (cidr) => {
     for (const host of ends(cidr)) {
       expect(hostRefusal(hostOf(host)), host).toBeDefined();
@@ -137,7 +137,7 @@ describe("address ranges (RFC 6890, IANA special-purpose registries)", () => {
   });
 });
 
-describe("IPv4 and IPv6 spellings (what workerd's URL parser makes of them)", () => {
+describe("parseIPv4 and parseIPv6: IPv4 and IPv6 spellings (what workerd's URL parser makes of them)", () => {
   it.each([
     ["decimal", "http://2130706433/", "127.0.0.1"],
     ["hex", "http://0x7f000001/", "127.0.0.1"],
@@ -181,7 +181,7 @@ describe("IPv4 and IPv6 spellings (what workerd's URL parser makes of them)", ()
   });
 });
 
-describe("names for local use only", () => {
+describe("localOnlyName: names for local use only", () => {
   it.each([
     ["localhost", "RFC 6761"],
     ["LOCALHOST.", "RFC 6761"],
@@ -204,7 +204,7 @@ describe("names for local use only", () => {
   });
 });
 
-describe("the URL rule", () => {
+describe("fetchRefusal and isLoopbackHost: the URL rule", () => {
   it("outside development: https only, no credentials, not the OP itself", () => {
     expect(fetchRefusal("https://rp.example.com/jwks", production)).toBeUndefined();
     expect(fetchRefusal("http://rp.example.com/jwks", production)).toBe("not an https URL");
