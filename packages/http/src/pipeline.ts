@@ -1,4 +1,4 @@
-import { type ChallengeScheme, type Client, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
+import { type AuthenticatedClient, type ChallengeScheme, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
 import { type Env, enforceRateLimit, type LimitedAction } from "@op/storage";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -20,8 +20,8 @@ export interface OpVariables {
   errorSurface: ErrorSurface;
   /** The form body (formBody). */
   form: ReadParams;
-  /** The client that authenticated (clientAuthentication). */
-  client: Client;
+  /** The client that authenticated, with the operator's grants (clientAuthentication). */
+  client: AuthenticatedClient;
   /** The challenge scheme of every error on this route, for errors whose code implies none (RFC 6750 §3). */
   challenge: ChallengeScheme;
 }

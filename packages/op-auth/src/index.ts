@@ -20,6 +20,7 @@ export {
   PushedAuthorizationRequest,
   RateLimiter,
   ReplayGuard,
+  ResourceRegistry,
   UserAccount,
 } from "@op/storage";
 

@@ -22,4 +22,21 @@ export {
   toAuthorizationParams,
 } from "./request-object";
 export { narrowResources, parseResources } from "./resource";
+export {
+  accessTokenLifetime,
+  checkExchangeTargets,
+  clientTokenScope,
+  effectiveGrants,
+  exchangedScope,
+  mergeRegistry,
+  type Registry,
+  registeredTargets,
+  resourceById,
+  resourceByIdentifier,
+  resourceScopes,
+  resourcesForConsent,
+  resourcesServedBy,
+  servesAudience,
+  type Target,
+} from "./resources";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";

@@ -1,4 +1,4 @@
-import { type Client, ClientSchema, getConfig } from "@op/core";
+import { type AuthenticatedClient, type Client, ClientSchema, getConfig } from "@op/core";
 import { clientObject, isPlausibleClientId } from "./durable-objects/client-registration";
 import type { Env } from "./env";
 
@@ -21,7 +21,8 @@ export async function getClient(env: Pick<Env, "CLIENTS" | "CLIENT_CACHE" | "ISS
   return client;
 }
 
-export async function authoritativeClient(env: Pick<Env, "CLIENTS">, clientId: string): Promise<Client | null> {
+/** The client with the operator's grants, from its Durable Object (client authentication, the admin API). */
+export async function authoritativeClient(env: Pick<Env, "CLIENTS">, clientId: string): Promise<AuthenticatedClient | null> {
   return isPlausibleClientId(clientId) ? clientObject(env, clientId).get() : null;
 }
 
@@ -42,8 +43,10 @@ export async function recentClient(env: Pick<Env, "CLIENTS">, clientId: string, 
   return client;
 }
 
+/** The client's metadata into KV; never the operator's grants, which only the Durable Object serves. */
 export async function cacheClient(env: Pick<Env, "CLIENT_CACHE" | "ISSUER" | "ENVIRONMENT">, client: Client): Promise<void> {
-  await env.CLIENT_CACHE.put(cacheKey(client.client_id), JSON.stringify(client), { expirationTtl: getConfig(env).ttl.clientCache });
+  const { operatorGrants: _grants, ...metadata } = client as Client & { operatorGrants?: unknown };
+  await env.CLIENT_CACHE.put(cacheKey(client.client_id), JSON.stringify(metadata), { expirationTtl: getConfig(env).ttl.clientCache });
 }
 
 export async function uncacheClient(env: Pick<Env, "CLIENT_CACHE">, clientId: string): Promise<void> {

@@ -48,6 +48,13 @@ export {
 export { backoffSeconds, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
 export {
+  DEFAULT_REALM,
+  MAX_REGISTRY_BYTES,
+  type RegistryWriteResult,
+  ResourceRegistry,
+  resourceRegistryObject,
+} from "./durable-objects/resource-registry";
+export {
   type ConsentRecord,
   type NewUser,
   NewUserSchema,
@@ -59,4 +66,5 @@ export {
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
 export { beginLoginAttempt, enforceRateLimit, type LimitedAction, loginStreak, loginSucceeded, type RateLimitTicket, refundRateLimit } from "./rate-limits";
+export { forgetResourceRegistry, resourceRegistry } from "./resources";
 export { DEV_USERS } from "./seeds";

@@ -1,4 +1,4 @@
-import type { Client } from "@op/core";
+import type { AuthenticatedClient } from "@op/core";
 import { getConfig, invalidClient, PATHS } from "@op/core";
 import type { Env } from "@op/storage";
 import { clientObject } from "@op/storage";
@@ -30,7 +30,7 @@ export function presentedClientAssertion(params: Record<string, string>): Presen
  * (client_secret_jwt); iss = sub = client_id; aud the issuer or the endpoint's URL; exp required
  * and at most CLIENT_ASSERTION_MAX_LIFETIME ahead; jti single-use, claimed in a Durable Object.
  */
-export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<Client | null> {
+export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<AuthenticatedClient | null> {
   const config = getConfig(env);
   const keyMaterial = await clientObject(env, presented.clientId).sealedSecrets();
   if (!keyMaterial) return null;
