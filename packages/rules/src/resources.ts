@@ -31,8 +31,8 @@ const isOpScope = (scope: string) => (OP_SCOPES as readonly string[]).includes(s
 const scopesOf = (scope: string | undefined) => [...new Set((scope ?? "").split(" ").filter(Boolean))];
 const defines = (resource: ResourceServer, scope: string) => resource.scopes.some((s) => s.name === scope);
 
-export const resourceById = (registry: Registry, id: string): ResourceServer | undefined => registry.find((r) => r.id === id);
-export const resourceByIdentifier = (registry: Registry, identifier: string): ResourceServer | undefined =>
+export const resourceById = <R extends ResourceServer>(registry: readonly R[], id: string): R | undefined => registry.find((r) => r.id === id);
+export const resourceByIdentifier = <R extends ResourceServer>(registry: readonly R[], identifier: string): R | undefined =>
   registry.find((r) => r.identifiers.includes(identifier));
 
 /**
@@ -229,4 +229,45 @@ export function resourcesForConsent(targets: readonly Target[], scopes: readonly
     name: t.resource.name,
     scopes: t.resource.scopes.filter((s) => scopes.includes(s.name)).map((s) => ({ name: s.name, description: s.description })),
   }));
+}
+
+/**
+ * Why the operator's grants cannot be stored as written, or undefined: every resource they name
+ * must be registered and every scope defined by its resource (a typo would grant nothing, silently).
+ */
+export function grantsProblem(registry: Registry, grants: ClientGrants): string | undefined {
+  for (const [i, g] of grants.client_credentials.entries()) {
+    const resource = resourceById(registry, g.resource);
+    if (!resource) return `client_credentials.${i}.resource: ${g.resource} is not a registered resource`;
+    const undefinedScope = g.scopes.find((s) => !defines(resource, s));
+    if (undefinedScope !== undefined) return `client_credentials.${i}.scopes: ${undefinedScope} is not a scope of ${g.resource}`;
+  }
+  const unknown = grants.token_exchange.findIndex((id) => !resourceById(registry, id));
+  if (unknown >= 0) return `token_exchange.${unknown}: ${grants.token_exchange[unknown]} is not a registered resource`;
+  return undefined;
+}
+
+/**
+ * Why a resource cannot join the registry as written, or undefined (the admin API's checks
+ * beside the Durable Object's own, which keeps stored ids and identifiers unique): its
+ * lifetime within ACCESS_TOKEN_TTL, its `downstream` resources registered. `conflict` is for a
+ * clash with a configured resource or the userinfo audience (409 rather than 400).
+ */
+export function resourceProblem(
+  registry: Registry,
+  resource: ResourceServer,
+  opts: { maxLifetime: number; userinfoAudience: string; configured: readonly ResourceServer[] },
+): { kind: "invalid" | "conflict"; description: string } | undefined {
+  if (resource.access_token_lifetime !== undefined && resource.access_token_lifetime > opts.maxLifetime) {
+    return { kind: "invalid", description: `access_token_lifetime: at most ACCESS_TOKEN_TTL (${opts.maxLifetime} s)` };
+  }
+  if (resource.identifiers.includes(opts.userinfoAudience))
+    return { kind: "invalid", description: `identifiers: ${opts.userinfoAudience} is the OP's userinfo audience` };
+  if (opts.configured.some((r) => r.id === resource.id))
+    return { kind: "conflict", description: `resource ${resource.id} is set by the RESOURCES variable and is read-only here` };
+  const taken = resource.identifiers.find((i) => opts.configured.some((r) => r.identifiers.includes(i)));
+  if (taken) return { kind: "conflict", description: `identifier ${taken} names a resource set by the RESOURCES variable` };
+  const missing = resource.downstream.find((id) => id !== resource.id && !resourceById(registry, id));
+  if (missing) return { kind: "invalid", description: `downstream: ${missing} is not a registered resource` };
+  return undefined;
 }
