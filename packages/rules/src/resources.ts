@@ -144,7 +144,9 @@ export function clientTokenScope(
   const wanted = scopesOf(requested.scope);
   const userScope = (s: string) => opts.forUser && s !== "offline_access";
   for (const s of wanted) checkScopeAcrossTargets(s, targets, (r) => allowed.get(r.id)!.has(s), userScope(s));
-  const scopes = wanted.length ? wanted : targets.flatMap((t) => t.resource.default_scopes.filter((s) => allowed.get(t.resource.id)!.has(s)));
+  // Defaults pass the same test as requested scopes, quietly: one a resource grants is left out where another audience defines it but does not grant it.
+  const grantedEverywhere = (s: string) => targets.every((t) => !defines(t.resource, s) || allowed.get(t.resource.id)!.has(s));
+  const scopes = wanted.length ? wanted : targets.flatMap((t) => t.resource.default_scopes).filter(grantedEverywhere);
   return { resources: targets.map((t) => t.identifier), scope: [...new Set(scopes)].join(" ") };
 }
 
