@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// The in-repo conformance runner: starts the OP's four Workers with `wrangler dev`, launches a
-// headless Chromium as the user, and runs every module of the OpenID conformance suite's Basic,
-// Config, Dynamic, Implicit, Hybrid and Form Post OP plans (conformance/plans.json) the way the
-// suite does, with oauth4webapi/openid-client and jose as the strict relying party.
+// The in-repo conformance runner: starts the OP's four Workers with `wrangler dev` (or uses a
+// deployed OP, --issuer), launches a headless Chromium as the user, and runs every module of
+// the OpenID conformance suite's Basic, Config, Dynamic, Implicit, Hybrid and Form Post OP
+// plans (conformance/plans.json) the way the suite does, with oauth4webapi/openid-client and
+// jose as the strict relying party.
 // Prints plan × module → passed / failed / not applicable and writes conformance/results/latest.{md,json}.
-// Options: --only <text> (plan label, response type or module id contains it; results/ is then
-// left alone), --concurrency N (default 4). CONFORMANCE_DEBUG=1 logs every page the browser sees.
+// Options: --only <text> (plan label, response type or module id contains it; given twice,
+// both must match; results/ is then left alone), --concurrency N (default 4), --issuer <url>
+// (a deployed OP instead of wrangler dev; ADMIN_TOKEN from the environment for the key rotation
+// module), --rp-origin <url> with --rp-port N (a public origin that reaches the RP's server on
+// that port, for an OP that cannot reach 127.0.0.1). CONFORMANCE_DEBUG=1 logs every page the
+// browser sees. The results name the git commit they ran at and whether the tree was dirty.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +19,7 @@ import { Failure, NotApplicable } from "./lib/assert.mjs";
 import { launchBrowser } from "./lib/browser.mjs";
 import { clientsFor, moduleContext } from "./lib/context.mjs";
 import { discover, fetchJwks } from "./lib/oidc.mjs";
-import { startOp } from "./lib/op.mjs";
+import { deployedOp, startOp } from "./lib/op.mjs";
 import { startRp } from "./lib/rp.mjs";
 import config from "./modules/config.mjs";
 import core from "./modules/core.mjs";
@@ -37,8 +43,11 @@ globalThis.fetch = async (input, init = {}) => {
 };
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
-const only = opt("--only");
+const only = args.flatMap((a, i) => (a === "--only" ? [args[i + 1]] : []));
 const concurrency = Number(opt("--concurrency", 4));
+const issuerArg = opt("--issuer");
+const rpOrigin = opt("--rp-origin");
+const rpPort = opt("--rp-port");
 const MODULE_TIMEOUT_MS = 120_000;
 
 // Plan-specific implementations first: the Dynamic plan's versions of shared module ids win there.
@@ -59,14 +68,15 @@ for (const plan of plans)
       variant: plan.variant ?? `${responseType}${plan.responseMode ? ` + ${plan.responseMode}` : ""}`,
     };
     for (const id of plan.modules) {
-      if (only && ![plan.label, responseType, id].some((s) => s.includes(only))) continue;
+      if (!only.every((o) => [plan.label, responseType, id].some((s) => s.includes(o)))) continue;
       tasks.push({ v, id, module: lookup(plan, id) });
     }
   }
 
 const started = Date.now();
-const op = await startOp();
-const rp = await startRp();
+const revision = gitRevision();
+const op = issuerArg ? deployedOp(issuerArg) : await startOp();
+const rp = await startRp({ port: rpPort === undefined ? 0 : Number(rpPort), origin: rpOrigin });
 const browser = await launchBrowser();
 let exitCode = 1;
 try {
@@ -152,7 +162,7 @@ try {
   await Promise.all([...Array(concurrency + slowLimit)].map(worker));
 
   results.sort((a, b) => tasks.indexOf(tasks.find((x) => x.v === a.v && x.id === a.id)) - tasks.indexOf(tasks.find((x) => x.v === b.v && x.id === b.id)));
-  exitCode = report(results, op.issuer, Date.now() - started) ? 1 : 0;
+  exitCode = report(results, { issuer: op.issuer, local: !issuerArg, revision }, Date.now() - started) ? 1 : 0;
 } catch (e) {
   console.error(e);
   console.error(op.output().slice(-3000));
@@ -163,7 +173,17 @@ try {
 }
 process.exit(exitCode);
 
-function report(results, issuer, ms) {
+/** The commit the runner runs at, and whether the work tree differs from it (`git status`). */
+function gitRevision() {
+  const git = (...a) => execFileSync("git", a, { cwd: here, encoding: "utf8" }).trim();
+  try {
+    return { commit: git("rev-parse", "HEAD"), dirty: git("status", "--porcelain") !== "" };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+function report(results, { issuer, local, revision }, ms) {
   const counts = { passed: 0, failed: 0, "not applicable": 0 };
   for (const r of results) counts[r.status]++;
   const esc = (s) => String(s ?? "").replace(/\|/g, "\\|");
@@ -182,7 +202,7 @@ function report(results, issuer, ms) {
   const md = [
     "# Conformance runner results",
     "",
-    `\`node conformance/run.mjs\` against a local \`wrangler dev\` OP (${issuer}), ${new Date().toISOString().slice(0, 10)}: ${summary}.`,
+    `\`node conformance/run.mjs\` against ${local ? `a local \`wrangler dev\` OP (${issuer})` : issuer}, at commit ${revision.commit?.slice(0, 12) ?? "unknown"}${revision.dirty ? " with uncommitted changes" : ""}, ${new Date().toISOString().slice(0, 10)}: ${summary}.`,
     "",
     "| Plan | Variant | Passed | Failed | Not applicable |",
     "| --- | --- | --- | --- | --- |",
@@ -195,13 +215,17 @@ function report(results, issuer, ms) {
   ].join("\n");
   const dir = path.join(here, "results");
   mkdirSync(dir, { recursive: true });
-  if (!only) {
+  if (!only.length) {
     writeFileSync(path.join(dir, "latest.md"), md);
     writeFileSync(
       path.join(dir, "latest.json"),
       `${JSON.stringify(
         {
           date: new Date().toISOString(),
+          issuer,
+          op: local ? "wrangler dev" : "deployed",
+          commit: revision.commit,
+          dirty: revision.dirty,
           passed: counts.passed,
           failed: counts.failed,
           notApplicable: counts["not applicable"],
@@ -228,6 +252,6 @@ function report(results, issuer, ms) {
     last = key;
     console.log(`  ${r.id.padEnd(width)}  ${r.status === "passed" ? "passed" : r.status === "failed" ? "FAILED" : "n/a   "}  ${r.note ?? ""}`);
   }
-  console.log(`\nconformance: ${summary}${only ? " (filtered run: results/ not written)" : ""}`);
+  console.log(`\nconformance: ${summary}${only.length ? " (filtered run: results/ not written)" : ""}`);
   return counts.failed > 0;
 }

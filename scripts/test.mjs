@@ -22,6 +22,10 @@ const vitest = (config, name) => [
 const stages = [
   // Formatting and lint rules (biome.json), as the editors apply them.
   ["lint", ["biome", "ci", "--error-on-warnings", "."]],
+  // Every spec rule (packages/rules) has a test naming it, and docs/rules.md lists them (scripts/rules-index.mjs).
+  ["rules index", ["node", "scripts/rules-index.mjs", "--check"]],
+  // No import cycle between modules or packages (scripts/structure-check.mjs).
+  ["structure", ["node", "scripts/structure-check.mjs"]],
   ["typecheck (Workers)", ["tsc", "-p", "tsconfig.json"]],
   ["typecheck (Node)", ["tsc", "-p", "tsconfig.node.json"]],
   ["workers", vitest("vitest.workers.config.ts", "workers")],

@@ -6,15 +6,16 @@ import { createHash, randomBytes } from "node:crypto";
 import * as jose from "jose";
 import * as oauth from "oauth4webapi";
 import { check, equal, Failure } from "./assert.mjs";
+import { CLOCK_SKEW_S, checkForSubject, validateIdToken, validateIdTokenStandardClaims, validateUserInfo } from "./claims.mjs";
 
-const insecure = { [oauth.allowInsecureRequests]: true };
-export const random = () => randomBytes(16).toString("base64url");
-const CLOCK_SKEW_S = 300; // the suite allows 5 minutes
+/** oauth4webapi refuses plain http unless told; only an http (local) issuer is allowed it. */
+export const httpOptions = (issuer) => (new URL(issuer).protocol === "http:" ? { [oauth.allowInsecureRequests]: true } : {});
+export const random = (bytes = 16) => randomBytes(bytes).toString("base64url");
 
 /** Discovery as oauth4webapi validates it, plus the raw response for the Config module. */
 export async function discover(issuer) {
   const url = new URL(issuer);
-  const response = await oauth.discoveryRequest(url, { ...insecure, algorithm: "oidc" });
+  const response = await oauth.discoveryRequest(url, { ...httpOptions(issuer), algorithm: "oidc" });
   const raw = { status: response.status, contentType: response.headers.get("content-type") };
   const as = await oauth.processDiscoveryResponse(url, response);
   return { as, raw };
@@ -39,14 +40,19 @@ export async function register(ctx, metadata, { expectStatus = 201 } = {}) {
   return body;
 }
 
-export function clientAuth(client) {
+/** The client's token endpoint authentication; private_key_jwt with the token endpoint as aud, as the suite (CreateClientAuthenticationAssertionClaims). */
+export function clientAuth(client, as) {
   switch (client.token_endpoint_auth_method ?? "client_secret_basic") {
     case "client_secret_basic":
       return oauth.ClientSecretBasic(client.client_secret);
     case "client_secret_post":
       return oauth.ClientSecretPost(client.client_secret);
     case "private_key_jwt":
-      return oauth.PrivateKeyJwt(client.privateKey);
+      return oauth.PrivateKeyJwt(client.privateKey, {
+        [oauth.modifyAssertion]: (_header, payload) => {
+          payload.aud = as.token_endpoint; // oauth4webapi would use the issuer
+        },
+      });
     case "none":
       return oauth.None();
     default:
@@ -180,42 +186,41 @@ export async function verifyOpJws(t, jwt, alg, options = {}) {
 }
 
 /**
- * The suite's ID token checks (ValidateIdToken, ValidateIdTokenNonce, signature by kid,
- * CheckForSubjectInIdToken, ExtractCHash/ValidateCHash, at_hash for implicit, s_hash if present).
+ * The suite's ID token checks: PerformStandardIdTokenChecks (ValidateIdToken,
+ * ValidateIdTokenStandardClaims, ValidateIdTokenNonce, the signature by kid,
+ * CheckForSubjectInIdToken) and the hashes (ExtractAtHash/ValidateAtHash, ExtractCHash/ValidateCHash).
+ * `code` and `accessToken` are what at_hash and c_hash must match when present; `required`
+ * names the hashes that must be there. s_hash is checked when present and `state` is known.
  */
-export async function checkIdToken(t, client, jwt, { nonce, code, accessToken, state, from }) {
+export async function checkIdToken(t, client, jwt, { nonce, code, accessToken, state, required = [], from }) {
   const alg = client.id_token_signed_response_alg ?? "RS256";
   const { header, claims } = await verifyOpJws(t, jwt, alg);
   const where = `ID token from the ${from}`;
-  equal(claims.iss, t.ctx.as.issuer, `${where}: iss`);
-  check(typeof claims.sub === "string" && claims.sub.length > 0 && claims.sub.length <= 255, `${where}: sub missing or longer than 255`);
+  validateIdToken(claims, { issuer: t.ctx.as.issuer, clientId: client.client_id, where });
+  checkForSubject(claims, where);
+  validateIdTokenStandardClaims(claims, where);
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  check(aud.includes(client.client_id), `${where}: aud ${JSON.stringify(claims.aud)} lacks the client`);
   if (aud.length > 1) equal(claims.azp, client.client_id, `${where}: azp`);
-  const now = Math.floor(Date.now() / 1000);
-  check(Number.isInteger(claims.exp) && claims.exp > now - CLOCK_SKEW_S, `${where}: exp missing or past`);
-  check(Number.isInteger(claims.iat) && claims.iat < now + CLOCK_SKEW_S, `${where}: iat missing or in the future`);
-  if (claims.auth_time !== undefined)
-    check(Number.isInteger(claims.auth_time) && claims.auth_time < now + CLOCK_SKEW_S, `${where}: auth_time not a past number`);
   if (nonce !== undefined) equal(claims.nonce, nonce, `${where}: nonce`);
-  if (code !== undefined) {
-    check(claims.c_hash, `${where}: c_hash missing (OIDC Core §3.3.2.11)`);
-    equal(claims.c_hash, halfHash(header.alg, code), `${where}: c_hash`);
-  }
-  if (accessToken !== undefined) {
-    check(claims.at_hash, `${where}: at_hash missing (OIDC Core §3.2.2.10)`);
-    equal(claims.at_hash, halfHash(header.alg, accessToken), `${where}: at_hash`);
-  } else if (claims.at_hash !== undefined && from === "authorization endpoint") {
-    throw new Failure(`${where}: at_hash without an access token in the response`);
-  }
+  checkHash(claims, header, "c_hash", code, { where, required: required.includes("c_hash"), what: "code", section: "3.3.2.11" });
+  checkHash(claims, header, "at_hash", accessToken, { where, required: required.includes("at_hash"), what: "access token", section: "3.2.2.10" });
   if (claims.s_hash !== undefined && state !== undefined) equal(claims.s_hash, halfHash(header.alg, state), `${where}: s_hash`);
   return claims;
 }
 
+/** Extract…Hash / Validate…Hash: `name` must be the left half of the hash of `value` (OIDC Core §3.3.2.11). */
+function checkHash(claims, header, name, value, { where, required, what, section }) {
+  if (claims[name] === undefined) return check(!required, `${where}: ${name} missing (OIDC Core §${section})`);
+  check(typeof claims[name] === "string", `${where}: ${name} is not a string`);
+  check(value !== undefined, `${where}: ${name} although no ${what} came with it`);
+  equal(claims[name], halfHash(header.alg, value), `${where}: ${name}`);
+}
+
 /**
  * Everything after a successful authorization response, as AbstractOIDCCServerTest does it:
- * state and iss, the parts the response type asks for, the ID token, the code redeemed at the
- * token endpoint, and the protected resource (userinfo) called with the access token.
+ * state and iss, the parts the response type asks for, the ID token, the access token from the
+ * authorization endpoint at userinfo (requestProtectedResource), the code redeemed at the
+ * token endpoint, and userinfo with the token endpoint's access token.
  */
 export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAge, userinfo = true } = {}) {
   const p = callbackParams(t, nav, params);
@@ -236,24 +241,31 @@ export async function completeFlow(t, client, params, nav, { pkceVerifier, maxAg
     check(p.get("id_token"), "no id_token in the response");
     result.authIdToken = await checkIdToken(t, client, p.get("id_token"), {
       nonce: params.nonce,
-      code: rt.has("code") ? p.get("code") : undefined,
-      accessToken: rt.has("token") ? p.get("access_token") : undefined,
+      code: p.get("code") ?? undefined,
+      accessToken: p.get("access_token") ?? undefined,
       state: params.state,
+      // OIDCCServerTest: c_hash with a code, at_hash with an access token (OIDC Core §3.3.2.11)
+      required: [...(rt.has("code") ? ["c_hash"] : []), ...(rt.has("token") ? ["at_hash"] : [])],
       from: "authorization endpoint",
     });
     result.idTokenJwt = p.get("id_token");
   } else check(!p.has("id_token"), "an id_token the response type did not ask for");
+  if (rt.has("token")) {
+    // AbstractOIDCCServerTest.handleSuccessfulAuthorizationEndpointResponse: the front-channel access token at userinfo.
+    result.authUserinfo = await fetchUserinfo(t, client, result.accessToken, result.authIdToken?.sub, { which: "the authorization endpoint's access token" });
+  }
   if (rt.has("code")) {
     result.tokens = await redeemCode(t, client, p, params, { pkceVerifier, maxAge });
     result.accessToken = result.tokens.access_token;
     result.tokenIdToken = result.tokens.claims;
     result.idTokenJwt = result.tokens.id_token;
     if (result.authIdToken) {
-      // OIDC Core §3.3.3.6: both ID tokens name the same iss and sub.
+      // VerifyIdTokenSubConsistentHybridFlow (OIDC Core §3.3.3.6): both ID tokens name the same sub.
       equal(result.tokenIdToken.sub, result.authIdToken.sub, "sub of the token endpoint's ID token vs the authorization endpoint's");
     }
   }
   result.idToken = result.tokenIdToken ?? result.authIdToken;
+  if (result.authUserinfo) equal(result.authUserinfo.sub, result.idToken.sub, "userinfo sub for the authorization endpoint's access token");
   if (maxAge !== undefined && result.idToken)
     check(Number.isInteger(result.idToken.auth_time), "auth_time missing although max_age was requested (OIDC Core §3.1.2.1)");
   if (userinfo && result.accessToken) result.userinfo = await fetchUserinfo(t, client, result.accessToken, result.idToken?.sub);
@@ -270,7 +282,15 @@ export async function redeemCode(t, client, p, params, { pkceVerifier, maxAge } 
     new URLSearchParams([...p].filter(([k]) => ["code", "state", "iss"].includes(k))),
     params.state ?? oauth.expectNoState,
   );
-  const res = await oauth.authorizationCodeGrantRequest(as, oc, clientAuth(client), validated, params.redirect_uri, pkceVerifier ?? oauth.nopkce, insecure);
+  const res = await oauth.authorizationCodeGrantRequest(
+    as,
+    oc,
+    clientAuth(client, as),
+    validated,
+    params.redirect_uri,
+    pkceVerifier ?? oauth.nopkce,
+    httpOptions(as.issuer),
+  );
   const tokens = await tokenResponse(t, client, res, (r) =>
     oauth.processAuthorizationCodeResponse(as, oc, r, {
       expectedNonce: params.nonce ?? oauth.expectNoNonce,
@@ -278,7 +298,13 @@ export async function redeemCode(t, client, p, params, { pkceVerifier, maxAge } 
       maxAge: maxAge ?? oauth.skipAuthTimeCheck,
     }),
   );
-  tokens.claims = await checkIdToken(t, client, tokens.id_token, { nonce: params.nonce, from: "token endpoint" });
+  // OIDCCServerTest.additionalTokenEndpointResponseValidation: at_hash and c_hash optional here, but right if present.
+  tokens.claims = await checkIdToken(t, client, tokens.id_token, {
+    nonce: params.nonce,
+    code: p.get("code"),
+    accessToken: tokens.access_token,
+    from: "token endpoint",
+  });
   return tokens;
 }
 
@@ -298,16 +324,35 @@ export async function tokenResponse(_t, client, res, process) {
     return tokens;
   } catch (e) {
     if (e instanceof Failure) throw e;
-    throw new Failure(`token response: ${e.message}${e.cause?.error ? ` (${e.cause.error}: ${e.cause.error_description})` : ""}`);
+    throw new Failure(`token response: ${e.message}${await oauthErrorDetail(e)}`);
   }
 }
 
-/** UserInfo (OIDC Core §5.3) by GET with the bearer header, as oauth4webapi validates it. */
-export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET" } = {}) {
+/** What an oauth4webapi error says the server answered: the error body, or the status and body behind a WWW-Authenticate challenge. */
+export async function oauthErrorDetail(e) {
+  if (e.cause?.error) return ` (${e.cause.error}: ${e.cause.error_description})`;
+  if (e.response instanceof Response && !e.response.bodyUsed) return ` (${e.response.status} ${oneLine(await e.response.text().catch(() => ""))})`;
+  return "";
+}
+
+/**
+ * UserInfo (OIDC Core §5.3) by GET with the bearer header, as oauth4webapi validates it, then
+ * the suite's checks on the claims (validateUserInfo). `which` names the token in failures.
+ */
+export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET", which = "" } = {}) {
+  const claims = await userinfoClaims(t, client, accessToken, sub, method).catch((e) => {
+    if (which && e instanceof Failure) e.message = `${e.message} (with ${which})`;
+    throw e;
+  });
+  validateUserInfo(claims);
+  return claims;
+}
+
+async function userinfoClaims(t, client, accessToken, sub, method) {
   const { as } = t.ctx;
   const oc = o4w(client);
   let res;
-  if (method === "GET") res = await oauth.userInfoRequest(as, oc, accessToken, insecure);
+  if (method === "GET") res = await oauth.userInfoRequest(as, oc, accessToken, httpOptions(as.issuer));
   else if (method === "POST-header")
     res = await fetch(as.userinfo_endpoint, {
       method: "POST",
@@ -337,19 +382,20 @@ export async function fetchUserinfo(t, client, accessToken, sub, { method = "GET
   }
 }
 
-/** A raw token request, for the error cases the libraries would refuse to send twice. */
-/** RFC 7523 §3: a private_key_jwt assertion for `aud` (the token endpoint, or the issuer). */
+/** RFC 7523 §3: a private_key_jwt assertion for `aud` (the token endpoint, or the issuer), claims as CreateClientAuthenticationAssertionClaims. */
 export function clientAssertion(client, aud) {
-  return new jose.SignJWT({ jti: random() })
+  const now = Math.floor(Date.now() / 1000);
+  return new jose.SignJWT({ jti: random(), nbf: now })
     .setProtectedHeader({ alg: "RS256", kid: client.privateKey.kid })
     .setIssuer(client.client_id)
     .setSubject(client.client_id)
     .setAudience(aud)
-    .setIssuedAt()
-    .setExpirationTime("2m")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
     .sign(client.privateKey.key);
 }
 
+/** A raw token request, for the error cases the libraries would refuse to send twice. */
 export async function tokenRequest(t, client, form) {
   const headers = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
   const body = new URLSearchParams(form);

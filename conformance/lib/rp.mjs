@@ -5,7 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 
-export async function startRp() {
+/** `port` 0 picks a free one; `origin` is the public URL that reaches this server, if not 127.0.0.1. */
+export async function startRp({ port = 0, origin: publicOrigin } = {}) {
   const documents = new Map(); // path → { type, body }
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
@@ -22,8 +23,8 @@ export async function startRp() {
     }
     res.writeHead(404).end();
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  const origin = publicOrigin?.replace(/\/$/, "") ?? `http://127.0.0.1:${server.address().port}`;
   return {
     origin,
     /** Serves `body` (string or () => string) at a fresh path; returns its URL. */

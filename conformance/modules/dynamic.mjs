@@ -1,8 +1,7 @@
 // The Dynamic plan: registration metadata and what the OP must do with it (OIDC DCR 1.0,
 // Core §15.2 "dynamic OP" features). Each module registers its own client.
 import * as jose from "jose";
-import * as oauth from "oauth4webapi";
-import { check, equal, Failure, sleep } from "../lib/assert.mjs";
+import { check, equal, Failure, notApplicable, sleep } from "../lib/assert.mjs";
 import { grantTypesFor, rpKey } from "../lib/context.mjs";
 import {
   authorizationUrl,
@@ -10,20 +9,27 @@ import {
   checkIdToken,
   clientAssertion,
   completeFlow,
-  expectAuthorizationError,
   fetchJwks,
-  fetchUserinfo,
   navigate,
   oneLine,
   random,
   requestParams,
 } from "../lib/oidc.mjs";
-import { authorizeAndCheck, pageShows, unsignedRequestObject } from "../lib/steps.mjs";
+import {
+  authorizeAndCheck,
+  checkRefreshTokenCharacters,
+  outerParams,
+  pageShows,
+  refreshAndCompare,
+  refreshOverrides,
+  requestUri,
+  skipUnlessNoneRequestObjects,
+  unsignedRequestObject,
+} from "../lib/steps.mjs";
 import { discoveryEndpointVerification } from "./config.mjs";
 import core from "./core.mjs";
 
 const base = (t) => ({ response_types: [t.v.responseType], grant_types: grantTypesFor(t.v.responseType) });
-const insecure = { [oauth.allowInsecureRequests]: true };
 
 /** A private_key_jwt client whose keys are served at a jwks_uri the RP can rotate. */
 async function jwksUriClient(t, extra = {}) {
@@ -82,12 +88,16 @@ async function regFrag(t) {
   check(["invalid_redirect_uri", "invalid_client_metadata"].includes(body.error), `error ${body.error}`);
 }
 
-/** OIDCCEnsureRedirectUriInAuthorizationRequest: no redirect_uri → an error page (or invalid_request with state). */
+/**
+ * OIDCCEnsureRedirectUriInAuthorizationRequest: a client with two redirect URIs sends none; the
+ * OP must show an error page. Any redirect back fails (AuthorizationEndpointRedirectedBackUnexpectedly).
+ */
 async function redirectUriMissing(t) {
   const client = await t.client();
+  check(client.redirect_uris?.length >= 2, "the client was not registered with two redirect URIs");
   const params = requestParams(t, client, { redirect_uri: undefined });
   const nav = await navigate(t, await t.session(), params, { redirectBase: t.ctx.rp.origin });
-  if (nav.callback) return expectAuthorizationError(t, nav, { ...params, redirect_uri: t.ctx.redirectUri }, ["invalid_request", "invalid_request_object"]);
+  pageShows(nav, "an error page for the missing redirect_uri (OIDC Core §3.1.2.1)");
   check(
     nav.page.status >= 400 && /redirect_uri/i.test(nav.page.text),
     `expected an error page about redirect_uri: ${nav.page.status} ${oneLine(nav.page.text)}`,
@@ -148,6 +158,7 @@ async function sectorBad(t) {
 
 /** OIDCCServerRotateKeys: after a rotation (admin API) the JWKS has a new signing key and still the old one. */
 async function rotateKeys(t) {
+  if (!t.ctx.adminToken) notApplicable("no ADMIN_TOKEN in the environment to rotate the deployed OP's keys with (--issuer)");
   const sig = (jwks) => jwks.keys.filter((k) => k.use !== "enc");
   const before = await fetchJwks(t.ctx.as);
   const res = await fetch(new URL("/admin/keys/rotate", t.ctx.issuer), { method: "POST", headers: { authorization: `Bearer ${t.ctx.adminToken}` } });
@@ -178,44 +189,49 @@ async function rotateKeys(t) {
 /** OIDCCRefreshTokenRPKeyRotation: refresh with a client assertion signed by a new key at the jwks_uri. */
 async function rpKeyRotation(t) {
   const client = await jwksUriClient(t);
-  const { result } = await authorizeAndCheck(t, { client, overrides: { scope: "openid offline_access", prompt: "consent" } });
+  const scope = "openid offline_access"; // SetScopeInClientConfigurationToOpenIdOfflineAccess
+  const { result } = await authorizeAndCheck(t, { client, overrides: refreshOverrides(scope) });
   const rt = result.tokens.refresh_token;
   check(rt, "no refresh token for scope offline_access");
+  checkRefreshTokenCharacters(rt);
   await client.rotate();
   await sleep(60_000); // as the suite: stay clear of jwks_uri fetch limits
-  const oc = { client_id: client.client_id };
-  const res = await oauth.refreshTokenGrantRequest(t.ctx.as, oc, oauth.PrivateKeyJwt(client.privateKey), rt, insecure);
-  const tokens = await oauth.processRefreshTokenResponse(t.ctx.as, oc, res).catch((e) => {
-    throw new Failure(`refresh with the rotated RP key: ${e.message} ${e.cause?.error ?? ""} ${e.cause?.error_description ?? ""}`);
+  await refreshAndCompare(t, client, result, { refreshToken: rt, scope }).catch((e) => {
+    if (e instanceof Failure) e.message = `with the rotated RP key: ${e.message}`;
+    throw e;
   });
-  if (tokens.id_token) {
-    const c = await checkIdToken(t, client, tokens.id_token, { from: "refresh" });
-    equal(c.sub, result.idToken.sub, "refreshed ID token sub");
-  }
-  await fetchUserinfo(t, client, tokens.access_token, result.idToken.sub);
 }
 
-/** A request_uri flow; `sign` turns the params into the request object. */
+/** CheckDiscEndpointRequestUriParameterSupported (AbstractOIDCCRequestUriServerTest): absent means true. */
+const checkRequestUriSupported = (t) =>
+  check(t.ctx.as.request_uri_parameter_supported !== false, "request_uri_parameter_supported is false; dynamic OPs must support request_uri (OIDC Core §15.2)");
+
+/** A request_uri flow; `setObject` turns the params into the request object. */
 async function requestUriFlow(t, client, requestUri, setObject) {
+  checkRequestUriSupported(t);
   const params = requestParams(t, client);
   setObject(params);
-  const query = { client_id: params.client_id, response_type: params.response_type, scope: params.scope, request_uri: requestUri };
+  const query = { ...outerParams(params), request_uri: requestUri };
   const nav = await navigate(t, await t.session(), params, { url: authorizationUrl(t.ctx, query) });
   return completeFlow(t, client, params, nav);
 }
 
 /** OIDCCRequestUriUnsigned: request_uri is mandatory for dynamic OPs (OIDC Core §15.2). */
 async function requestUriUnsigned(t) {
+  skipUnlessNoneRequestObjects(t);
   let object;
-  const uri = t.ctx.rp.host("application/oauth-authz-req+jwt", () => object);
+  const uri = requestUri(t, () => object);
   const client = await t.client("main", { request_uris: [uri], request_object_signing_alg: "none" });
   await requestUriFlow(t, client, uri, (params) => (object = unsignedRequestObject(t, params)));
 }
 
 /** OIDCCRequestUriSignedRS256: the object signed with the RP's registered key. */
 async function requestUriSignedRs256(t) {
+  checkRequestUriSupported(t);
+  // CheckDiscEndpointRequestObjectSigningAlgValuesSupportedContainsRS256
+  check(t.ctx.as.request_object_signing_alg_values_supported?.includes("RS256"), "request_object_signing_alg_values_supported lacks RS256");
   let object;
-  const uri = t.ctx.rp.host("application/oauth-authz-req+jwt", () => object);
+  const uri = requestUri(t, () => object);
   const key = await rpKey();
   const client = await t.client("main", { request_uris: [uri], request_object_signing_alg: "RS256", jwks: { keys: [key.jwk] } });
   client.privateKey = key.privateKey; // the same registered key authenticates the client
@@ -225,8 +241,7 @@ async function requestUriSignedRs256(t) {
     .setIssuedAt()
     .setExpirationTime("5m")
     .sign(key.privateKey.key);
-  const query = { client_id: params.client_id, response_type: params.response_type, scope: params.scope, request_uri: uri };
-  const nav = await navigate(t, await t.session(), params, { url: authorizationUrl(t.ctx, query) });
+  const nav = await navigate(t, await t.session(), params, { url: authorizationUrl(t.ctx, { ...outerParams(params), request_uri: uri }) });
   await completeFlow(t, client, params, nav);
 }
 
@@ -258,7 +273,7 @@ async function assertionIssAud(t) {
     return t.note("warning: the OP refuses the issuer as client assertion aud");
   }
   check(res.status === 200 && body.access_token && body.id_token, `token response ${res.status}`);
-  await checkIdToken(t, client, body.id_token, { nonce: params.nonce, from: "token endpoint" });
+  await checkIdToken(t, client, body.id_token, { nonce: params.nonce, code: p.get("code"), accessToken: body.access_token, from: "token endpoint" });
 }
 
 const shared = new Map(core.map((m) => [m.id, m]));

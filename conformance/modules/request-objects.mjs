@@ -1,11 +1,8 @@
 // Request objects in the Basic/Implicit/Hybrid plans (OIDC Core §6): unsigned (alg none) by
 // value and by reference, and the request object's redirect_uri winning over the query's.
-import { check, notApplicable } from "../lib/assert.mjs";
-import { authorizationUrl, callbackParams, completeFlow, navigate, requestParams } from "../lib/oidc.mjs";
-import { skipUnlessNoneRequestObjects, unsignedRequestObject } from "../lib/steps.mjs";
-
-/** OIDC Core §6.1: response_type, client_id and scope are also sent as query parameters. */
-const outer = (params) => ({ client_id: params.client_id, response_type: params.response_type, scope: params.scope });
+import { check, Failure, notApplicable } from "../lib/assert.mjs";
+import { authorizationUrl, callbackParams, completeFlow, navigate, oneLine, requestParams } from "../lib/oidc.mjs";
+import { outerParams as outer, requestUri, skipUnlessNoneRequestObjects, unsignedRequestObject } from "../lib/steps.mjs";
 
 /** Sends the request object; skips as the suite does on request(_uri)_not_supported. */
 async function send(t, client, params, query, notSupported) {
@@ -29,20 +26,38 @@ async function unsignedByValue(t) {
 async function unsignedByReference(t) {
   skipUnlessNoneRequestObjects(t);
   let object;
-  const requestUri = t.ctx.rp.host("application/oauth-authz-req+jwt", () => object);
-  const client = await t.client("main", { request_uris: [requestUri] });
+  const uri = requestUri(t, () => object);
+  const client = await t.client("main", { request_uris: [uri] });
   const params = requestParams(t, client);
   object = unsignedRequestObject(t, params);
-  await send(t, client, params, { ...outer(params), request_uri: requestUri }, "request_uri_not_supported");
+  await send(t, client, params, { ...outer(params), request_uri: uri }, "request_uri_not_supported");
 }
 
-/** OIDCCEnsureRequestObjectWithRedirectUri: the request object's redirect_uri wins over an invalid one in the query. */
+/**
+ * OIDCCEnsureRequestObjectWithRedirectUri: the request object's redirect_uri wins over an invalid
+ * one in the query (OIDC Core §6.1), or the OP shows an error page (ExpectRedirectUriErrorPage).
+ * request_not_supported fails here: it came back to a redirect URI the query did not name
+ * (EnsureOPDoesNotUseDefaultRedirectUriInCaseOfInvalidRedirectUri).
+ */
 async function redirectUriInRequestObject(t) {
   skipUnlessNoneRequestObjects(t);
   const client = await t.client();
   const params = requestParams(t, client);
   const query = { ...outer(params), redirect_uri: `${t.ctx.redirectUri}/invalid`, request: unsignedRequestObject(t, params) };
-  const result = await send(t, client, params, query, "request_not_supported");
+  const nav = await navigate(t, await t.session(), params, { url: authorizationUrl(t.ctx, query), redirectBase: t.ctx.rp.origin });
+  if (!nav.callback) {
+    check(
+      nav.page.status >= 400 && /redirect/i.test(nav.page.text),
+      `neither a redirect nor an error page about the redirect URI: ${nav.page.status} ${oneLine(nav.page.text)}`,
+    );
+    return t.note(`error page ${nav.page.status} (the suite asks for a screenshot)`);
+  }
+  const p = callbackParams(t, nav, params);
+  if (p.get("error") === "request_not_supported")
+    throw new Failure(
+      "request_not_supported, sent to the registered redirect URI although the query's redirect_uri was invalid; the OP must show an error page instead",
+    );
+  const result = await completeFlow(t, client, params, nav);
   check(result.params.get("state") === params.state, "state from the request object not returned");
 }
 

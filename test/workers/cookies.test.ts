@@ -1,16 +1,39 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sessionCookieName, setCookie } from "../../packages/op-auth/src/cookies";
-import { completeFlow, op } from "./helpers";
+import opAuth from "../../packages/op-auth/src/index";
+import { Browser, navigate } from "../support/browser";
+import { codeRequestParams, completeFlow, op, registerClient } from "./helpers";
 
-describe("cookies", () => {
-  it("are Secure and __Host- prefixed when the issuer is https", () => {
-    const https = { ...env, ISSUER: "https://op.example.com" } as never;
-    expect(sessionCookieName(https)).toBe("__Host-op_session");
-    const cookie = setCookie(https, sessionCookieName(https), "v", { maxAge: 60 });
+describe("cookies (issue #11 point 8: every cookie __Host- on https)", () => {
+  // The front Worker itself, run with an https issuer: what the browser is given is what we check.
+  const HTTPS = "https://op.example.com";
+  const https = { ...env, ISSUER: HTTPS } as never;
+  const seen: string[] = [];
+  const browser = new Browser(HTTPS, async (request) => {
+    const res = await opAuth.fetch(request as never, https, {} as never);
+    seen.push(...res.headers.getSetCookie());
+    return res;
+  });
+
+  function expectHostCookie(cookie: string) {
+    expect(cookie).toMatch(/^__Host-op_[a-z_]+=/);
+    expect(cookie).toMatch(/; Path=\/(;|$)/);
     expect(cookie).toMatch(/; Secure/);
-    expect(cookie).toMatch(/; Path=\//);
-    expect(cookie).not.toMatch(/Domain=/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).not.toMatch(/Domain=/i);
+  }
+
+  it("session, interaction binding, device and logout CSRF cookies are all __Host-, Secure, HttpOnly, Path=/", async () => {
+    const client = await registerClient();
+    const { params } = await codeRequestParams(client.redirect_uris[0]!);
+    const signedIn = await navigate(browser, `/authorize?${new URLSearchParams({ client_id: client.client_id, ...params })}`);
+    expect(signedIn.callback?.searchParams.get("code")).toBeTruthy();
+    await browser.fetch("/device");
+    const logout = await browser.fetch("/session/end"); // a session and no hint: the confirmation page, with its CSRF cookie
+    expect(logout.status).toBe(200);
+    const names = new Set(seen.map((c) => c.split("=")[0]));
+    expect([...names].sort()).toEqual(["__Host-op_browser", "__Host-op_device_csrf", "__Host-op_logout_csrf", "__Host-op_session"]);
+    for (const cookie of seen) expectHostCookie(cookie);
   });
 });
 

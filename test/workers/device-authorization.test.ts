@@ -1,7 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { type DeviceAuthorizationRecord, OAUTH_ERROR_CODES } from "@op/core";
-import { deviceAuthorizationObject, parseDeviceCode } from "@op/storage";
+import { parseDeviceCode } from "@op/rules";
+import { deviceAuthorizationObject } from "@op/storage";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Browser, basicAuth, decodeJwt, ISSUER, op, parseForms, type RegisteredClient, registerClient } from "./helpers";

@@ -196,8 +196,9 @@ beforeAll(async () => {
   expect(OAUTH_ERRORS.has("invalid_request") && OAUTH_ERRORS.has("invalid_client_metadata")).toBe(true);
   flowA = await completeFlow(
     { redirect_uris: ["https://rp.example.com/cb", "https://rp.example.com/cb2?x=1"] },
-    // Consent to every scope, so that a request with A's session can reach code issuance.
-    { params: { scope: "openid offline_access profile email address phone" } },
+    // Consent to every scope, so that a request with A's session can reach code issuance
+    // (offline_access is only granted on a consent page: prompt=consent, OIDC Core §11).
+    { params: { scope: "openid offline_access profile email address phone", prompt: "consent" } },
   );
   A = flowA.client;
   browserA = flowA.browser;

@@ -115,7 +115,9 @@ describe("pairwise subjects", () => {
     publicFlow = await completeFlow();
   });
 
-  const flow = (metadata: Record<string, unknown>, scope = "openid") => completeFlow({ grant_types: grants, ...metadata }, { params: { scope } });
+  // offline_access is only granted on a consent page (prompt=consent, OIDC Core §11).
+  const flow = (metadata: Record<string, unknown>, scope = "openid") =>
+    completeFlow({ grant_types: grants, ...metadata }, { params: { scope, ...(scope.includes("offline_access") ? { prompt: "consent" } : {}) } });
 
   it("differ between sectors, stay stable across clients of one sector, and never equal the public sub", async () => {
     const publicSub = decodeJwt(publicFlow.tokens.id_token).sub;

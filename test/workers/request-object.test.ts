@@ -426,7 +426,7 @@ describe("the mode policy where the server is not optional (pure: server setting
     expect(jtiToClaim({}, lax, true)).toBeUndefined();
   });
 
-  it("the SSRF guard's host rule", () => {
+  it("the SSRF guard's host rule (isInternalHost)", () => {
     for (const host of [
       "localhost",
       "a.localhost",

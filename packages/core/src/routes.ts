@@ -6,6 +6,7 @@ export const PATHS = {
   interaction: "/interaction",
   endSession: "/session/end",
   token: "/token",
+  /** RFC 8628 §3.1 (op-auth: it shares the authorization endpoint's steps). */
   deviceAuthorization: "/device_authorization",
   /** RFC 8628 §3.3: where the user enters the user code (op-auth). */
   deviceVerification: "/device",
@@ -25,7 +26,7 @@ const under = (path: string, prefix: string) => path === prefix || path.startsWi
 
 /** Which Worker serves a path. op-auth routes everything else to itself (and 404s). */
 export function workerFor(path: string): WorkerName {
-  if ([PATHS.token, PATHS.deviceAuthorization, PATHS.userinfo, PATHS.introspection, PATHS.revocation].includes(path as never)) return "op-token";
+  if ([PATHS.token, PATHS.userinfo, PATHS.introspection, PATHS.revocation].includes(path as never)) return "op-token";
   if (under(path, "/.well-known") || path === PATHS.jwks) return "op-discovery";
   if (under(path, PATHS.registration) || under(path, PATHS.admin)) return "op-management";
   return "op-auth";

@@ -25,15 +25,19 @@ export interface OpVariables {
   /** The challenge scheme of every error on this route, for errors whose code implies none (RFC 6750 §3). */
   challenge: ChallengeScheme;
 }
-export type OpEnv = { Bindings: Env; Variables: OpVariables };
-export type OpContext = Context<OpEnv>;
+export type OpEnv<V extends object = object> = { Bindings: Env; Variables: OpVariables & V };
+/** A Worker's request context; `V` adds the variables of that Worker's own steps. */
+export type OpContext<V extends object = object> = Context<OpEnv<V>>;
 
 /**
  * A Worker's app: every request gets a request id (the caller's when well-formed), one log line,
  * the size limit before any handler reads the body, and the one error handler; whatever body a
  * handler leaves unread is drained, so a caller over a service binding is not left streaming.
  */
-export function opApp(worker: string, opts: { renderers?: ErrorRenderers; errorSurface?: (path: string) => ErrorSurface } = {}): Hono<OpEnv> {
+export function opApp<V extends object = object>(
+  worker: string,
+  opts: { renderers?: ErrorRenderers; errorSurface?: (path: string) => ErrorSurface } = {},
+): Hono<OpEnv<V>> {
   const app = new Hono<OpEnv>();
   app.use(requestId);
   app.use(async (c, next) => {
@@ -50,7 +54,8 @@ export function opApp(worker: string, opts: { renderers?: ErrorRenderers; errorS
     throw notFound("There is nothing at this address.");
   });
   app.onError(errorHandler(worker, opts.renderers));
-  return app;
+  // The Worker's own variables (V) are set by its own steps; these only use the pipeline's.
+  return app as unknown as Hono<OpEnv<V>>;
 }
 
 const WELL_FORMED_ID = /^[\w\-=]{1,64}$/;

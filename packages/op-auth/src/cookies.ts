@@ -2,30 +2,43 @@ import { getConfig } from "@op/core";
 import type { Env } from "@op/storage";
 
 /**
- * Cookies: HttpOnly, SameSite=Lax, Secure on https where the __Host- prefix (RFC 6265bis
- * §4.1.3.2) also pins them to this origin.
+ * Every cookie the OP sets: HttpOnly, SameSite=Lax, Path=/. On an https issuer each is also
+ * Secure and named with the __Host- prefix (RFC 6265bis §4.1.3.2), which pins it to this
+ * origin: no subdomain and no other path can set or shadow it.
  */
-export function sessionCookieName(env: Env): string {
-  return getConfig(env).secureCookies ? "__Host-op_session" : "op_session";
+const COOKIES = {
+  /** The session's key (session.ts). */
+  session: "op_session",
+  /** A secret that binds interactions to the browser that started them (interaction/begin.ts). */
+  browser: "op_browser",
+  /** Double-submit CSRF tokens of the device verification and logout forms. */
+  deviceCsrf: "op_device_csrf",
+  logoutCsrf: "op_logout_csrf",
+} as const;
+export type CookieName = keyof typeof COOKIES;
+
+export function cookieName(env: Env, name: CookieName): string {
+  return getConfig(env).secureCookies ? `__Host-${COOKIES[name]}` : COOKIES[name];
 }
 
-export function readCookie(request: Request, name: string): string | undefined {
+export const sessionCookieName = (env: Env) => cookieName(env, "session");
+
+export function readCookie(request: Request, env: Env, name: CookieName): string | undefined {
   const header = request.headers.get("cookie");
   if (!header) return undefined;
+  const wanted = cookieName(env, name);
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === wanted) return part.slice(eq + 1).trim();
   }
   return undefined;
 }
 
-export function setCookie(env: Env, name: string, value: string, opts: { maxAge: number; path?: string }): string {
+export function setCookie(env: Env, name: CookieName, value: string, opts: { maxAge: number }): string {
   const secure = getConfig(env).secureCookies;
-  return [`${name}=${value}`, `Path=${opts.path ?? "/"}`, `Max-Age=${opts.maxAge}`, "HttpOnly", "SameSite=Lax", ...(secure ? ["Secure"] : [])].join("; ");
+  return [`${cookieName(env, name)}=${value}`, "Path=/", `Max-Age=${opts.maxAge}`, "HttpOnly", "SameSite=Lax", ...(secure ? ["Secure"] : [])].join("; ");
 }
 
-export const clearCookie = (env: Env, name: string, path = "/") => setCookie(env, name, "", { maxAge: 0, path });
+export const clearCookie = (env: Env, name: CookieName) => setCookie(env, name, "", { maxAge: 0 });
 
-/** Interaction cookies are scoped to their interaction's path, so parallel tabs do not collide. */
-export const interactionCookieName = (env: Env) => (getConfig(env).secureCookies ? "op_interaction_s" : "op_interaction");
 export const interactionPath = (uid: string) => `/interaction/${uid}`;

@@ -50,7 +50,6 @@ export async function page(
   return new Response(String(await doc), { status: opts.status ?? 200, headers: { ...pageHeaders(opts.formTargets), ...opts.headers } });
 }
 
-/** A plain error page, for errors that must not be redirected (unknown client, bad redirect_uri). */
 /** 303 (RFC 9700 §4.12: never 307 after a form post) to a page of this OP, never cached. */
 export function seeOther(location: string, cookie?: string): Response {
   const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
@@ -58,6 +57,7 @@ export function seeOther(location: string, cookie?: string): Response {
   return new Response(null, { status: 303, headers });
 }
 
+/** The error page: every error of a browser route that is not (or cannot be) sent to the client. */
 export function errorPage(err: OAuthError): Promise<Response> {
   return page("Error", html`<h1>Request refused</h1><p class="error" id="error">${err.error}</p><p id="error_description">${err.description}</p>`, {
     status: err.status >= 400 && err.status < 500 ? err.status : 400,

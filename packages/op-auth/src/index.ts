@@ -1,12 +1,15 @@
 import { getConfig, PATHS, temporarilyUnavailable, workerFor } from "@op/core";
-import { clientAuthenticatedRequest, errorJson, MAX_REQUEST_BYTES, opApp, REQUEST_ID_HEADER, requestIdOf } from "@op/http";
+import { clientAuthenticatedRequest, errorJson, MAX_REQUEST_BYTES, onlyMethods, opApp, REQUEST_ID_HEADER, requestIdOf } from "@op/http";
 import type { Env } from "@op/storage";
-import { authorizationEndpoint } from "./authorize/endpoint";
+import type { AuthorizationContext } from "./authorization/context";
+import { authorizationEndpoint } from "./authorization/endpoints/authorize";
+import { deviceAuthorizationEndpoint } from "./authorization/endpoints/device-authorization";
+import { pushedAuthorizationRequestEndpoint } from "./authorization/endpoints/par";
+import { authorizationErrorResponse } from "./authorization/response/respond";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
-import { pushedAuthorizationRequestEndpoint } from "./par/endpoint";
 import { freshPublicDocument, viaPublicCache } from "./public-cache";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
@@ -24,12 +27,20 @@ export {
   UserAccount,
 } from "@op/storage";
 
-/** Paths of this Worker that answer machines (RFC 9126 §2.3: PAR errors are JSON); every other one of its paths is a page. */
-const JSON_PATHS = new Set<string>([PATHS.pushedAuthorizationRequest]);
+/** Paths of this Worker that answer machines with JSON (RFC 9126 §2.3, RFC 8628 §3.2); every other one of its paths is a page. */
+const JSON_PATHS = new Set<string>([PATHS.pushedAuthorizationRequest, PATHS.deviceAuthorization]);
 
-/** op-auth: authorization, login and consent, device verification, logout; and the front of the issuer origin. */
-const app = opApp("op-auth", {
-  renderers: { page: (err) => errorPage(err) },
+/** op-auth: authorization, PAR, device authorization, login and consent, device verification, logout; the front of the issuer origin. */
+const app = opApp<{ authorization: AuthorizationContext }>("op-auth", {
+  renderers: {
+    page: (err) => errorPage(err),
+    // RFC 6749 §4.1.2.1: an authorization request's error goes to the client once its redirect URI is trusted.
+    // When even the error cannot be delivered (a JARM response without a usable key), it is a page.
+    redirect: async (err, c) => {
+      const target = (c.get("authorization") as AuthorizationContext | undefined)?.errorTarget();
+      return target ? authorizationErrorResponse(c.env, target, err).catch(() => undefined) : undefined;
+    },
+  },
   errorSurface: (path) => (workerFor(path) === "op-auth" && !JSON_PATHS.has(path) ? "page" : "json"),
 });
 
@@ -42,11 +53,13 @@ app.use(async (c, next) => {
   return forward(c.env, worker, c.req.raw);
 });
 
-app.on(["GET", "POST"], PATHS.authorization, (c) => authorizationEndpoint(c.req.raw, c.env));
+app.on(["GET", "POST"], PATHS.authorization, authorizationEndpoint);
 app.post(PATHS.pushedAuthorizationRequest, clientAuthenticatedRequest(), pushedAuthorizationRequestEndpoint);
-app.get(`${PATHS.interaction}/:uid`, (c) => showInteraction(c.req.raw, c.env, c.req.param("uid")));
-app.post(`${PATHS.interaction}/:uid/login`, (c) => submitLogin(c.req.raw, c.env, c.req.param("uid")));
-app.post(`${PATHS.interaction}/:uid/consent`, (c) => submitConsent(c.req.raw, c.env, c.req.param("uid")));
+app.post(PATHS.deviceAuthorization, clientAuthenticatedRequest(), deviceAuthorizationEndpoint);
+app.all(PATHS.deviceAuthorization, onlyMethods("POST"));
+app.get(`${PATHS.interaction}/:uid`, showInteraction);
+app.post(`${PATHS.interaction}/:uid/login`, submitLogin);
+app.post(`${PATHS.interaction}/:uid/consent`, submitConsent);
 app.on(["GET", "POST"], PATHS.endSession, (c) => endSessionEndpoint(c.req.raw, c.env));
 app.post(`${PATHS.endSession}/confirm`, (c) => confirmLogoutEndpoint(c.req.raw, c.env));
 app.get(PATHS.deviceVerification, (c) => showDeviceVerification(c.req.raw, c.env));

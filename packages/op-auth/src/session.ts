@@ -1,6 +1,6 @@
 import { ACR_PASSWORD, AMR_PASSWORD, getConfig, randomToken, type SessionRecord } from "@op/core";
 import { type Env, sessionObject } from "@op/storage";
-import { clearCookie, readCookie, sessionCookieName, setCookie } from "./cookies";
+import { clearCookie, readCookie, setCookie } from "./cookies";
 
 export interface CurrentSession {
   key: string;
@@ -9,7 +9,7 @@ export interface CurrentSession {
 
 /** The browser's live session, from its cookie and the session's Durable Object. */
 export async function currentSession(request: Request, env: Env): Promise<CurrentSession | null> {
-  const key = readCookie(request, sessionCookieName(env));
+  const key = readCookie(request, env, "session");
   if (!key || !/^[A-Za-z0-9_-]{43}$/.test(key)) return null;
   const record = await sessionObject(env, key).get();
   return record ? { key, record } : null;
@@ -31,10 +31,10 @@ export async function startSession(env: Env, sub: string): Promise<{ session: Cu
     clients: [],
   };
   await sessionObject(env, key).start(record);
-  return { session: { key, record }, cookie: setCookie(env, sessionCookieName(env), key, { maxAge: config.ttl.session }) };
+  return { session: { key, record }, cookie: setCookie(env, "session", key, { maxAge: config.ttl.session }) };
 }
 
 export async function endSession(env: Env, session: CurrentSession | null): Promise<string> {
   if (session) await sessionObject(env, session.key).end();
-  return clearCookie(env, sessionCookieName(env));
+  return clearCookie(env, "session");
 }

@@ -1,6 +1,6 @@
 import { getConfig, PATHS } from "@op/core";
-import { opApp } from "@op/http";
-import { metadataFor } from "@op/rules";
+import { apiCors, opApp } from "@op/http";
+import { providerMetadata } from "@op/rules";
 import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
 
 /**
@@ -8,6 +8,7 @@ import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
  * short time, and readable cross-origin by browser-based relying parties.
  */
 const app = opApp("op-discovery");
+app.use(apiCors(["GET"]));
 
 const publicHeaders = {
   "Access-Control-Allow-Origin": "*",
@@ -18,7 +19,7 @@ const publicHeaders = {
 /** The metadata depends on the configuration only, which cannot change within an isolate: serialised once. */
 let metadata: { env: Env; body: string } | undefined;
 function metadataResponse(env: Env) {
-  if (metadata?.env !== env) metadata = { env, body: JSON.stringify(metadataFor(env)) };
+  if (metadata?.env !== env) metadata = { env, body: JSON.stringify(providerMetadata(getConfig(env))) };
   return new Response(metadata.body, { headers: publicHeaders });
 }
 

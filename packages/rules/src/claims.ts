@@ -1,4 +1,4 @@
-import type { ClaimsRequest, Client, StandardClaims } from "@op/core";
+import type { ClaimsRequest, StandardClaims } from "@op/core";
 
 /** OIDC Core §5.4: the claims each scope requests. */
 export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
@@ -25,24 +25,20 @@ export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
 
 export const SUPPORTED_SCOPES = ["openid", "offline_access", ...Object.keys(SCOPE_CLAIMS)];
 
-/**
- * The scopes a user may grant `client` out of a request's `scope`: unknown values are ignored
- * (OIDC Core §3.1.2.1, RFC 6749 §3.3), the client's registered `scope` restricts the rest, and
- * offline_access needs a client allowed to refresh (OIDC Core §11).
- */
-export function grantableScopes(client: Pick<Client, "scope" | "grant_types">, scope: string | undefined): string[] {
-  const requested = (scope ?? "").split(" ").filter(Boolean);
-  const allowedByClient = client.scope ? new Set(client.scope.split(" ")) : undefined;
-  const scopes = [...new Set(requested)].filter((s) => SUPPORTED_SCOPES.includes(s) && (!allowedByClient || allowedByClient.has(s) || s === "openid"));
-  const offlineAllowed = (client.grant_types as string[]).includes("refresh_token");
-  return scopes.filter((s) => s !== "offline_access" || offlineAllowed);
-}
+/** OIDC Core §2, §3.1.3.6: claims the OP sets about the token itself; no one releases them by consent. */
+export const PROTOCOL_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"];
 
-export const SUPPORTED_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", ...Object.values(SCOPE_CLAIMS).flat()];
+export const SUPPORTED_CLAIMS = [...PROTOCOL_CLAIMS, ...Object.values(SCOPE_CLAIMS).flat()];
 
-/** Claims named by a `claims` request member, minus the ones the OP always controls. */
+/** The supported claims a `claims` request member names (OIDC Core §5.5). */
 export function requestedClaimNames(member: ClaimsRequest["userinfo"]): string[] {
   return Object.keys(member ?? {}).filter((c) => SUPPORTED_CLAIMS.includes(c));
+}
+
+/** OIDC Core §5.5: the user claims a `claims` request asks the user to release, in both members, protocol claims aside. */
+export function consentableClaims(claims: ClaimsRequest | undefined): string[] {
+  const named = [...requestedClaimNames(claims?.userinfo), ...requestedClaimNames(claims?.id_token)];
+  return [...new Set(named)].filter((c) => !PROTOCOL_CLAIMS.includes(c));
 }
 
 function matchesValue(actual: unknown, req: NonNullable<ClaimsRequest["userinfo"]>[string]): boolean {

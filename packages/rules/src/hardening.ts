@@ -19,18 +19,21 @@ export function clientMode(client: ClientModes, feature: HardenedFeature): Harde
   return feature === "par" ? client.par_mode : feature === "jar" ? client.jar_mode : client.jarm_mode;
 }
 
+/** The mode that applies to this client: the server's when it is disabled or required, else the client's (RFC 9126 §6, RFC 9101 §10.5, JARM §3). */
 export function effectiveMode(config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature): HardeningMode {
   const server = config.hardening[feature];
   if (server !== "optional") return server;
   return clientMode(client, feature) ?? "optional";
 }
 
+/** RFC 9126 §6, RFC 9101 §10.5, JARM §3: the feature may be used by this client. */
 export const isEnabled = (config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature) =>
   effectiveMode(config, client, feature) !== "disabled";
+/** RFC 9126 §6, RFC 9101 §10.5, JARM §3: the feature must be used by this client. */
 export const isRequired = (config: Pick<Config, "hardening">, client: ClientModes, feature: HardenedFeature) =>
   effectiveMode(config, client, feature) === "required";
 
-/** Registration refuses a client that asks for a feature the server has switched off. */
+/** RFC 7591 §2 (invalid_client_metadata): registration refuses a client that requires a feature the server has switched off. */
 export function conflictingClientMode(config: Pick<Config, "hardening">, client: ClientModes): HardenedFeature | undefined {
   for (const feature of ["par", "jar", "jarm"] as const) {
     const wish = clientMode(client, feature);

@@ -1,8 +1,20 @@
-export { grantableScopes, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
+export {
+  checkNonce,
+  checkResponseType,
+  effectiveMaxAge,
+  parseAuthorizationParams,
+  parseClaimsParameter,
+  parseDisplay,
+  parsePrompt,
+  rejectRegistrationParameter,
+  spaceSeparated,
+} from "./authorization-request";
+export { consentableClaims, PROTOCOL_CLAIMS, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
 export { isInternalHost } from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
-export { enabledTokenAuthMethods, metadataFor, providerMetadata } from "./metadata";
-export { PKCE_VALUE, pkceRefusal, s256Of } from "./pkce";
+export { enabledTokenAuthMethods, providerMetadata } from "./metadata";
+export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
+export { isRegisteredRedirectUri, loopbackMatches, resolveRedirectUri } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
 export {
   checkAlg,
@@ -18,10 +30,11 @@ export {
   jtiToClaim,
   MAX_CLAIMS,
   MAX_VALUE_LENGTH,
+  mergeRequiredOutsideParameters,
   parseJson,
   toAuthorizationParams,
 } from "./request-object";
-export { narrowResources, parseResources } from "./resource";
+export { narrowResources, parseResources, resourceNotGranted } from "./resource";
 export {
   accessTokenLifetime,
   checkExchangeTargets,
@@ -41,4 +54,7 @@ export {
   servesAudience,
   type Target,
 } from "./resources";
+export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
+export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";
+export { DEVICE_POLL_INTERVAL, formatUserCode, newUserCode, normalizeUserCode, parseDeviceCode, USER_CODE_ALPHABET } from "./user-code";

@@ -4,7 +4,6 @@ import {
   type Config,
   ENCRYPTION_ALGS,
   ENCRYPTION_ENCS,
-  getConfig,
   IMPLICIT_GRANT,
   PATHS,
   PLAIN_RESPONSE_MODES,
@@ -106,7 +105,7 @@ function pushedRequestMetadata(config: Config) {
   };
 }
 
-/** The client authentication methods this deployment offers. */
+/** OIDC Discovery §3 token_endpoint_auth_methods_supported: the client authentication methods this deployment offers. */
 export function enabledTokenAuthMethods(config: Config): TokenAuthMethod[] {
   return SUPPORTED_TOKEN_AUTH_METHODS.filter(
     (m) =>
@@ -132,5 +131,3 @@ function mtlsAliases(config: Config) {
 function assertionAlgs(config: Config): string[] {
   return [...ASSERTION_ALGS.private_key_jwt, ...(config.clientSecretEncryptionKey ? ASSERTION_ALGS.client_secret_jwt : [])];
 }
-
-export const metadataFor = (env: Record<string, unknown>) => providerMetadata(getConfig(env));

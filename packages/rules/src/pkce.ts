@@ -1,5 +1,4 @@
-import type { AuthorizationCodeRecord } from "@op/core";
-import { base64url, sha256 } from "@op/core";
+import { type AuthorizationCodeRecord, base64url, type Client, invalidRequest, sha256 } from "@op/core";
 
 /** RFC 7636 §4.1, §4.2: verifiers and plain or S256 challenges alike are 43–128 unreserved characters. */
 export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -27,3 +26,28 @@ export function pkceRefusal(
   const computed = code.codeChallengeMethod === "plain" ? verifier : s256;
   return computed === code.codeChallenge ? null : "code_verifier does not match code_challenge";
 }
+
+/**
+ * RFC 7636 §4.3 with RFC 9700 §2.1.1: a request that issues a code carries a challenge when the
+ * client is public or asked for PKCE; the method defaults to plain (refused unless
+ * PKCE_PLAIN_ENABLED), and the challenge has the verifier's syntax.
+ */
+export function checkCodeChallenge(
+  params: { code_challenge?: string; code_challenge_method?: string },
+  opts: { required: boolean; plainAllowed: boolean },
+): { codeChallenge?: string; codeChallengeMethod?: "S256" | "plain" } {
+  const { code_challenge: challenge, code_challenge_method: method } = params;
+  if (challenge === undefined) {
+    if (method !== undefined) throw invalidRequest("code_challenge_method without code_challenge");
+    if (opts.required) throw invalidRequest("PKCE code_challenge is required for this client");
+    return {};
+  }
+  const m = method ?? "plain";
+  if (m !== "S256" && !(m === "plain" && opts.plainAllowed)) throw invalidRequest(`code_challenge_method ${m} is not supported`);
+  if (!PKCE_VALUE.test(challenge)) throw invalidRequest("code_challenge is malformed");
+  return { codeChallenge: challenge, codeChallengeMethod: m };
+}
+
+/** RFC 9700 §2.1.1: public clients must use PKCE; others may ask for it (require_pkce). Only requests that issue a code are concerned. */
+export const pkceRequired = (client: Pick<Client, "token_endpoint_auth_method" | "require_pkce">, responseType: string): boolean =>
+  responseType.split(" ").includes("code") && (client.token_endpoint_auth_method === "none" || client.require_pkce === true);

@@ -1,4 +1,4 @@
-import { type Client, type Config, invalidRequestObject, REQUEST_OBJECT_SIGNING_ALGS } from "@op/core";
+import { type Client, type Config, invalidRequestObject, normalizeResponseType, REQUEST_OBJECT_SIGNING_ALGS } from "@op/core";
 import { base64url } from "jose";
 
 /** The steps of RFC 9101 §6 / OIDC Core §6.3, each one short check that throws or passes. */
@@ -12,11 +12,12 @@ const JWT_CLAIMS = new Set(["iss", "aud", "exp", "iat", "nbf", "jti", "sub"]);
 
 export type JsonObject = Record<string, unknown>;
 
+/** RFC 9101 §10 (resource exhaustion): the request object within REQUEST_OBJECT_MAX_BYTES. */
 export function checkSize(jwt: string, config: Pick<Config, "requestObject">): void {
   if (jwt.length > config.requestObject.maxBytes) throw invalidRequestObject(`the request object is larger than ${config.requestObject.maxBytes} bytes`);
 }
 
-/** The JWS header's alg; anything that is not a compact JWS with a JSON header is invalid. */
+/** RFC 7515 §7.1: the JWS header's alg; anything that is not a compact JWS with a JSON header is invalid. */
 export function headerAlg(jws: string): string {
   const parts = jws.split(".");
   if (parts.length !== 3) throw invalidRequestObject("the request object is not a JWT");
@@ -38,7 +39,7 @@ export function checkAlg(client: Pick<Client, "request_object_signing_alg">, alg
   }
 }
 
-/** Claim count and value sizes, before anything reads the claims. */
+/** RFC 9101 §10 (resource exhaustion): claim count and value sizes, before anything reads the claims. */
 export function checkLimits(payload: JsonObject): void {
   const keys = Object.keys(payload);
   if (keys.length > MAX_CLAIMS) throw invalidRequestObject(`the request object has more than ${MAX_CLAIMS} claims`);
@@ -91,7 +92,7 @@ export function checkIssuerAndAudience(payload: JsonObject, client: Pick<Client,
 }
 
 /**
- * RFC 9101 §10.x replay: the jti a signed object must not reuse (undefined: none to claim).
+ * RFC 7519 §4.1.7 (replay): the jti a signed object must not reuse (undefined: none to claim).
  * An unsigned object's jti is checked for shape only: anyone can mint one, so a replay check
  * would only let others burn ids.
  */
@@ -105,7 +106,7 @@ export function jtiToClaim(payload: JsonObject, config: Pick<Config, "requestObj
   return signed ? jti : undefined;
 }
 
-/** Until when a signed object's jti is remembered: its exp, else the longest lifetime allowed, plus skew. */
+/** RFC 7519 §4.1.7: until when a signed object's jti is remembered: its exp, else the longest lifetime allowed, plus skew. */
 export function jtiRememberedUntil(payload: JsonObject, config: Pick<Config, "clockSkew" | "requestObject">, now = Math.floor(Date.now() / 1000)): number {
   return ((typeof payload.exp === "number" ? payload.exp : now + config.requestObject.maxLifetime) + config.clockSkew) * 1000;
 }
@@ -139,11 +140,13 @@ function resourceList(value: unknown): string[] {
   return list as string[];
 }
 
+/** RFC 7515 §4.1.4: the kid of a JWS header, if it names one. */
 export function headerKid(jws: string): string | undefined {
   const kid = decodeJson(jws.split(".")[0]!, "header").kid;
   return typeof kid === "string" ? kid : undefined;
 }
 
+/** RFC 7515 §7.1: a base64url segment of a compact JWS holding a JSON object. */
 export function decodeJson(part: string, what: string): JsonObject {
   let text: string;
   try {
@@ -154,6 +157,7 @@ export function decodeJson(part: string, what: string): JsonObject {
   return parseJson(text, what);
 }
 
+/** RFC 7519 §7.2: the payload is a JSON object (not an array, not a value). */
 export function parseJson(text: string, what: string): JsonObject {
   let value: unknown;
   try {
@@ -164,3 +168,32 @@ export function parseJson(text: string, what: string): JsonObject {
   if (!value || typeof value !== "object" || Array.isArray(value)) throw invalidRequestObject(`the request object ${what} is not a JSON object`);
   return value as JsonObject;
 }
+
+/**
+ * RFC 9101 §5: only the request object's parameters are used. OIDC Core §6.1 also requires
+ * response_type (and scope with openid) outside it: they fill in when the object omits them and
+ * must agree with it otherwise; client_id is always the outside one (checked against the object).
+ */
+export function mergeRequiredOutsideParameters(outside: Record<string, string>, fromObject: Record<string, string>): Record<string, string> {
+  const merged: Record<string, string> = { ...fromObject, client_id: outside.client_id! };
+  for (const name of ["response_type", "scope"] as const) {
+    const there = outside[name];
+    const inside = fromObject[name];
+    if (there === undefined) continue;
+    if (inside === undefined) merged[name] = there;
+    else if (!AGREES[name](there, inside)) throw invalidRequestObject(`${name} in the request differs from the request object's`);
+  }
+  return merged;
+}
+
+/** Space-separated sets (Multiple Response Types §2, RFC 6749 §3.3). */
+const words = (v: string) => new Set(v.split(" ").filter(Boolean));
+/**
+ * response_type must be the same set. The outside scope is OIDC Core §6.1's marker ("openid"),
+ * so it only conflicts when it names a scope the object does not: RPs commonly send
+ * `scope=openid` outside and the full scope inside, and the object's value is the one used.
+ */
+const AGREES = {
+  response_type: (a: string, b: string) => normalizeResponseType(a) === normalizeResponseType(b),
+  scope: (outside: string, inside: string) => [...words(outside)].every((w) => words(inside).has(w)),
+};

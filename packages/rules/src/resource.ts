@@ -21,10 +21,19 @@ export function parseResources(values: string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-/** RFC 8707 §2.2: a token request may narrow the resources granted, never add to them. */
+/**
+ * RFC 8707 §2.2: a token request may narrow the resources granted, never add to them. The first
+ * requested resource that was not granted, or undefined when all were: the one subset rule, for
+ * codes, refresh tokens and device codes alike (the Durable Objects call it inside their step).
+ */
+export function resourceNotGranted(granted: readonly string[], requested: readonly string[]): string | undefined {
+  return requested.find((r) => !granted.includes(r));
+}
+
+/** RFC 8707 §2.2: the resources a token is for: those requested (each granted), else all granted. */
 export function narrowResources(granted: string[], requested: string[]): string[] {
   if (!requested.length) return granted;
-  const extra = requested.find((r) => !granted.includes(r));
+  const extra = resourceNotGranted(granted, requested);
   if (extra) throw invalidTarget(`resource ${extra} was not granted`);
   return requested;
 }

@@ -10,6 +10,7 @@ import {
   type ResourceServer,
   unauthorizedClient,
 } from "@op/core";
+import { scopesOf } from "./scope";
 
 /**
  * The resource registry's rules (docs/resources.md): which `resource` and `audience` values name
@@ -28,7 +29,6 @@ export interface Target {
 }
 
 const isOpScope = (scope: string) => (OP_SCOPES as readonly string[]).includes(scope);
-const scopesOf = (scope: string | undefined) => [...new Set((scope ?? "").split(" ").filter(Boolean))];
 const defines = (resource: ResourceServer, scope: string) => resource.scopes.some((s) => s.name === scope);
 
 export const resourceById = <R extends ResourceServer>(registry: readonly R[], id: string): R | undefined => registry.find((r) => r.id === id);

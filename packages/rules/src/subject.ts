@@ -31,7 +31,7 @@ function saltKey(salt: string): Promise<CryptoKey> {
   return key;
 }
 
-/** The `sub` this client sees for `accountId`: the id itself (public), or base64url HMAC-SHA-256(salt, sector ∥ id) (pairwise). */
+/** OIDC Core §8, §8.1: the `sub` this client sees for `accountId`: the id itself (public), or base64url HMAC-SHA-256(salt, sector ∥ id) (pairwise). */
 export async function subjectFor(client: SubjectClient, accountId: string, config: Pick<Config, "pairwiseSalt">): Promise<string> {
   if (client.subject_type !== "pairwise" || !isAccountId(accountId)) return accountId;
   const sector = sectorIdentifier(client);

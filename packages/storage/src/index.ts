@@ -1,25 +1,13 @@
 export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
 export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
-export {
-  DEVICE_POLL_INTERVAL,
-  DeviceAuthorization,
-  type DevicePollResult,
-  deviceAuthorizationObject,
-  formatUserCode,
-  newUserCode,
-  normalizeUserCode,
-  type PendingDeviceAuthorization,
-  parseDeviceCode,
-  USER_CODE_ALPHABET,
-} from "./durable-objects/device-authorization";
+export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
 export {
   type CodeRedemption,
   clientCredentialsGrantId,
   Grant,
   grantIdOfCode,
   grantObject,
-  narrowScope,
   parseRefreshToken,
   type RedeemCodeResult,
   type RotateResult,

@@ -52,6 +52,8 @@ export type AuthorizationParams = z.output<typeof AuthorizationParamsSchema>;
 export const ValidatedAuthorizationRequestSchema = z.object({
   clientId: z.string(),
   redirectUri: z.string(),
+  /** RFC 6749 §4.1.3: the request named its redirect_uri, so the token request must repeat it. */
+  redirectUriSent: z.boolean().default(true),
   responseType: z.enum(SUPPORTED_RESPONSE_TYPES),
   responseMode: z.enum(RESPONSE_MODES).exclude(["jwt"]),
   scopes: z.array(z.string()),
@@ -80,9 +82,9 @@ export const InteractionRecordSchema = z.object({
   csrfToken: z.string(),
   createdAt: z.number().int(),
   expiresAt: z.number().int(),
-  /** Set once the user logged in within this interaction (so prompt=login / max_age=0 are satisfied). */
-  loggedInAt: z.number().int().optional(),
-  /** Set once the user approved consent within this interaction. */
-  consentedAt: z.number().int().optional(),
+  /** The session a login within this interaction started (so prompt=login / max_age=0 are met by it, not by another tab's). */
+  loggedInSid: z.string().optional(),
+  /** The user who approved consent within this interaction (a different user finishing it is asked again). */
+  consentedBy: z.string().optional(),
 });
 export type InteractionRecord = z.output<typeof InteractionRecordSchema>;

@@ -1,19 +1,17 @@
-import { type Client, getConfig, OAuthError, PATHS, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
+import { type Client, getConfig, randomToken, retryAfterOf, timingSafeEqual } from "@op/core";
 import { clientAddress, readForm } from "@op/http";
+import { formatUserCode, normalizeUserCode } from "@op/rules";
 import {
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
-  formatUserCode,
   getClient,
-  normalizeUserCode,
   type PendingDeviceAuthorization,
   refundRateLimit,
   sessionObject,
   userBySub,
 } from "@op/storage";
 import { readCookie, setCookie } from "../cookies";
-import { errorPage } from "../html";
 import { authenticateUser } from "../interaction/authenticate";
 import { type CurrentSession, currentSession } from "../session";
 import { renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCodeForm } from "./pages";
@@ -25,7 +23,6 @@ import { renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCod
  * form carries a CSRF token that must equal its cookie (double submit, as logout does).
  */
 
-const CSRF_COOKIE = "op_device_csrf";
 const UNKNOWN_CODE = "This code is unknown, has expired or was already used. Check the code on your device, or start again there.";
 
 interface Found {
@@ -36,7 +33,7 @@ interface Found {
 
 /** GET /device: the code form, prefilled from verification_uri_complete (RFC 8628 §3.3.1). */
 export async function showDeviceVerification(request: Request, env: Env): Promise<Response> {
-  const csrf = csrfTokenOf(request);
+  const csrf = csrfTokenOf(request, env);
   const prefill = (new URL(request.url).searchParams.get("user_code") ?? "").slice(0, 20);
   return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: prefill }));
 }
@@ -76,26 +73,18 @@ export const submitDeviceConsent = (request: Request, env: Env) =>
 
 /** Reads the form and checks its CSRF token; a stale form gets the code form again, never a 500. */
 async function formStep(request: Request, env: Env, step: (form: Record<string, string>, csrf: string) => Promise<Response>): Promise<Response> {
-  const csrf = csrfTokenOf(request);
-  try {
-    const { params: form } = await readForm(request, 16 * 1024);
-    const cookie = readCookie(request, CSRF_COOKIE);
-    if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
-      return withCsrfCookie(
-        env,
-        csrf,
-        renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error: "The form has expired; enter the code again.", status: 403 }),
-      );
-    }
-    return withCsrfCookie(
-      env,
-      csrf,
-      step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)),
-    );
-  } catch (err) {
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
+  const csrf = csrfTokenOf(request, env);
+  const { params: form } = await readForm(request, 16 * 1024);
+  const cookie = readCookie(request, env, "deviceCsrf");
+  if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
+    const error = "The form has expired; enter the code again.";
+    return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 403 }));
   }
+  return withCsrfCookie(
+    env,
+    csrf,
+    step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)),
+  );
 }
 
 /**
@@ -145,13 +134,13 @@ const unknownCode = (csrf: string, form: Record<string, string>) => renderUserCo
 const displayable = (typed: string | undefined) => (typed ?? "").slice(0, 20);
 
 /** The browser's CSRF token, kept while its cookie holds one, so that several tabs agree. */
-function csrfTokenOf(request: Request): string {
-  const cookie = readCookie(request, CSRF_COOKIE);
+function csrfTokenOf(request: Request, env: Env): string {
+  const cookie = readCookie(request, env, "deviceCsrf");
   return cookie && /^[A-Za-z0-9_-]{43}$/.test(cookie) ? cookie : randomToken(32);
 }
 
 async function withCsrfCookie(env: Env, csrf: string, response: Promise<Response>): Promise<Response> {
   const res = await response;
-  res.headers.append("Set-Cookie", setCookie(env, CSRF_COOKIE, csrf, { maxAge: getConfig(env).ttl.deviceCode, path: PATHS.deviceVerification }));
+  res.headers.append("Set-Cookie", setCookie(env, "deviceCsrf", csrf, { maxAge: getConfig(env).ttl.deviceCode }));
   return res;
 }

@@ -1,6 +1,6 @@
 import type { InteractionRecord } from "@op/core";
 import { type Env, userBySub } from "@op/storage";
-import { consentScope } from "../authorize/decide";
+import { consentScope } from "../authorization/prompts/consent";
 
 /** Remembers the approved scopes and claims for this user and client. */
 export async function grantConsentFor(env: Env, sub: string, record: InteractionRecord): Promise<void> {

@@ -1,7 +1,6 @@
 import type { Client, InteractionRecord } from "@op/core";
 import { SCOPE_CLAIMS } from "@op/rules";
-import type { Env } from "@op/storage";
-import { consentScope } from "../authorize/decide";
+import { consentScope } from "../authorization/prompts/consent";
 import { cspSourceFor, type Html, html, page } from "../html";
 
 export const SCOPE_TEXT: Record<string, string> = {
@@ -45,7 +44,6 @@ const action = (i: InteractionRecord, step: string) => `/interaction/${i.uid}/${
 
 /** The login form; with an error, shown again with its status (401, or 429 with Retry-After). */
 export function renderLogin(
-  _env: Env,
   client: Client,
   i: InteractionRecord,
   error?: string,
@@ -66,7 +64,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ""
   );
 }
 
-export function renderConsent(_env: Env, client: Client, i: InteractionRecord): Promise<Response> {
+export function renderConsent(client: Client, i: InteractionRecord): Promise<Response> {
   const locales = i.request.uiLocales;
   const { scopes, claims } = consentScope(i.request);
   const extraClaims = claims.filter((c) => !scopes.some((s) => (SCOPE_CLAIMS[s] as string[] | undefined)?.includes(c)));

@@ -1,19 +1,21 @@
-import { accessDenied, type InteractionRecord, invalidClient, invalidRequest, OAuthError, sha256b64url, timingSafeEqual } from "@op/core";
-import { readForm } from "@op/http";
+import { accessDenied, type Client, getConfig, type InteractionRecord, invalidClient, invalidRequest, sha256b64url, timingSafeEqual } from "@op/core";
+import { type OpContext, readForm } from "@op/http";
 import { type Env, getClient, interactionObject } from "@op/storage";
-import { proceed } from "../authorize/proceed";
-import { authorizationErrorResponse, targetOf } from "../authorize/respond";
-import { interactionCookieName, readCookie } from "../cookies";
-import { errorPage, seeOther } from "../html";
+import { targetOf } from "../authorization/context";
+import { alreadyCompleted, conclude, type Known } from "../authorization/flow";
+import { authorizationErrorResponse } from "../authorization/response/respond";
+import { interactionPath, readCookie } from "../cookies";
+import { seeOther } from "../html";
 import { currentSession } from "../session";
 import { authenticateUser } from "./authenticate";
 import { grantConsentFor } from "./consent";
-import { renderLogin } from "./pages";
+import { renderConsent, renderLogin } from "./pages";
 
 /**
  * Login and consent (OIDC Core §3.1.2.3-4). Every step loads the interaction, checks that this
- * browser started it (path-scoped cookie) and, for forms, the CSRF token; then it records
- * progress and hands back to `proceed`, which decides what comes next.
+ * browser started it (path-scoped cookie) and, for forms, the CSRF token; then it records who
+ * did what and asks the decision (authorization/flow.ts) what comes next: the authorization
+ * response, or the page of the prompt still needed.
  */
 const expired = () => invalidRequest("this login request has expired or was already completed; start again from the application");
 
@@ -21,7 +23,7 @@ async function loadInteraction(request: Request, env: Env, uid: string): Promise
   if (!/^[A-Za-z0-9_-]{22}$/.test(uid)) throw expired();
   const record = await interactionObject(env, uid).get();
   if (!record) throw expired();
-  const secret = readCookie(request, interactionCookieName(env));
+  const secret = readCookie(request, env, "browser");
   if (!secret || !timingSafeEqual(await sha256b64url(secret), record.browserHash)) {
     throw invalidRequest("this login request was started in another browser");
   }
@@ -34,59 +36,58 @@ async function readCsrfForm(request: Request, record: InteractionRecord): Promis
   return params;
 }
 
-async function clientOf(env: Env, record: InteractionRecord) {
+async function clientOf(env: Env, record: InteractionRecord): Promise<Client> {
   const client = await getClient(env, record.request.clientId);
   if (!client) throw invalidClient("the client no longer exists", { status: 400 });
   return client;
 }
 
+/** The user cancelled or denied: the interaction ends and the client hears access_denied (RFC 6749 §4.1.2.1). */
 async function refuse(env: Env, record: InteractionRecord, description: string): Promise<Response> {
   const client = await clientOf(env, record);
   if (!(await interactionObject(env, record.uid).finish())) throw expired();
   return authorizationErrorResponse(env, targetOf(record.request, client), accessDenied(description));
 }
 
-/** GET /interaction/:uid — show whatever the request needs next. */
-export async function showInteraction(request: Request, env: Env, uid: string): Promise<Response> {
-  return guard(async () => {
-    const record = await loadInteraction(request, env, uid);
-    return proceed(env, request, await clientOf(env, record), record.request, record);
-  });
-}
-
-/** POST /interaction/:uid/login */
-export async function submitLogin(request: Request, env: Env, uid: string): Promise<Response> {
-  return guard(async () => {
-    const record = await loadInteraction(request, env, uid);
-    const form = await readCsrfForm(request, record);
-    if (form.action === "cancel") return refuse(env, record, "the user cancelled the login");
-    const login = await authenticateUser(env, request, form);
-    if ("error" in login) return renderLogin(env, await clientOf(env, record), record, login.error, login); // the client only for the page
-    if (!(await interactionObject(env, uid).update({ loggedInAt: Date.now() }))) throw expired();
-    return seeOther(`/interaction/${uid}`, login.cookie);
-  });
-}
-
-/** POST /interaction/:uid/consent */
-export async function submitConsent(request: Request, env: Env, uid: string): Promise<Response> {
-  return guard(async () => {
-    const record = await loadInteraction(request, env, uid);
-    const form = await readCsrfForm(request, record);
-    if (form.decision !== "approve") return refuse(env, record, "the user denied the request");
-    const [session, client] = await Promise.all([currentSession(request, env), clientOf(env, record)]);
-    if (!session) return seeOther(`/interaction/${uid}`); // the session ended meanwhile: log in again
-    await grantConsentFor(env, session.record.sub, record);
-    // Resume at once: the answer is the authorization response itself, one request fewer.
-    const consented = { ...record, consentedAt: Date.now() };
-    return proceed(env, request, client, record.request, consented, { session, consent: null /* consentedAt decides */, afterForm: true });
-  });
-}
-
-async function guard(step: () => Promise<Response>): Promise<Response> {
-  try {
-    return await step();
-  } catch (err) {
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
+/** The answer to a resumed request: the response, or the page its prompt needs (a form answer goes back to GET, post/redirect/get). */
+async function resume(c: OpContext, record: InteractionRecord, client: Client, opts: { known?: Known; afterForm?: boolean } = {}): Promise<Response> {
+  const outcome = await conclude(c.env, c.req.raw, client, record.request, record, opts.known);
+  if (outcome.kind === "response") return outcome.response;
+  if (opts.afterForm) {
+    if (!(await interactionObject(c.env, record.uid).update({ consentedBy: record.consentedBy }))) throw alreadyCompleted();
+    return seeOther(`${getConfig(c.env).issuer}${interactionPath(record.uid)}`);
   }
+  return outcome.decision.kind === "login" ? renderLogin(client, record) : renderConsent(client, record);
+}
+
+/** GET /interaction/:uid: whatever the request needs next. */
+export async function showInteraction(c: OpContext): Promise<Response> {
+  const record = await loadInteraction(c.req.raw, c.env, c.req.param("uid")!);
+  return resume(c, record, await clientOf(c.env, record));
+}
+
+/** POST /interaction/:uid/login: a fresh session, recorded as this interaction's login; then back to GET. */
+export async function submitLogin(c: OpContext): Promise<Response> {
+  const uid = c.req.param("uid")!;
+  const record = await loadInteraction(c.req.raw, c.env, uid);
+  const form = await readCsrfForm(c.req.raw, record);
+  if (form.action === "cancel") return refuse(c.env, record, "the user cancelled the login");
+  const login = await authenticateUser(c.env, c.req.raw, form);
+  if ("error" in login) return renderLogin(await clientOf(c.env, record), record, login.error, login); // the client only for the page
+  if (!(await interactionObject(c.env, uid).update({ loggedInSid: login.session.record.sid }))) throw expired();
+  return seeOther(interactionPath(uid), login.cookie);
+}
+
+/** POST /interaction/:uid/consent: the consent is remembered, then the decision answers at once (one request fewer). */
+export async function submitConsent(c: OpContext): Promise<Response> {
+  const uid = c.req.param("uid")!;
+  const record = await loadInteraction(c.req.raw, c.env, uid);
+  const form = await readCsrfForm(c.req.raw, record);
+  if (form.decision !== "approve") return refuse(c.env, record, "the user denied the request");
+  const [session, client] = await Promise.all([currentSession(c.req.raw, c.env), clientOf(c.env, record)]);
+  if (!session) return seeOther(interactionPath(uid)); // the session ended meanwhile: sign in again
+  await grantConsentFor(c.env, session.record.sub, record);
+  // consentedBy decides, not the remembered consent: what was approved here is bound to who approved it.
+  const consented = { ...record, consentedBy: session.record.sub };
+  return resume(c, consented, client, { known: { session, consent: null }, afterForm: true });
 }

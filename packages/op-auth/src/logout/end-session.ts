@@ -1,10 +1,10 @@
-import { type Client, getConfig, invalidRequest, OAuthError, randomToken, timingSafeEqual } from "@op/core";
+import { type Client, getConfig, invalidRequest, randomToken, timingSafeEqual } from "@op/core";
 import { NO_STORE, paramsOf, readForm, rejectDuplicates } from "@op/http";
 import { subjectFor } from "@op/rules";
 import { type Env, getClient } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import { clearCookie, readCookie, setCookie } from "../cookies";
-import { cspSourceFor, errorPage, html, page } from "../html";
+import { cspSourceFor, html, page } from "../html";
 import { currentSession, endSession } from "../session";
 
 /** OpenID Connect RP-Initiated Logout 1.0 §2-§3. */
@@ -17,8 +17,6 @@ interface LogoutRequest {
   hintSub?: string;
   hintSid?: string;
 }
-
-const CSRF_COOKIE = "op_logout_csrf";
 
 async function validateLogoutRequest(env: Env, params: Record<string, string>): Promise<LogoutRequest> {
   const hint = params.id_token_hint ? await verifyIdTokenHint(env, params.id_token_hint.slice(0, 8000)) : undefined;
@@ -53,21 +51,16 @@ function finish(req: LogoutRequest, cookies: string[]): Response | Promise<Respo
 
 /** GET/POST /session/end */
 export async function endSessionEndpoint(request: Request, env: Env): Promise<Response> {
-  try {
-    const { params, duplicates } = request.method === "POST" ? await readForm(request, 16 * 1024) : paramsOf(new URL(request.url).searchParams);
-    rejectDuplicates(duplicates);
-    const req = await validateLogoutRequest(env, params);
-    const session = await currentSession(request, env);
-    if (!session) return finish(req, []);
-    // The hint's sub is the one its client sees (pairwise or public, OIDC Core §8).
-    const sessionSub = req.client ? await subjectFor(req.client, session.record.sub, getConfig(env)) : session.record.sub;
-    const hintMatches = req.hintSub === sessionSub && (req.hintSid === undefined || req.hintSid === session.record.sid);
-    if (hintMatches) return finish(req, [await endSession(env, session)]);
-    return confirmLogout(env, req);
-  } catch (err) {
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
-  }
+  const { params, duplicates } = request.method === "POST" ? await readForm(request, 16 * 1024) : paramsOf(new URL(request.url).searchParams);
+  rejectDuplicates(duplicates);
+  const req = await validateLogoutRequest(env, params);
+  const session = await currentSession(request, env);
+  if (!session) return finish(req, []);
+  // The hint's sub is the one its client sees (pairwise or public, OIDC Core §8).
+  const sessionSub = req.client ? await subjectFor(req.client, session.record.sub, getConfig(env)) : session.record.sub;
+  const hintMatches = req.hintSub === sessionSub && (req.hintSid === undefined || req.hintSid === session.record.sid);
+  if (hintMatches) return finish(req, [await endSession(env, session)]);
+  return confirmLogout(env, req);
 }
 
 /** Without a matching hint the OP asks the user (§2: the OP SHOULD ask whether to log out). */
@@ -86,28 +79,23 @@ ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.
 </form>`,
     { formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [] },
   );
-  res.headers.append("Set-Cookie", setCookie(env, CSRF_COOKIE, csrf, { maxAge: 600, path: "/session/end" }));
+  res.headers.append("Set-Cookie", setCookie(env, "logoutCsrf", csrf, { maxAge: 600 }));
   return res;
 }
 
 /** POST /session/end/confirm: the user's answer; the CSRF token must match its cookie (double submit). */
 export async function confirmLogoutEndpoint(request: Request, env: Env): Promise<Response> {
-  try {
-    const { params } = await readForm(request, 16 * 1024);
-    const cookie = readCookie(request, CSRF_COOKIE);
-    if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw invalidRequest("the form has expired; try again");
-    const carried = Object.fromEntries(
-      Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(
-        ([, v]) => v !== undefined,
-      ),
-    ) as Record<string, string>;
-    const req = await validateLogoutRequest(env, carried);
-    const cookies = [clearCookie(env, CSRF_COOKIE, "/session/end")];
-    if (params.logout !== "yes") return finish({ ...req }, cookies);
-    cookies.push(await endSession(env, await currentSession(request, env)));
-    return finish(req, cookies);
-  } catch (err) {
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
-  }
+  const { params } = await readForm(request, 16 * 1024);
+  const cookie = readCookie(request, env, "logoutCsrf");
+  if (!cookie || !params.csrf || !timingSafeEqual(cookie, params.csrf)) throw invalidRequest("the form has expired; try again");
+  const carried = Object.fromEntries(
+    Object.entries({ client_id: params.client_id, post_logout_redirect_uri: params.post_logout_redirect_uri, state: params.state }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  ) as Record<string, string>;
+  const req = await validateLogoutRequest(env, carried);
+  const cookies = [clearCookie(env, "logoutCsrf")];
+  if (params.logout !== "yes") return finish({ ...req }, cookies);
+  cookies.push(await endSession(env, await currentSession(request, env)));
+  return finish(req, cookies);
 }

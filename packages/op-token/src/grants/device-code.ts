@@ -1,6 +1,6 @@
 import { accessDenied, authorizationPending, expiredToken, invalidGrant, invalidRequest, invalidTarget, randomToken, slowDown } from "@op/core";
-import { narrowResources } from "@op/rules";
-import { type DevicePollResult, deviceAuthorizationObject, parseDeviceCode } from "@op/storage";
+import { narrowResources, parseDeviceCode } from "@op/rules";
+import { type DevicePollResult, deviceAuthorizationObject } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 

@@ -1,13 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Authentication } from "@op/core";
 import { type DeviceAuthorizationRecord, DeviceAuthorizationRecordSchema, hashSecret, timingSafeEqual } from "@op/core";
+import { resourceNotGranted } from "@op/rules";
 import type { Env } from "../env";
 
-/** RFC 8628 §6.1: consonants only (no words, no 0/O or 1/I confusion); 20^8 codes ≈ 34.5 bits. */
-export const USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
-const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{8}$/;
-/** RFC 8628 §3.2: seconds between polls when the server names no other interval. */
-export const DEVICE_POLL_INTERVAL = 5;
 /** RFC 8628 §3.5: slow_down raises the interval by 5 seconds for good. */
 const SLOW_DOWN_STEP = 5;
 /** Kept this long past expiry, so a late poll still gets expired_token rather than invalid_grant. */
@@ -84,7 +80,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
     if (r.status === "denied") return { status: "denied" };
     if (r.status === "approved" && r.approval) {
       // RFC 8707 §2.2: checked before marking, so a refused resource leaves the approval redeemable.
-      if (resources.some((x) => !r.resources.includes(x))) return { status: "invalid_target" };
+      if (resourceNotGranted(r.resources, resources) !== undefined) return { status: "invalid_target" };
       this.ctx.storage.kv.put("record", { ...r, status: "used", lastPolledAt: now });
       return { status: "approved", record: r, approval: r.approval };
     }
@@ -98,33 +94,6 @@ export class DeviceAuthorization extends DurableObject<Env> {
   async alarm() {
     await this.ctx.storage.deleteAll();
   }
-}
-
-/** A fresh user code: 8 letters of the alphabet, uniformly drawn. */
-export function newUserCode(): string {
-  let code = "";
-  while (code.length < 8) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(16))) {
-      // Rejection sampling: 240 = 12 × 20, so every letter is equally likely.
-      if (byte < 240 && code.length < 8) code += USER_CODE_ALPHABET[byte % USER_CODE_ALPHABET.length];
-    }
-  }
-  return code;
-}
-
-/** RFC 8628 §6.1: what the user typed, uppercased, without the dashes and spaces; null if it cannot be a code. */
-export function normalizeUserCode(input: string): string | null {
-  const code = input.slice(0, 64).toUpperCase().replace(/[-\s]/g, "");
-  return USER_CODE.test(code) ? code : null;
-}
-
-/** How a user code is shown: XXXX-XXXX. */
-export const formatUserCode = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
-
-/** Splits a device code `<userCode>.<secret>`; null when it has not that shape. */
-export function parseDeviceCode(deviceCode: string): { userCode: string; secret: string } | null {
-  const m = /^([BCDFGHJKLMNPQRSTVWXZ]{8})\.([A-Za-z0-9_-]{43})$/.exec(deviceCode);
-  return m ? { userCode: m[1]!, secret: m[2]! } : null;
 }
 
 /** The object of a normalized user code. */

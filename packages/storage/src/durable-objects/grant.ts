@@ -10,7 +10,7 @@ import {
   randomToken,
   sha256,
 } from "@op/core";
-import { pkceRefusal, wantsRefreshToken } from "@op/rules";
+import { narrowScope, pkceRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
 import type { Env } from "../env";
 
 export type RotateResult =
@@ -45,14 +45,6 @@ export type RedeemCodeResult =
   | { status: "reused" }
   | { status: "refused"; description: string }
   | { status: "invalid_target"; resource: string };
-
-/** RFC 6749 §6: a refresh may narrow the scope but never widen it; null when it would widen. */
-export function narrowScope(granted: string, requested: string | undefined): string | null {
-  if (requested === undefined) return granted;
-  const allowed = new Set(granted.split(" "));
-  const wanted = [...new Set(requested.split(" ").filter(Boolean))];
-  return wanted.length && wanted.every((s) => allowed.has(s)) ? wanted.join(" ") : null;
-}
 
 /**
  * One object per grant: the authorization code and everything issued from it (the
@@ -100,7 +92,7 @@ export class Grant extends DurableObject<Env> {
     if (r.redirectUri !== code.redirectUri) return { status: "refused", description: "redirect_uri does not match the authorization request" };
     const pkce = pkceRefusal(code, r.codeVerifier, r.codeVerifierS256);
     if (pkce) return { status: "refused", description: pkce };
-    const extra = r.resources.find((x) => !code.resources.includes(x));
+    const extra = resourceNotGranted(code.resources, r.resources);
     if (extra !== undefined) return { status: "invalid_target", resource: extra };
     const offline = wantsRefreshToken(r.grantTypes, code.scope);
     const ttl = getConfig(this.env).ttl;
@@ -221,7 +213,7 @@ export class Grant extends DurableObject<Env> {
     // Checked before rotating, so a refused scope or resource leaves the current token usable.
     const scope = narrowScope(grant.scope, requested.scope);
     if (scope === null) return { status: "invalid_scope" };
-    if (requested.resources?.some((r) => !grant.resources.includes(r))) return { status: "invalid_target" };
+    if (resourceNotGranted(grant.resources, requested.resources ?? []) !== undefined) return { status: "invalid_target" };
     this.ctx.storage.sql.exec("UPDATE refresh_tokens SET status = 'rotated' WHERE hash = ?", row.hash);
     this.insertActive(next.hash);
     return { status: "ok", grant: { ...grant, scope }, refreshToken: `${grant.grantId}.${next.secret}` };

@@ -22,7 +22,7 @@ export class Interaction extends DurableObject<Env> {
   }
 
   /** Merges progress (login, consent) into a live interaction; false when it is gone. */
-  update(patch: Pick<Partial<InteractionRecord>, "loggedInAt" | "consentedAt">): boolean {
+  update(patch: Pick<Partial<InteractionRecord>, "loggedInSid" | "consentedBy">): boolean {
     const r = this.get();
     if (!r) return false;
     this.ctx.storage.kv.put("interaction", { ...r, ...patch });

@@ -18,9 +18,12 @@ import {
   grantsProblem,
   mergeRegistry,
   registeredTargets,
+  resourceById,
+  resourceByIdentifier,
   resourceProblem,
   resourceScopes,
   resourcesForConsent,
+  resourcesServedBy,
   SUPPORTED_SCOPES,
   servesAudience,
 } from "@op/rules";
@@ -107,7 +110,7 @@ describe("schemas", () => {
   });
 });
 
-describe("mergeRegistry", () => {
+describe("mergeRegistry (RESOURCES and the admin API: one registry)", () => {
   it("puts configured resources first and drops stored ones that clash with them", () => {
     const clash = resource("other", { identifiers: ["urn:example:payments"] });
     const merged = mergeRegistry([payments], [ledger, resource("payments"), clash]);
@@ -133,7 +136,7 @@ describe("registeredTargets (RFC 8707 §2)", () => {
   });
 });
 
-describe("effectiveGrants", () => {
+describe("effectiveGrants (CLIENT_GRANTS_DEFAULT, JWT_BEARER_TRUSTED_CLIENTS)", () => {
   const client = { client_id: "c1", scope: "payments:write read admin", token_exchange_audiences: ["urn:example:payments", "https://unknown.example/"] };
   const config = (clientGrantsDefault: "requested" | ClientGrants, trusted: string[] = []) => ({
     clientGrantsDefault,
@@ -270,6 +273,17 @@ describe("exchangedScope (RFC 8693 §2.1)", () => {
   });
 });
 
+describe("resourceById, resourceByIdentifier, resourcesServedBy", () => {
+  it("find a resource by id, by any of its identifiers, and those a client serves", () => {
+    expect(resourceById(registry, "ledger")).toBe(ledger);
+    expect(resourceById(registry, "https://ledger.example.com/")).toBeUndefined();
+    expect(resourceByIdentifier(registry, "urn:example:payments")).toBe(payments);
+    expect(resourceByIdentifier(registry, "payments")).toBeUndefined();
+    expect(resourcesServedBy(registry, "gateway")).toEqual([payments]);
+    expect(resourcesServedBy(registry, "app")).toEqual([]);
+  });
+});
+
 describe("servesAudience (RFC 7662 §2.1)", () => {
   it("a resource's own client, for tokens with one of its identifiers in aud", () => {
     expect(servesAudience(registry, "gateway", ["urn:example:payments", USERINFO])).toBe(true);
@@ -278,7 +292,7 @@ describe("servesAudience (RFC 7662 §2.1)", () => {
   });
 });
 
-describe("accessTokenLifetime", () => {
+describe("accessTokenLifetime (RFC 9068 §2.2 exp)", () => {
   it("the shortest its resources ask, never beyond the OP's", () => {
     expect(accessTokenLifetime(registry, ["https://ledger.example.com/"], 3600)).toBe(3600);
     expect(accessTokenLifetime(registry, ["https://ledger.example.com/", "urn:example:payments"], 3600)).toBe(300);
@@ -287,24 +301,26 @@ describe("accessTokenLifetime", () => {
   });
 });
 
-describe("for the authorization endpoint", () => {
-  it("resourceScopes: the requested resources' scopes, within the client's own restriction; their defaults when none asked", () => {
+describe("resourceScopes (OIDC Core §3.1.2.1, RFC 6749 §3.3), for the authorization endpoint", () => {
+  it("the requested resources' scopes, within the client's own restriction; their defaults when none asked", () => {
     const t = targets("urn:example:payments", "https://notes.example.com/");
     expect(resourceScopes({}, t, "openid payments:write admin")).toEqual(["payments:write"]);
     expect(resourceScopes({}, t, "openid")).toEqual(["read", "write", "payments:read"]);
     expect(resourceScopes({ scope: "openid read" }, t, "openid")).toEqual(["read"]);
     expect(resourceScopes({}, [], "payments:write")).toEqual([]);
   });
+});
 
-  it("resourcesForConsent: each API's name and the asked scopes' descriptions", () => {
+describe("resourcesForConsent, for the consent page", () => {
+  it("each API's name and the asked scopes' descriptions", () => {
     expect(resourcesForConsent(targets("urn:example:payments"), ["payments:write", "openid"])).toEqual([
       { identifier: "urn:example:payments", name: "payments", scopes: [{ name: "payments:write", description: "Make payments" }] },
     ]);
   });
 });
 
-describe("admin checks", () => {
-  it("grantsProblem: registered resources, their own scopes", () => {
+describe("grantsProblem (the admin API's grants)", () => {
+  it("registered resources, their own scopes", () => {
     expect(
       grantsProblem(registry, grants({ client_credentials: [{ resource: "payments", scopes: ["payments:read"] }], token_exchange: ["ledger"] })),
     ).toBeUndefined();
@@ -314,8 +330,10 @@ describe("admin checks", () => {
     );
     expect(grantsProblem(registry, grants({ token_exchange: ["ledger", "bank"] }))).toMatch(/^token_exchange\.1: /);
   });
+});
 
-  it("resourceProblem: lifetime, userinfo, configured clashes (conflict), downstream registered", () => {
+describe("resourceProblem (the admin API's resources)", () => {
+  it("lifetime, userinfo, configured clashes (conflict), downstream registered", () => {
     const opts = { maxLifetime: 600, userinfoAudience: USERINFO, configured: [payments] };
     expect(resourceProblem(registry, resource("new", { downstream: ["ledger", "new"] }), opts)).toBeUndefined();
     expect(resourceProblem(registry, resource("new", { access_token_lifetime: 601 }), opts)?.kind).toBe("invalid");

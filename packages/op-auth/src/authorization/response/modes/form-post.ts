@@ -1,5 +1,5 @@
 import { randomToken } from "@op/core";
-import { cspSourceFor, html, pageHeaders, raw } from "../../html";
+import { cspSourceFor, html, pageHeaders, raw } from "../../../html";
 
 /**
  * OAuth 2.0 Form Post Response Mode §2: an HTML form that POSTs the parameters to the redirect

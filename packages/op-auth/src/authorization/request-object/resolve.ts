@@ -1,5 +1,5 @@
-import { type Client, getConfig, invalidRequest, invalidRequestObject, invalidRequestUri, normalizeResponseType } from "@op/core";
-import { type Arrival, enforceHardening } from "@op/rules";
+import { type Client, getConfig, invalidRequest, invalidRequestUri } from "@op/core";
+import { type Arrival, enforceHardening, mergeRequiredOutsideParameters } from "@op/rules";
 import { type Env, PAR_REQUEST_URI_PREFIX, pushedRequestObject, pushedRequestReference } from "@op/storage";
 import { fetchRegisteredRequestObject, validateRequestObject } from "./validate";
 
@@ -32,6 +32,32 @@ export async function resolveAuthorizationRequest(
   return { params: mergeRequiredOutsideParameters(outside, content.params), resources: content.resources, requestObject: source };
 }
 
+/**
+ * RFC 9126 §3: a pushed request's parameters, from the form or from the request object it
+ * carries (whose parameters replace the form's); the same mode check as at the authorization
+ * endpoint. request_uri must not be pushed (§2.1).
+ */
+export async function resolvePushedRequest(
+  env: Env,
+  client: Client,
+  form: Record<string, string>,
+  formResources: string[],
+): Promise<ResolvedAuthorizationRequest> {
+  if (form.request_uri !== undefined) throw invalidRequest("request_uri is not allowed in a pushed authorization request");
+  const requestObject = form.request !== undefined ? "request" : "absent";
+  const { signatureRequired } = enforceHardening(getConfig(env), client, { pushed: true, requestObject });
+  const outside = { ...withoutCredentials(form), client_id: client.client_id };
+  if (form.request === undefined) return { params: outside, resources: formResources, requestObject };
+  const content = await validateRequestObject(env, client, form.request, { signatureRequired });
+  return { params: mergeRequiredOutsideParameters(outside, content.params), resources: content.resources, requestObject };
+}
+
+/** Client authentication parameters are not part of the authorization request (RFC 9126 §2.1). */
+function withoutCredentials(params: Record<string, string>): Record<string, string> {
+  const { client_secret: _s, client_assertion: _a, client_assertion_type: _t, ...rest } = params;
+  return rest;
+}
+
 /** RFC 9101 §5: request and request_uri exclude each other. */
 export function rejectRequestAndRequestUri(params: Record<string, string>): void {
   if (params.request !== undefined && params.request_uri !== undefined) throw invalidRequest("request and request_uri must not both be present");
@@ -57,32 +83,3 @@ const PUSHED_REQUEST_FAILURES = {
   wrong_client: "request_uri was pushed by another client",
   used: "request_uri has already been used",
 } as const;
-
-/**
- * RFC 9101 §5: only the request object's parameters are used. OIDC Core §6.1 also requires
- * response_type (and scope with openid) outside it: they fill in when the object omits them and
- * must agree with it otherwise; client_id is always the outside one (checked against the object).
- */
-export function mergeRequiredOutsideParameters(outside: Record<string, string>, fromObject: Record<string, string>): Record<string, string> {
-  const merged: Record<string, string> = { ...fromObject, client_id: outside.client_id! };
-  for (const name of ["response_type", "scope"] as const) {
-    const there = outside[name];
-    const inside = fromObject[name];
-    if (there === undefined) continue;
-    if (inside === undefined) merged[name] = there;
-    else if (!AGREES[name](there, inside)) throw invalidRequestObject(`${name} in the request differs from the request object's`);
-  }
-  return merged;
-}
-
-/** Space-separated sets (Multiple Response Types §2, RFC 6749 §3.3). */
-const words = (v: string) => new Set(v.split(" ").filter(Boolean));
-/**
- * response_type must be the same set. The outside scope is OIDC Core §6.1's marker ("openid"),
- * so it only conflicts when it names a scope the object does not: RPs commonly send
- * `scope=openid` outside and the full scope inside, and the object's value is the one used.
- */
-const AGREES = {
-  response_type: (a: string, b: string) => normalizeResponseType(a) === normalizeResponseType(b),
-  scope: (outside: string, inside: string) => [...words(outside)].every((w) => words(inside).has(w)),
-};

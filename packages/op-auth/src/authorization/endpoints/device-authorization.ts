@@ -1,43 +1,23 @@
-import {
-  type Client,
-  DEVICE_CODE_GRANT_TYPE,
-  type DeviceAuthorizationParams,
-  DeviceAuthorizationParamsSchema,
-  getConfig,
-  hashSecret,
-  invalidRequest,
-  PATHS,
-  randomToken,
-  temporarilyUnavailable,
-  unauthorizedClient,
-} from "@op/core";
+import { type Client, getConfig, hashSecret, PATHS, randomToken, temporarilyUnavailable } from "@op/core";
 import { json, type OpContext } from "@op/http";
-import { grantableScopes, parseResources } from "@op/rules";
-import { DEVICE_POLL_INTERVAL, deviceAuthorizationObject, type Env, formatUserCode, newUserCode } from "@op/storage";
+import { DEVICE_POLL_INTERVAL, formatUserCode, newUserCode } from "@op/rules";
+import { deviceAuthorizationObject, type Env } from "@op/storage";
+import { authenticatedContext } from "../context";
+import { runSteps } from "../steps";
 
 /** Draws of a fresh user code before giving up; with 20^8 codes a second draw is already rare. */
 const MAX_USER_CODE_DRAWS = 5;
 
-/** RFC 8628 §3.1-3.2: the device authorization endpoint as its list of steps. */
+/**
+ * RFC 8628 §3.1-3.2: the device authorization endpoint. The pipeline authenticated the client;
+ * the step table checks the request (scopes and resources as at the authorization endpoint);
+ * a new DeviceAuthorization object holds it under a fresh user code.
+ */
 export async function deviceAuthorizationEndpoint(c: OpContext): Promise<Response> {
-  const { env } = c;
-  const { params: raw, resources } = c.get("form");
-  const client = c.get("client");
-  assertDeviceClient(client);
-  const params = parseParams(raw);
-  const started = await beginDeviceAuthorization(env, client, grantableScopes(client, params.scope), parseResources(resources));
-  return json(deviceAuthorizationResponse(env, started));
-}
-
-function assertDeviceClient(client: Client) {
-  if (!(client.grant_types as string[]).includes(DEVICE_CODE_GRANT_TYPE)) throw unauthorizedClient("client is not allowed the device_code grant");
-}
-
-function parseParams(raw: Record<string, string>): DeviceAuthorizationParams {
-  const parsed = DeviceAuthorizationParamsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw invalidRequest(`${issue.path.join(".")}: ${issue.message}`);
+  const ctx = authenticatedContext(c, "device_authorization");
+  await runSteps(ctx);
+  const started = await beginDeviceAuthorization(c.env, ctx.get("client"), ctx.get("scopes"), ctx.get("resources"));
+  return json(deviceAuthorizationResponse(c.env, started));
 }
 
 /** A new request in the object of a fresh user code; a taken code makes us draw another. */

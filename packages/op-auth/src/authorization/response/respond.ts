@@ -1,27 +1,12 @@
-import { type Client, type DeliveredResponseMode, getConfig, OAuthError, type ValidatedAuthorizationRequest } from "@op/core";
+import { type Client, type DeliveredResponseMode, getConfig, type OAuthError } from "@op/core";
 import type { Env } from "@op/storage";
-import { errorPage } from "../html";
-import { formPostResponse } from "./response-modes/form-post";
-import { formPostJwtResponse } from "./response-modes/form-post-jwt";
-import { fragmentResponse } from "./response-modes/fragment";
-import { fragmentJwtResponse } from "./response-modes/fragment-jwt";
-import { queryResponse } from "./response-modes/query";
-import { queryJwtResponse } from "./response-modes/query-jwt";
-
-/** Where and how an authorization response goes, once the client and its redirect URI are trusted. */
-export interface ResponseTarget {
-  client: Client;
-  redirectUri: string;
-  responseMode: DeliveredResponseMode;
-  state?: string;
-}
-
-export const targetOf = (req: Pick<ValidatedAuthorizationRequest, "redirectUri" | "responseMode" | "state">, client: Client): ResponseTarget => ({
-  client,
-  redirectUri: req.redirectUri,
-  responseMode: req.responseMode,
-  state: req.state,
-});
+import type { ResponseTarget } from "../context";
+import { formPostResponse } from "./modes/form-post";
+import { formPostJwtResponse } from "./modes/form-post-jwt";
+import { fragmentResponse } from "./modes/fragment";
+import { fragmentJwtResponse } from "./modes/fragment-jwt";
+import { queryResponse } from "./modes/query";
+import { queryJwtResponse } from "./modes/query-jwt";
 
 type ResponseModeHandler = (env: Env, client: Client, redirectUri: string, params: Record<string, string>) => Response | Promise<Response>;
 
@@ -39,13 +24,8 @@ const RESPONSE_MODES: Record<DeliveredResponseMode, ResponseModeHandler> = {
 export async function authorizationResponse(env: Env, target: ResponseTarget, params: Record<string, string | undefined>): Promise<Response> {
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...params, state: target.state, iss: getConfig(env).issuer })) if (v !== undefined) all[k] = v;
-  try {
-    return await RESPONSE_MODES[target.responseMode](env, target.client, target.redirectUri, all);
-  } catch (err) {
-    // A JARM response that cannot be built (no encryption key) must not fall back to a plain redirect.
-    if (err instanceof OAuthError) return errorPage(err);
-    throw err;
-  }
+  // A JARM response that cannot be built (no encryption key) throws: it must not fall back to a plain redirect.
+  return RESPONSE_MODES[target.responseMode](env, target.client, target.redirectUri, all);
 }
 
 export function authorizationErrorResponse(env: Env, target: ResponseTarget, err: OAuthError): Promise<Response> {

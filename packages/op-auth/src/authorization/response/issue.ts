@@ -1,7 +1,8 @@
 import { type Client, type GrantedAuthorization, getConfig, randomToken, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/core";
 import { type Env, grantIdOfCode, grantObject, sessionObject, userBySub } from "@op/storage";
 import { issueAccessToken, issueIdToken } from "@op/tokens";
-import { authorizationResponse, targetOf } from "./respond";
+import { targetOf } from "../context";
+import { authorizationResponse } from "./respond";
 
 /**
  * The successful authorization response (RFC 6749 §4.1.2, OIDC Core §3.2.2.5, §3.3.2.5): each
