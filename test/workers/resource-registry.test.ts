@@ -151,6 +151,16 @@ describe("resource indicators name registered resources (RFC 8707 §2)", () => {
     expect((await token(client, { grant_type: "refresh_token", refresh_token: tokens.refresh_token })).status).toBe(200);
   });
 
+  it("a user's grant yields tokens only for resources still registered", async () => {
+    const api = await registerResource(newResource());
+    const { client, tokens } = await completeFlow({}, { params: { scope: "openid offline_access", prompt: "consent", resource: api.identifiers[0]! } });
+    expect(decodeJwt(tokens.access_token).aud).toEqual([api.identifiers[0], `${ISSUER}/userinfo`]);
+    expect((await admin(`/resources/${api.id}`, { method: "DELETE" })).status).toBe(204);
+    const refreshed = await token(client, { grant_type: "refresh_token", refresh_token: tokens.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(decodeJwt((await refreshed.json<{ access_token: string }>()).access_token).aud).toBe(`${ISSUER}/userinfo`);
+  });
+
   it("a token lives as long as its resource asks, never longer than ACCESS_TOKEN_TTL", async () => {
     const short = await registerResource(newResource({ default_scopes: ["read"], access_token_lifetime: 300 }));
     const client = await machineClient({

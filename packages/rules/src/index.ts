@@ -52,6 +52,7 @@ export {
   resourcesForConsent,
   resourcesServedBy,
   servesAudience,
+  stillRegistered,
   type Target,
 } from "./resources";
 export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";

@@ -68,6 +68,15 @@ export function registeredTargets(registry: Registry, values: readonly string[],
 }
 
 /**
+ * RFC 8707 §2: the resources a user's grant names that tokens may still be issued for: those
+ * registered now (a code or refresh token may name one deleted since, or one the authorization
+ * endpoint let through), and the OP's userinfo audience. The others are left out of the token.
+ */
+export function stillRegistered(registry: Registry, resources: readonly string[], userinfoAudience: string): string[] {
+  return resources.filter((r) => r === userinfoAudience || resourceByIdentifier(registry, r) !== undefined);
+}
+
+/**
  * What a client gets without a user: the operator's grants when set, else CLIENT_GRANTS_DEFAULT
  * (`requested` derives them from the client's own `scope` and `token_exchange_audiences`, within
  * the registry: a development convenience). JWT_BEARER_TRUSTED_CLIENTS adds `any_user` either way.

@@ -26,6 +26,7 @@ import {
   resourcesServedBy,
   SUPPORTED_SCOPES,
   servesAudience,
+  stillRegistered,
 } from "@op/rules";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
@@ -289,6 +290,13 @@ describe("servesAudience (RFC 7662 §2.1)", () => {
     expect(servesAudience(registry, "gateway", ["urn:example:payments", USERINFO])).toBe(true);
     expect(servesAudience(registry, "gateway", ["https://ledger.example.com/"])).toBe(false);
     expect(servesAudience(registry, "someone", ["urn:example:payments"])).toBe(false);
+  });
+});
+
+describe("stillRegistered (RFC 8707 §2)", () => {
+  it("keeps the registered resources a grant names, and the userinfo audience", () => {
+    expect(stillRegistered(registry, ["https://gone.example.com/", "urn:example:payments", USERINFO], USERINFO)).toEqual(["urn:example:payments", USERINFO]);
+    expect(stillRegistered(registry, [], USERINFO)).toEqual([]);
   });
 });
 

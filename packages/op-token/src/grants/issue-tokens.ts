@@ -1,7 +1,7 @@
 import { type Client, type GrantedAuthorization, getConfig, invalidGrant } from "@op/core";
-import { accessTokenLifetime, type Registry, wantsRefreshToken } from "@op/rules";
+import { accessTokenLifetime, type Registry, stillRegistered, wantsRefreshToken } from "@op/rules";
 import { type Env, grantObject, userBySub } from "@op/storage";
-import { issueAccessToken, issueIdToken } from "@op/tokens";
+import { issueAccessToken, issueIdToken, userinfoAudience } from "@op/tokens";
 import type { TokenResponse } from "./context";
 
 /** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */
@@ -22,8 +22,9 @@ export async function userClaims(env: Env, sub: string) {
 
 /**
  * Access token, and an ID token for OpenID requests, for an authorization of `grantId`; the
- * access token is restricted to `resources` (RFC 8707), by default all the grant's, and lives
- * as long as the shortest-lived of them allows (their `access_token_lifetime`).
+ * access token is restricted to `resources` (RFC 8707), by default all the grant's, of which
+ * only those still registered, and lives as long as the shortest-lived of them allows (their
+ * `access_token_lifetime`).
  */
 export async function accessAndIdToken(
   env: Env,
@@ -31,8 +32,9 @@ export async function accessAndIdToken(
   a: IssuedAuthorization,
   opts: { registry: Registry; omitNonce?: boolean; resources?: string[] },
 ): Promise<TokenResponse> {
-  const resources = opts.resources ?? a.resources;
-  const lifetime = accessTokenLifetime(opts.registry, resources, getConfig(env).ttl.accessToken);
+  const config = getConfig(env);
+  const resources = stillRegistered(opts.registry, opts.resources ?? a.resources, userinfoAudience(config.issuer));
+  const lifetime = accessTokenLifetime(opts.registry, resources, config.ttl.accessToken);
   const at = await issueAccessToken(env, { ...a, client, resources, lifetime });
   const response: TokenResponse = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: a.scope };
   if (scopesOf(a.scope).includes("openid")) {
