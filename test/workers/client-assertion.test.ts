@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { assertionLifetimeRefusal } from "@op/rules";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
+import { ISSUER, machineClient, op, type RegisteredClient } from "./helpers";
 
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };
@@ -13,13 +13,15 @@ beforeAll(async () => {
   ec = await generateKeyPair("ES256", { extractable: true });
 });
 
-const base = { grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined };
+const base = { grant_types: ["client_credentials"], redirect_uris: undefined };
+/** The operator's grant to these clients: the test API (test/support/test-resources.ts), its read scope. */
+const M2M_GRANTS = { client_credentials: [{ resource: "test-api", scopes: ["read"] }] };
 async function privateKeyJwtClient(extra: Record<string, unknown> = {}) {
   const keys = [
     { ...(await exportJWK(rsa.publicKey)), kid: "rsa1", use: "sig" },
     { ...(await exportJWK(ec.publicKey)), kid: "ec1" },
   ];
-  return registerClient({ ...base, token_endpoint_auth_method: "private_key_jwt", jwks: { keys }, ...extra });
+  return machineClient(M2M_GRANTS, { ...base, token_endpoint_auth_method: "private_key_jwt", jwks: { keys }, ...extra });
 }
 
 function assertion(
@@ -117,7 +119,7 @@ describe("private_key_jwt (RFC 7523, OIDC Core §9)", () => {
   });
 
   it("a client registered for another method cannot use an assertion, nor this one a secret", async () => {
-    const basic = await registerClient(base);
+    const basic = await machineClient(M2M_GRANTS, base);
     expect((await tokenWith(await assertion(basic.client_id, rsa.privateKey))).status).toBe(401);
     const mixed = await op("/token", {
       method: "POST",
@@ -130,7 +132,7 @@ describe("private_key_jwt (RFC 7523, OIDC Core §9)", () => {
 
 describe("client_secret_jwt", () => {
   it("authenticates with an HMAC of the client secret, which is stored sealed", async () => {
-    const client = await registerClient({ ...base, token_endpoint_auth_method: "client_secret_jwt" });
+    const client = await machineClient(M2M_GRANTS, { ...base, token_endpoint_auth_method: "client_secret_jwt" });
     const secret = new TextEncoder().encode(client.client_secret!);
     expect((await tokenWith(await assertion(client.client_id, secret, { alg: "HS256" }))).status).toBe(200);
     expect((await tokenWith(await assertion(client.client_id, new TextEncoder().encode("wrong-secret-wrong-secret-wrong!!"), { alg: "HS256" }))).status).toBe(

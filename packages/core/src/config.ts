@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isolateCache } from "./cache";
+import { type ClientGrants, ClientGrantsSchema, NO_GRANTS, ResourceServerSchema, registryConflict } from "./schemas/resource";
 
 const flag = (dflt: boolean) =>
   z
@@ -24,6 +25,28 @@ const rateLimit = (dflt: string) =>
     })
     .refine((r) => !r || r.window <= 86400, "a rate limit's window is at most 24h");
 
+/** A setting holding JSON (a string, as `--var` and secrets give it, or the value a `[vars]` table holds), validated by `schema`. */
+const jsonSetting = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+      return z.NEVER;
+    }
+  }, schema);
+
+/** The most resources one registry holds (configured and admin-managed together; resource-registry.ts). */
+export const MAX_RESOURCES = 256;
+
+/**
+ * What clients the operator has not given grants get (docs/resources.md): `none`, `requested`
+ * (what their metadata's `scope` and `token_exchange_audiences` ask, within the registered
+ * resources: a development convenience), or a JSON ClientGrants object.
+ */
+const clientGrantsDefault = z.union([z.literal("none").transform((): ClientGrants => NO_GRANTS), z.literal("requested"), jsonSetting(ClientGrantsSchema)]);
+
 /**
  * Every operator setting, parsed once per isolate from Worker variables.
  * docs/configuration.md documents each one; the metadata document is derived
@@ -44,6 +67,9 @@ export const ConfigSchema = z
     CLIENT_ASSERTION_MAX_LIFETIME: seconds(3600, 3600),
     CLIENT_SECRET_ROTATION_OVERLAP: seconds(86400, 30 * 86400),
     JWT_BEARER_TRUSTED_CLIENTS: z.string().optional(),
+    RESOURCES: jsonSetting(z.array(ResourceServerSchema).max(MAX_RESOURCES)).optional(),
+    CLIENT_GRANTS_DEFAULT: clientGrantsDefault.optional(),
+    RESOURCE_CACHE_TTL: z.coerce.number().int().min(0).max(300).default(10),
     TLS_CLIENT_AUTH: z.enum(["true", "false"]).optional(),
     MTLS_ENDPOINT_ORIGIN: z.url({ protocol: /^https$/ }).optional(),
     PKCE_PLAIN_ENABLED: flag(false),
@@ -85,6 +111,13 @@ export const ConfigSchema = z
     message: "LOGIN_LOCKOUT_MAX must be at least LOGIN_LOCKOUT_BACKOFF",
     path: ["LOGIN_LOCKOUT_MAX"],
   })
+  .superRefine((c, ctx) => {
+    const resources = c.RESOURCES ?? [];
+    const conflict = registryConflict(resources, `${c.ISSUER.replace(/\/$/, "")}/userinfo`);
+    if (conflict) ctx.addIssue({ code: "custom", path: ["RESOURCES"], message: conflict });
+    const tooLong = resources.find((r) => r.access_token_lifetime !== undefined && r.access_token_lifetime > c.ACCESS_TOKEN_TTL);
+    if (tooLong) ctx.addIssue({ code: "custom", path: ["RESOURCES"], message: `resource ${tooLong.id}: access_token_lifetime exceeds ACCESS_TOKEN_TTL` });
+  })
   .transform((c) => {
     const issuer = c.ISSUER.replace(/\/$/, "");
     const development = c.ENVIRONMENT === "development";
@@ -112,10 +145,16 @@ export const ConfigSchema = z
       /** RFC 8705 §5: an origin whose hostname asks for client certificates, if not the issuer's. */
       mtlsEndpointOrigin: c.MTLS_ENDPOINT_ORIGIN?.replace(/\/$/, ""),
       /**
-       * RFC 7523 §2.1 for users: clients whose signed assertions may name any user as `sub`.
-       * An operator decision (it is impersonation power), so a setting, never client metadata.
+       * RFC 7523 §2.1 for users: clients whose signed assertions may name any user as `sub`, as
+       * if their grants said `jwt_bearer: any_user`. Impersonation power: an operator's decision.
        */
       jwtBearerTrustedClients: new Set((c.JWT_BEARER_TRUSTED_CLIENTS ?? "").split(/[\s,]+/).filter(Boolean)),
+      /** The resource servers of RESOURCES (read-only through the admin API; docs/resources.md). */
+      configuredResources: c.RESOURCES ?? [],
+      /** What a client without operator grants gets: nothing in production, what it requests in development. */
+      clientGrantsDefault: c.CLIENT_GRANTS_DEFAULT ?? (development ? ("requested" as const) : NO_GRANTS),
+      /** Seconds an isolate reuses its copy of the resource registry: the longest an admin change takes to apply everywhere. */
+      resourceCacheTtl: c.RESOURCE_CACHE_TTL,
       /** RFC 7591 §3: open registration only in local development, otherwise behind an initial access token. */
       registration: c.INITIAL_ACCESS_TOKEN ? ("initial_access_token" as const) : development ? ("open" as const) : ("disabled" as const),
       pkcePlainEnabled: c.PKCE_PLAIN_ENABLED,

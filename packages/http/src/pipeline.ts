@@ -1,4 +1,4 @@
-import { asOAuthError, type ChallengeScheme, type Client, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
+import { type AuthenticatedClient, asOAuthError, type ChallengeScheme, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
 import { countProven, type Env, enforceRateLimit, type LimitedAction, refundRateLimit, refuseIfSpent } from "@op/storage";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -20,8 +20,8 @@ export interface OpVariables {
   errorSurface: ErrorSurface;
   /** The form body (formBody). */
   form: ReadParams;
-  /** The client that authenticated (clientAuthentication). */
-  client: Client;
+  /** The client that authenticated, with the operator's grants (clientAuthentication). */
+  client: AuthenticatedClient;
   /**
    * The outcome proved that the caller holds something this OP issued it (a code with its
    * verifier, a refresh token, a device code, a token it revoked): set by the endpoint (`provedPossession`).
@@ -133,7 +133,7 @@ export const clientAuthentication = createMiddleware<OpEnv>(async (c, next) => {
 export const provedPossession = (c: OpContext) => c.set("proved", true);
 
 /** A confidential client's successful authentication proved its secret, key or certificate; a public client's id proves nothing. */
-const provesCredential = (client: Client | undefined) => client !== undefined && client.token_endpoint_auth_method !== "none";
+const provesCredential = (client: AuthenticatedClient | undefined) => client !== undefined && client.token_endpoint_auth_method !== "none";
 
 /**
  * Per address, only what attackers send counts: a request that proved nothing (no credential,

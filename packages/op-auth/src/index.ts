@@ -23,6 +23,7 @@ export {
   PushedAuthorizationRequest,
   RateLimiter,
   ReplayGuard,
+  ResourceRegistry,
   UserAccount,
 } from "@op/storage";
 

@@ -60,6 +60,26 @@ export {
   toAuthorizationParams,
 } from "./request-object";
 export { narrowResources, parseResources, resourceNotGranted } from "./resource";
+export {
+  accessTokenLifetime,
+  checkExchangeTargets,
+  clientTokenScope,
+  effectiveGrants,
+  exchangedScope,
+  grantsProblem,
+  mergeRegistry,
+  type Registry,
+  registeredTargets,
+  resourceById,
+  resourceByIdentifier,
+  resourceProblem,
+  resourceScopes,
+  resourcesForConsent,
+  resourcesServedBy,
+  servesAudience,
+  stillRegistered,
+  type Target,
+} from "./resources";
 export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
 export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";

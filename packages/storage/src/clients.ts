@@ -1,4 +1,4 @@
-import { type Client, ClientSchema, getConfig, isolateCache } from "@op/core";
+import { type AuthenticatedClient, type Client, ClientSchema, getConfig, isolateCache } from "@op/core";
 import { clientObject, isPlausibleClientId } from "./durable-objects/client-registration";
 import type { Env } from "./env";
 
@@ -32,8 +32,11 @@ type CachedClientEnv = Pick<Env, "CLIENTS" | "ISSUER" | "ENVIRONMENT"> & Partial
 /** This isolate's copies (an unknown client too, as null), for the clients it served last. */
 const cachedClients = isolateCache<string, Client | null>({ name: "clients", maxEntries: 10_000, maxAgeMs: CACHED_CLIENT_ISOLATE_MS });
 
-/** The client as it is now (its Durable Object): for authentication, management, and anything that grants. */
-export async function freshClient(env: Pick<Env, "CLIENTS">, clientId: string): Promise<Client | null> {
+/**
+ * The client as it is now (its Durable Object), with the operator's grants: for authentication,
+ * management, and anything that grants.
+ */
+export async function freshClient(env: Pick<Env, "CLIENTS">, clientId: string): Promise<AuthenticatedClient | null> {
   return isPlausibleClientId(clientId) ? clientObject(env, clientId).get() : null;
 }
 
@@ -54,8 +57,11 @@ export async function cachedClient(env: CachedClientEnv, clientId: string): Prom
   });
 }
 
-const putCopy = (kv: KVNamespace, env: Pick<Env, "ISSUER" | "ENVIRONMENT">, client: Client) =>
-  kv.put(cacheKey(client.client_id), JSON.stringify(client), { expirationTtl: getConfig(env).ttl.clientCache });
+/** The client's metadata into KV; never the operator's grants, which only the Durable Object serves. */
+const putCopy = (kv: KVNamespace, env: Pick<Env, "ISSUER" | "ENVIRONMENT">, client: Client) => {
+  const { operatorGrants: _grants, ...metadata } = client as Client & { operatorGrants?: unknown };
+  return kv.put(cacheKey(client.client_id), JSON.stringify(metadata), { expirationTtl: getConfig(env).ttl.clientCache });
+};
 
 /** After a write to the client's object: KV gets the new record, and this isolate forgets its copy. */
 export async function cacheClient(env: Pick<Env, "CLIENT_CACHE" | "ISSUER" | "ENVIRONMENT">, client: Client): Promise<void> {

@@ -44,6 +44,7 @@ export {
 } from "./durable-objects/pushed-authorization-request";
 export { backoffSeconds, LOGIN_WAIT_MS, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
+export { DEFAULT_REALM, MAX_REGISTRY_BYTES, type RegistryWriteResult, ResourceRegistry, resourceRegistryObject } from "./durable-objects/resource-registry";
 export {
   type ConsentRecord,
   type NewUser,
@@ -68,4 +69,5 @@ export {
   refundRateLimit,
   refuseIfSpent,
 } from "./rate-limits";
+export { forgetResourceRegistry, resourceRegistry } from "./resources";
 export { DEV_USERS } from "./seeds";

@@ -58,11 +58,14 @@ export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "scope" | "res
     certificateThumbprint?: string;
     /** The client the token is issued to: its `client_id`, and the `sub` it sees (OIDC Core §8), as in its ID tokens. */
     client: SubjectClient & Pick<Client, "client_id">;
+    /** Seconds, when its resources ask for less than ACCESS_TOKEN_TTL (never more: see accessTokenLifetime in @op/rules). */
+    lifetime?: number;
   };
 
 export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
   const config = getConfig(env);
   const iat = nowSeconds();
+  const lifetime = Math.min(a.lifetime ?? config.ttl.accessToken, config.ttl.accessToken);
   const claims: AccessTokenClaims = {
     iss: config.issuer,
     // Pairwise too (as oidc-provider does): the client can read this JWT, so the public id would undo §8.1.
@@ -71,7 +74,7 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     client_id: a.client.client_id,
     scope: a.scope,
     iat,
-    exp: iat + config.ttl.accessToken,
+    exp: iat + lifetime,
     jti: randomToken(16),
     gid: a.grantId,
     auth_time: a.authTime,
@@ -80,7 +83,7 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     ...(a.certificateThumbprint ? { cnf: { "x5t#S256": a.certificateThumbprint } } : {}),
   };
   const token = await signJwt(env, ACCESS_TOKEN_ALG, { ...claims }, ACCESS_TOKEN_TYP);
-  return { token, expiresIn: config.ttl.accessToken, claims };
+  return { token, expiresIn: lifetime, claims };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { HARDENING_MODES } from "../config";
+import type { ClientGrants } from "./resource";
 
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
 /** OIDC Core §3 and OAuth 2.0 Multiple Response Types, each written with its words sorted. */
@@ -155,5 +156,11 @@ export const ClientSchema = ClientMetadataSchema.extend({
   localized: z.record(z.string(), z.string()).default({}),
 });
 export type Client = z.output<typeof ClientSchema>;
+
+/**
+ * A client as authentication reads it from its Durable Object: its record and, kept apart from
+ * anything the client wrote, the operator's grants (null: none set, CLIENT_GRANTS_DEFAULT applies).
+ */
+export type AuthenticatedClient = Client & { operatorGrants: ClientGrants | null };
 
 export const isPublicClient = (client: Pick<Client, "token_endpoint_auth_method">) => client.token_endpoint_auth_method === "none";

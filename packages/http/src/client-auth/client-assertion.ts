@@ -1,4 +1,4 @@
-import type { Client } from "@op/core";
+import type { AuthenticatedClient } from "@op/core";
 import { getConfig, invalidClient, PATHS } from "@op/core";
 import type { Env } from "@op/storage";
 import { clientObject } from "@op/storage";
@@ -31,7 +31,7 @@ export function presentedClientAssertion(params: Record<string, string>): Presen
  * and a lifetime of at most CLIENT_ASSERTION_MAX_LIFETIME; a client assertion and nothing else
  * (not a request object, DPoP proof, … : jwt-roles.ts); jti single-use, claimed in a Durable Object.
  */
-export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<Client | null> {
+export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<AuthenticatedClient | null> {
   const config = getConfig(env);
   const keyMaterial = await clientObject(env, presented.clientId).sealedSecrets();
   if (!keyMaterial) return null;
