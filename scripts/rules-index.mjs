@@ -66,12 +66,15 @@ export function render(rows) {
     "comment cites and the test files whose `describe`/`it` titles name it. Written by",
     "`node scripts/rules-index.mjs`; the test line fails when a rule has no test or this page is stale.",
     "",
-    "| Rule | Module | Sections | Tests |",
-    "| --- | --- | --- | --- |",
   ];
-  for (const r of rows) {
-    lines.push(`| \`${r.name}\` | \`${r.module}\` | ${r.sections.join("; ") || "—"} | ${r.tests.map((t) => `\`${t}\``).join(", ") || "**none**"} |`);
-  }
+  const table = [
+    ["Rule", "Module", "Sections", "Tests"],
+    ...rows.map((r) => [`\`${r.name}\``, `\`${r.module}\``, r.sections.join("; ") || "—", r.tests.map((t) => `\`${t}\``).join(", ") || "**none**"]),
+  ];
+  // Columns padded as biome formats Markdown tables, so that the lint stage and --check agree.
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  lines.push(line(table[0]), line(widths.map((w) => "-".repeat(w))), ...table.slice(1).map(line));
   return `${lines.join("\n")}\n`;
 }
 

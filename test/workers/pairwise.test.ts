@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { authorize, Browser, basicAuth, completeFlow, decodeJwt, op, type RegisteredClient, redeemCode, registerClient } from "./helpers";
+import { authorize, Browser, basicAuth, completeFlow, decodeJwt, grantClient, op, type RegisteredClient, redeemCode, registerClient } from "./helpers";
 
 /**
  * Pairwise subject identifiers (OIDC Core §8, OIDC DCR §2/§5). The sector_identifier_uri
@@ -227,8 +227,8 @@ describe("pairwise subjects", () => {
       subject_type: "pairwise",
       redirect_uris: ["https://te.example.com/cb"],
       grant_types: ["authorization_code", TOKEN_EXCHANGE],
-      token_exchange_audiences: ["https://downstream.example.com/"],
     });
+    await grantClient(f.client.client_id, { token_exchange: ["test-downstream"] });
     const res = await op("/token", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(f.client.client_id, f.client.client_secret!) },

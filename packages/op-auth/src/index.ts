@@ -25,6 +25,7 @@ export {
   PushedAuthorizationRequest,
   RateLimiter,
   ReplayGuard,
+  ResourceRegistry,
   UserAccount,
 } from "@op/storage";
 

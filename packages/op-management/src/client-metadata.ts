@@ -1,5 +1,5 @@
 import { ASSERTION_ALGS, type ClientMetadata, ClientMetadataSchema, type Config, IMPLICIT_GRANT, invalidClientMetadata, invalidRedirectUri } from "@op/core";
-import { conflictingClientMode, enabledTokenAuthMethods, isRequired } from "@op/rules";
+import { conflictingClientMode, enabledTokenAuthMethods, FETCHABLE_URL_RULE, fetchRefusal, isRequired } from "@op/rules";
 import { z } from "zod";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
@@ -21,6 +21,7 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
   checkAuthenticationMethod(metadata, config);
   checkHardeningModes(metadata, config);
   checkRequestObjects(metadata, config);
+  checkFetchedUrls(metadata, config);
   return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
 }
 
@@ -107,7 +108,6 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   const method = m.token_endpoint_auth_method;
   if (!enabledTokenAuthMethods(config).includes(method)) throw invalidClientMetadata(`token_endpoint_auth_method ${method} is not enabled`);
   if (m.jwks && m.jwks_uri) throw invalidClientMetadata("jwks and jwks_uri must not both be present");
-  if (m.jwks_uri) checkFetchedDocumentUri(m.jwks_uri, config, "jwks_uri");
   if (method === "private_key_jwt" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata("private_key_jwt needs jwks or jwks_uri");
   if (method === "tls_client_auth" && !m.tls_client_auth_subject_dn) throw invalidClientMetadata("tls_client_auth needs tls_client_auth_subject_dn");
   if (method === "self_signed_tls_client_auth" && !m.jwks?.keys.some((k) => k.x5c?.length)) {
@@ -132,20 +132,10 @@ function checkHardeningModes(m: ClientMetadata, config: Config) {
 }
 
 /**
- * OIDC DCR §2: request_uris are absolute, https outside development (the OP fetches them: RFC
- * 9101 §5.2); a signing alg other than none needs the client's keys; a client that must sign its
- * request objects cannot pick none (RFC 9101 §10.5).
+ * A signing alg other than none needs the client's keys; a client that must sign its request
+ * objects cannot pick none (RFC 9101 §10.5). The request_uris themselves: `checkFetchedUrls`.
  */
 function checkRequestObjects(m: ClientMetadata, config: Config) {
-  for (const uri of m.request_uris ?? []) {
-    let url: URL;
-    try {
-      url = new URL(uri);
-    } catch {
-      throw invalidClientMetadata(`request_uris: ${uri} is not an absolute URI`);
-    }
-    if (url.protocol !== "https:" && !(config.development && url.protocol === "http:")) throw invalidClientMetadata("request_uris must be https URLs");
-  }
   const alg = m.request_object_signing_alg;
   if (alg && alg !== "none" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata(`request_object_signing_alg ${alg} needs jwks or jwks_uri`);
   if (alg === "none" && isRequired(config, m, "jar"))
@@ -165,11 +155,28 @@ function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "aut
   }
 }
 
-/** Documents the OP fetches (jwks_uri, sector_identifier_uri): only https, or loopback http in development; no SSRF into internal hosts. */
-export function checkFetchedDocumentUri(uri: string, config: Config, member: "jwks_uri" | "sector_identifier_uri") {
-  const url = new URL(uri);
-  if (url.protocol === "https:" || (config.development && url.protocol === "http:" && LOOPBACK.has(url.hostname))) return;
-  throw invalidClientMetadata(`${member} must be an https URL`);
+/**
+ * Every URL in the metadata that the OP will fetch (RFC 7591 §5, RFC 9101 §10.4.1, OIDC DCR §2):
+ * refused now by the same guard the fetcher applies (rules/fetch-guard.ts), so a URL that could
+ * never be fetched shows at registration. Add a member here when the OP starts fetching it
+ * (logout and notification endpoints, …).
+ */
+function fetchedUrls(m: ClientMetadata): { member: string; uri: string }[] {
+  return [
+    ...(m.jwks_uri ? [{ member: "jwks_uri", uri: m.jwks_uri }] : []),
+    ...(m.sector_identifier_uri ? [{ member: "sector_identifier_uri", uri: m.sector_identifier_uri }] : []),
+    ...(m.request_uris ?? []).map((uri) => ({ member: "request_uris", uri })),
+  ];
+}
+
+function checkFetchedUrls(m: ClientMetadata, config: Config) {
+  for (const { member, uri } of fetchedUrls(m)) {
+    const refusal = fetchRefusal(uri, config);
+    if (refusal) {
+      const allowed = config.development ? `${FETCHABLE_URL_RULE}, or http(s) to loopback in development` : FETCHABLE_URL_RULE;
+      throw invalidClientMetadata(`${member}: ${uri} is not a URL this OP fetches (${refusal}); it must be ${allowed}`);
+    }
+  }
 }
 
 function localizedMembers(body: Record<string, unknown>): Record<string, string> {

@@ -7,6 +7,7 @@ import type { KeyStore } from "./durable-objects/key-store";
 import type { PushedAuthorizationRequest } from "./durable-objects/pushed-authorization-request";
 import type { RateLimiter } from "./durable-objects/rate-limiter";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
+import type { ResourceRegistry } from "./durable-objects/resource-registry";
 import type { UserAccount } from "./durable-objects/user-account";
 
 /** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
@@ -32,6 +33,7 @@ export interface Env {
   DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   PUSHED_AUTHORIZATION_REQUESTS: DurableObjectNamespace<PushedAuthorizationRequest>;
+  RESOURCE_REGISTRY: DurableObjectNamespace<ResourceRegistry>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

@@ -2,10 +2,10 @@ import { type Client, getConfig, randomToken, retryAfterOf, timingSafeEqual } fr
 import { clientAddress, readForm } from "@op/http";
 import { formatUserCode, normalizeUserCode } from "@op/rules";
 import {
+  cachedClient,
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
-  getClient,
   type PendingDeviceAuthorization,
   refundRateLimit,
   sessionObject,
@@ -98,7 +98,7 @@ async function pendingRequest(env: Env, http: Request, typed: string | undefined
   if (!userCode) return null;
   const ticket = await enforceRateLimit(env, "device:ip", clientAddress(http));
   const request = await deviceAuthorizationObject(env, userCode).pending();
-  const client = request && (await getClient(env, request.clientId));
+  const client = request && (await cachedClient(env, request.clientId));
   if (!request || !client) return null;
   await refundRateLimit(env, ticket);
   return { userCode, request, client };

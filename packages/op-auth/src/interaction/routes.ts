@@ -1,6 +1,6 @@
 import { accessDenied, type Client, getConfig, type InteractionRecord, invalidClient, invalidRequest, sha256b64url, timingSafeEqual } from "@op/core";
 import { type OpContext, readForm } from "@op/http";
-import { type Env, getClient, interactionObject } from "@op/storage";
+import { cachedClient, type Env, interactionObject } from "@op/storage";
 import { targetOf } from "../authorization/context";
 import { alreadyCompleted, conclude, type Known } from "../authorization/flow";
 import { authorizationErrorResponse } from "../authorization/response/respond";
@@ -38,7 +38,7 @@ async function readCsrfForm(request: Request, record: InteractionRecord): Promis
 }
 
 async function clientOf(env: Env, record: InteractionRecord): Promise<Client> {
-  const client = await getClient(env, record.request.clientId);
+  const client = await cachedClient(env, record.request.clientId);
   if (!client) throw invalidClient("the client no longer exists", { status: 400 });
   return client;
 }

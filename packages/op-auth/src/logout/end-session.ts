@@ -1,7 +1,7 @@
 import { type Client, getConfig, invalidRequest, randomToken, timingSafeEqual } from "@op/core";
 import { NO_STORE, paramsOf, readForm, rejectDuplicates } from "@op/http";
 import { spaceSeparated, subjectFor } from "@op/rules";
-import { type Env, getClient } from "@op/storage";
+import { cachedClient, type Env } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import { clearCookie, readCookie, setCookie } from "../cookies";
 import { cspSourceFor, html, page } from "../html";
@@ -25,7 +25,7 @@ async function validateLogoutRequest(env: Env, params: Record<string, string>): 
   const audiences = audiencesOf(hint?.aud);
   if (params.client_id && hint && !audiences.includes(params.client_id)) throw invalidRequest("client_id does not match the id_token_hint");
   const clientId = params.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
-  const client = clientId ? ((await getClient(env, clientId)) ?? undefined) : undefined;
+  const client = clientId ? ((await cachedClient(env, clientId)) ?? undefined) : undefined;
   if (clientId && !client) throw invalidRequest("unknown client_id");
   const uri = params.post_logout_redirect_uri;
   if (uri !== undefined) {

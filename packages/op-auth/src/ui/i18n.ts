@@ -1,5 +1,5 @@
-import type { HtmlEscapedString } from "hono/utils/html";
 import { html } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
 import { type Catalogue, en, type MessageKey } from "./messages/en";
 import { fr } from "./messages/fr";
 

@@ -27,6 +27,7 @@ export class BrowserSession extends DurableObject<Env> {
 
   async end(): Promise<SessionRecord | null> {
     const s = this.ctx.storage.kv.get<SessionRecord>("session") ?? null;
+    if (!s) return null; // nothing stored, nothing to write
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     return s;
