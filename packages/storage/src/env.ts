@@ -1,5 +1,6 @@
 import type { BrowserSession } from "./durable-objects/browser-session";
 import type { ClientRegistration } from "./durable-objects/client-registration";
+import type { DevMailbox } from "./durable-objects/dev-mailbox";
 import type { DeviceAuthorization } from "./durable-objects/device-authorization";
 import type { Grant } from "./durable-objects/grant";
 import type { Interaction } from "./durable-objects/interaction";
@@ -34,6 +35,8 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   PUSHED_AUTHORIZATION_REQUESTS: DurableObjectNamespace<PushedAuthorizationRequest>;
   RESOURCE_REGISTRY: DurableObjectNamespace<ResourceRegistry>;
+  /** Development only (MAIL_TRANSPORT=mailbox): the mail the OP sent. */
+  DEV_MAILBOX: DurableObjectNamespace<DevMailbox>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;
