@@ -54,6 +54,12 @@ export const ConfigSchema = z
     INTERACTION_TTL: seconds(600, 3600),
     DEVICE_CODE_TTL: seconds(600, 3600), // RFC 8628 §3.2 expires_in
     CLOCK_SKEW: seconds(60, 600),
+    // OIDC Back-Channel Logout §2.4: logout tokens are short-lived (the spec suggests two minutes).
+    LOGOUT_TOKEN_TTL: seconds(120, 600),
+    // How long the end-session endpoint waits for back-channel deliveries before answering the browser (the rest continue behind it).
+    BACKCHANNEL_LOGOUT_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
+    // How long the logout page waits for the relying parties' front-channel iframes before going on.
+    FRONTCHANNEL_LOGOUT_WAIT_MS: z.coerce.number().int().min(500).max(10_000).default(3000),
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
     LOG_REQUESTS: z.enum(["true", "false"]).optional(),
     CLIENT_CACHE_TTL: z.coerce.number().int().min(60).max(86400).default(300),
@@ -123,9 +129,12 @@ export const ConfigSchema = z
         interaction: c.INTERACTION_TTL,
         deviceCode: c.DEVICE_CODE_TTL,
         jarmResponse: c.JARM_RESPONSE_TTL,
+        logoutToken: c.LOGOUT_TOKEN_TTL,
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,
+      /** What the end-session endpoint waits for, in milliseconds (docs/logout.md): back-channel deliveries, front-channel iframes. */
+      logoutWait: { backchannelMs: c.BACKCHANNEL_LOGOUT_WAIT_MS, frontchannelMs: c.FRONTCHANNEL_LOGOUT_WAIT_MS },
       /** One JSON line per request; off by default in development, where wrangler logs requests itself. */
       logRequests: c.LOG_REQUESTS ? c.LOG_REQUESTS === "true" : !development,
       passwordIterations: c.PASSWORD_PBKDF2_ITERATIONS,
@@ -167,5 +176,5 @@ export function getConfig(env: Record<string, unknown>): Config {
 
 /** The maximum lifetime of anything signed with a key; a retired key stays published this long. */
 export function signedArtifactMaxLifetime(config: Config): number {
-  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse) + config.clockSkew;
+  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse, config.ttl.logoutToken) + config.clockSkew;
 }
