@@ -15,6 +15,7 @@ declare namespace Cloudflare {
       | "ReplayGuard"
       | "DeviceAuthorization"
       | "RateLimiter"
-      | "PushedAuthorizationRequest";
+      | "PushedAuthorizationRequest"
+      | "LogoutDelivery";
   }
 }

@@ -10,17 +10,26 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
  * Headers for every HTML page. form-action lists the client's redirect origin because
  * browsers apply it to the redirects that follow a form submission (CSP3 §6.3.1).
  */
-export function pageHeaders(formTargets: string[] = [], scriptNonce?: string): Record<string, string> {
+export function pageHeaders(formTargets: string[] = [], scriptNonce?: string, framing: Framing = {}): Record<string, string> {
   const formAction = ["'self'", ...formTargets].join(" ");
   const script = scriptNonce ? `; script-src 'nonce-${scriptNonce}'` : "";
+  // Only the origins the page itself loads in frames (front-channel logout), never more.
+  const frames = framing.frameSources?.length ? `; frame-src ${framing.frameSources.join(" ")}` : "";
+  const ancestors = framing.embeddable ? "*" : "'none'";
   return {
     "Content-Type": "text/html;charset=UTF-8",
     ...NO_STORE,
-    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${script}`,
+    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action ${formAction}; frame-ancestors ${ancestors}; base-uri 'none'${script}${frames}`,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
+    ...(framing.embeddable ? {} : { "X-Frame-Options": "DENY" }),
   };
+}
+
+/** What a page frames and who may frame it: only check_session_iframe is embeddable (OIDC Session Management §3.3). */
+export interface Framing {
+  frameSources?: string[];
+  embeddable?: boolean;
 }
 
 /** The CSP source that allows navigation to a redirect URI (origin, or scheme for private-use schemes). */
@@ -41,19 +50,22 @@ button{padding:.5rem 1rem;margin:1rem .5rem 0 0}.error{color:#b00020}.client{dis
 export async function page(
   title: string,
   body: Html,
-  opts: { status?: number; formTargets?: string[]; headers?: Record<string, string>; lang?: string } = {},
+  opts: { status?: number; formTargets?: string[]; headers?: Record<string, string>; lang?: string; scriptNonce?: string; framing?: Framing } = {},
 ): Promise<Response> {
   const doc = html`<!doctype html>
 <html lang="${opts.lang ?? "en"}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title}</title><style>${raw(STYLE)}</style></head>
 <body><main>${body}</main></body></html>`;
-  return new Response(String(await doc), { status: opts.status ?? 200, headers: { ...pageHeaders(opts.formTargets), ...opts.headers } });
+  return new Response(String(await doc), {
+    status: opts.status ?? 200,
+    headers: { ...pageHeaders(opts.formTargets, opts.scriptNonce, opts.framing), ...opts.headers },
+  });
 }
 
 /** 303 (RFC 9700 §4.12: never 307 after a form post) to a page of this OP, never cached. */
-export function seeOther(location: string, cookie?: string): Response {
+export function seeOther(location: string, cookies: string | string[] = []): Response {
   const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
-  if (cookie) headers.append("Set-Cookie", cookie);
+  for (const cookie of typeof cookies === "string" ? [cookies] : cookies) headers.append("Set-Cookie", cookie);
   return new Response(null, { status: 303, headers });
 }
 

@@ -1,5 +1,6 @@
 import { ASSERTION_ALGS, type ClientMetadata, ClientMetadataSchema, type Config, IMPLICIT_GRANT, invalidClientMetadata, invalidRedirectUri } from "@op/core";
 import { conflictingClientMode, enabledTokenAuthMethods, isRequired } from "@op/rules";
+import { outboundRefusal } from "@op/storage";
 import { z } from "zod";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
@@ -21,6 +22,7 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
   checkAuthenticationMethod(metadata, config);
   checkHardeningModes(metadata, config);
   checkRequestObjects(metadata, config);
+  checkLogoutUris(metadata, config);
   return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
 }
 
@@ -150,6 +152,26 @@ function checkRequestObjects(m: ClientMetadata, config: Config) {
   if (alg && alg !== "none" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata(`request_object_signing_alg ${alg} needs jwks or jwks_uri`);
   if (alg === "none" && isRequired(config, m, "jar"))
     throw invalidClientMetadata("request_object_signing_alg none contradicts a required signed request object");
+}
+
+/**
+ * OIDC Back-Channel Logout §2.2: the OP POSTs to backchannel_logout_uri itself, so it must be a
+ * URL the outbound fetch guard lets it call (storage outbound.ts), refused now rather than at the
+ * first logout. OIDC Front-Channel Logout §2: frontchannel_logout_uri is loaded by the user's
+ * browser, so it follows the redirect URI rules (https for web clients, loopback http only in
+ * development). Both are absolute and carry no fragment.
+ */
+function checkLogoutUris(m: ClientMetadata, config: Config) {
+  const back = m.backchannel_logout_uri;
+  if (back !== undefined) {
+    if (back.includes("#")) throw invalidClientMetadata("backchannel_logout_uri must not contain a fragment");
+    const refusal = outboundRefusal(back, config);
+    if (refusal) throw invalidClientMetadata(`backchannel_logout_uri: ${back} is not a URL this OP calls (${refusal})`);
+  }
+  if (m.frontchannel_logout_uri !== undefined) {
+    checkRedirectUri(m.frontchannel_logout_uri, m.application_type, config, (d) => invalidClientMetadata(`frontchannel_logout_uri: ${d}`));
+    if (!/^https?:$/.test(new URL(m.frontchannel_logout_uri).protocol)) throw invalidClientMetadata("frontchannel_logout_uri must be an http(s) URL");
+  }
 }
 
 /** OIDC DCR §2: enc needs alg; alg needs keys to encrypt to (inline keys are checked for a fitting one now). */

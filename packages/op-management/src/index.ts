@@ -2,6 +2,7 @@ import { PATHS } from "@op/core";
 import { onlyMethods, opApp } from "@op/http";
 import { listKeys, rotateClientSecret, rotateKeys } from "./admin";
 import { deleteClient, readClient, registerClient, updateClient } from "./registration";
+import { listSessions, showLogout, signOutEverywhere } from "./sessions";
 
 /** op-management: dynamic client registration and management, and the admin API. */
 const app = opApp("op-management");
@@ -16,5 +17,8 @@ app.all(`${PATHS.registration}/:clientId`, onlyMethods("GET, PUT, DELETE"));
 app.post(`${PATHS.admin}/keys/rotate`, (c) => rotateKeys(c.req.raw, c.env));
 app.get(`${PATHS.admin}/keys`, (c) => listKeys(c.req.raw, c.env));
 app.post(`${PATHS.admin}/clients/:clientId/secret`, (c) => rotateClientSecret(c.req.raw, c.env, c.req.param("clientId")));
+app.get(`${PATHS.admin}/users/:sub/sessions`, listSessions);
+app.delete(`${PATHS.admin}/users/:sub/sessions`, signOutEverywhere);
+app.get(`${PATHS.admin}/logouts/:sid`, showLogout);
 
 export default app;

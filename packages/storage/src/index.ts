@@ -1,5 +1,5 @@
 export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
-export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
+export { BrowserSession, sessionById, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
 export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
 export {
@@ -23,6 +23,7 @@ export {
   type SigningKey,
   signingKeyAt,
 } from "./durable-objects/key-store";
+export { LOGOUT_RECORD_RETENTION_MS, LogoutDeliveryObject, logoutDeliveryObject } from "./durable-objects/logout-delivery";
 export {
   newPushedRequestUri,
   PAR_REQUEST_URI_PREFIX,
@@ -36,6 +37,7 @@ export {
 export { backoffSeconds, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
 export {
+  type AccountSession,
   type ConsentRecord,
   type NewUser,
   NewUserSchema,
@@ -46,5 +48,15 @@ export {
   userByUsername,
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
+export { OUTBOUND_TIMEOUT_MS, type OutboundResult, outboundRefusal, postForm } from "./outbound";
 export { beginLoginAttempt, enforceRateLimit, type LimitedAction, loginStreak, loginSucceeded, type RateLimitTicket, refundRateLimit } from "./rate-limits";
 export { DEV_USERS } from "./seeds";
+export {
+  type EndedSession,
+  endBrowserSession,
+  endSessionsOf,
+  logoutRecord,
+  noticesWithin,
+  sessionsOf,
+  startBrowserSession,
+} from "./sessions";

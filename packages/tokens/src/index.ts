@@ -13,3 +13,4 @@ export { clientJwksDocument, clientJwksFromUri, clientVerificationKeys, warnIfCl
 export { clientEncryptionKey, encryptForClient } from "./encryption";
 export { type IdTokenInput, issueIdToken } from "./id-token";
 export { audiencesOf, halfHash, joseErrors, nowSeconds, signingKey, signJwt, verifyIdTokenHint, verifyOwnJwt } from "./keys";
+export { issueLogoutToken, LOGOUT_TOKEN_TYP } from "./logout-token";

@@ -94,8 +94,10 @@ export async function verifyOwnJwt(env: KeyEnv, token: string, options: JWTVerif
 export async function verifyIdTokenHint(env: KeyEnv, token: string): Promise<(JWTPayload & { sub: string }) | null> {
   try {
     const { payload, protectedHeader } = await compactVerify(token, await ownKeys(env, token), { algorithms: [...getConfig(env).signingAlgs] });
-    if (protectedHeader.typ === "at+jwt") return null; // an access token is not an ID token
+    // Neither an access token nor a logout token (OIDC Back-Channel Logout §4.1) is an ID token.
+    if (protectedHeader.typ === "at+jwt" || protectedHeader.typ === "logout+jwt") return null;
     const claims = JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+    if (claims.events !== undefined) return null;
     if (claims.iss !== getConfig(env).issuer || typeof claims.sub !== "string") return null;
     return claims as JWTPayload & { sub: string };
   } catch {

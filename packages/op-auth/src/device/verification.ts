@@ -56,7 +56,7 @@ export const submitDeviceLogin = (request: Request, env: Env) =>
     const login = await authenticateUser(env, request, form);
     if ("error" in login) return renderDeviceLogin(csrf, found.client, formatUserCode(found.userCode), login.error, login);
     const res = await consentPage(csrf, found);
-    res.headers.append("Set-Cookie", login.cookie);
+    for (const cookie of login.cookies) res.headers.append("Set-Cookie", cookie);
     return res;
   });
 
@@ -118,8 +118,9 @@ async function approve(env: Env, csrf: string, found: Found, session: CurrentSes
   if (!account) throw new Error("session subject is not an account");
   await account.grantConsent(found.client.client_id, found.request.scopes, []);
   const { sub, sid, authTime, acr, amr } = session.record;
-  if (!(await deviceAuthorizationObject(env, found.userCode).approve({ sub, sid, authTime, acr, amr }))) return unknownCode(csrf, {});
-  await sessionObject(env, session.key).addClient(found.client.client_id); // for logout propagation
+  const grantId = randomToken(16); // chosen now, so the approving session knows the grant its logout must reach
+  if (!(await deviceAuthorizationObject(env, found.userCode).approve({ sub, sid, authTime, acr, amr }, grantId))) return unknownCode(csrf, {});
+  await sessionObject(env, session.key).addClient(found.client.client_id, grantId); // for logout propagation
   return renderDeviceDone(true);
 }
 

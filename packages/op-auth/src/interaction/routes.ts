@@ -75,7 +75,7 @@ export async function submitLogin(c: OpContext): Promise<Response> {
   const login = await authenticateUser(c.env, c.req.raw, form);
   if ("error" in login) return renderLogin(await clientOf(c.env, record), record, login.error, login); // the client only for the page
   if (!(await interactionObject(c.env, uid).update({ loggedInSid: login.session.record.sid }))) throw expired();
-  return seeOther(interactionPath(uid), login.cookie);
+  return seeOther(interactionPath(uid), login.cookies);
 }
 
 /** POST /interaction/:uid/consent: the consent is remembered, then the decision answers at once (one request fewer). */
