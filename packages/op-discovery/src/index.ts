@@ -1,5 +1,5 @@
 import { getConfig, PATHS } from "@op/core";
-import { opApp } from "@op/http";
+import { apiCors, opApp } from "@op/http";
 import { providerMetadata } from "@op/rules";
 import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
 
@@ -8,6 +8,7 @@ import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
  * short time, and readable cross-origin by browser-based relying parties.
  */
 const app = opApp("op-discovery");
+app.use(apiCors(["GET"]));
 
 const publicHeaders = {
   "Access-Control-Allow-Origin": "*",

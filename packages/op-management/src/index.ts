@@ -1,11 +1,17 @@
-import { PATHS } from "@op/core";
-import { onlyMethods, opApp } from "@op/http";
+import { getConfig, PATHS } from "@op/core";
+import { apiCors, onlyMethods, opApp } from "@op/http";
 import { listKeys, rotateClientSecret, rotateKeys } from "./admin";
 import { deleteClient, readClient, registerClient, updateClient } from "./registration";
 import { listSessions, showLogout, signOutEverywhere } from "./sessions";
 
 /** op-management: dynamic client registration and management, and the admin API. */
 const app = opApp("op-management");
+
+// Browser-based clients (an MCP client in a page) register themselves where registration is on (http/cors.ts).
+app.use(`${PATHS.registration}/*`, async (c, next) =>
+  getConfig(c.env).registration === "disabled" ? next() : apiCors(["POST", "GET", "PUT", "DELETE"])(c, next),
+);
+app.use(PATHS.registration, async (c, next) => (getConfig(c.env).registration === "disabled" ? next() : apiCors(["POST"])(c, next)));
 
 app.post(PATHS.registration, (c) => registerClient(c.req.raw, c.env));
 app.all(PATHS.registration, onlyMethods("POST"));

@@ -1,6 +1,5 @@
 import { PATHS } from "@op/core";
-import { bearerChallenges, clientAuthenticatedRequest, onlyMethods, opApp } from "@op/http";
-import { cors } from "hono/cors";
+import { apiCors, bearerChallenges, clientAuthenticatedRequest, onlyMethods, opApp } from "@op/http";
 import { introspectionEndpoint } from "./introspection";
 import { revocationEndpoint } from "./revocation";
 import { requireGrantType, tokenEndpoint } from "./token-endpoint";
@@ -9,28 +8,10 @@ import { userinfoEndpoint } from "./userinfo";
 /** op-token: the token endpoint with its grants, UserInfo, introspection and revocation. */
 const app = opApp("op-token");
 
-// Browser-based (public) clients call these cross-origin; credentials are never cookies here.
-app.use(
-  PATHS.token,
-  cors({
-    origin: "*",
-    allowMethods: ["POST"],
-    allowHeaders: ["Authorization", "Content-Type", "DPoP"],
-    exposeHeaders: ["Retry-After", "WWW-Authenticate"],
-    maxAge: 600,
-  }),
-);
-app.use(PATHS.revocation, cors({ origin: "*", allowMethods: ["POST"], allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
-app.use(
-  PATHS.userinfo,
-  cors({
-    origin: "*",
-    allowMethods: ["GET", "POST"],
-    allowHeaders: ["Authorization", "Content-Type", "DPoP"],
-    exposeHeaders: ["WWW-Authenticate"],
-    maxAge: 600,
-  }),
-);
+// Browser-based (public) clients call these cross-origin (http/cors.ts); introspection is for servers.
+app.use(PATHS.token, apiCors(["POST"]));
+app.use(PATHS.revocation, apiCors(["POST"]));
+app.use(PATHS.userinfo, apiCors(["GET", "POST"]));
 
 app.post(PATHS.token, clientAuthenticatedRequest({ beforeAuthentication: [requireGrantType] }), tokenEndpoint);
 app.all(PATHS.token, onlyMethods("POST"));
