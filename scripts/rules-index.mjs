@@ -66,12 +66,14 @@ export function render(rows) {
     "comment cites and the test files whose `describe`/`it` titles name it. Written by",
     "`node scripts/rules-index.mjs`; the test line fails when a rule has no test or this page is stale.",
     "",
-    "| Rule | Module | Sections | Tests |",
-    "| --- | --- | --- | --- |",
   ];
-  for (const r of rows) {
-    lines.push(`| \`${r.name}\` | \`${r.module}\` | ${r.sections.join("; ") || "—"} | ${r.tests.map((t) => `\`${t}\``).join(", ") || "**none**"} |`);
-  }
+  const cells = rows.map((r) => [`\`${r.name}\``, `\`${r.module}\``, r.sections.join("; ") || "—", r.tests.map((t) => `\`${t}\``).join(", ") || "**none**"]);
+  // Padded to the column widths, as the formatter (biome) writes Markdown tables, so the two agree.
+  const header = ["Rule", "Module", "Sections", "Tests"];
+  const widths = header.map((h, i) => Math.max(3, h.length, ...cells.map((c) => [...c[i]].length)));
+  const row = (c) => `| ${c.map((v, i) => v + " ".repeat(widths[i] - [...v].length)).join(" | ")} |`;
+  lines.push(row(header), row(widths.map((w) => "-".repeat(w))));
+  for (const c of cells) lines.push(row(c));
   return `${lines.join("\n")}\n`;
 }
 
