@@ -264,7 +264,7 @@ describe("grants at logout (OIDC Back-Channel Logout §2.7)", () => {
   });
 });
 
-describe("sessions acted on: the admin API (docs/logout.md)", () => {
+describe("sessions acted on: the admin API and the user's sign-out-everywhere (docs/logout.md)", () => {
   const admin = (path: string, init: RequestInit = {}) => op(path, { ...init, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...init.headers } });
 
   it("lists a user's sessions with the clients each served, signs the user out everywhere, and notifies every relying party of every session", async () => {
@@ -292,6 +292,27 @@ describe("sessions acted on: the admin API (docs/logout.md)", () => {
       (await (await admin(`/admin/users/${sub}/sessions`)).json<{ sessions: unknown[] }>()).sessions.filter((s) => sids.includes((s as { sid: string }).sid)),
     ).toEqual([]);
     expect((await recordOf(sids[0]!))!.reason).toBe("admin");
+  });
+
+  it("the user's own sign-out-everywhere (the confirmation page): every session of the account ends, each relying party told once, front-channel ones framed", async () => {
+    const names = [sinkName(), sinkName()];
+    const a = await completeFlow({ backchannel_logout_uri: `${sinkBase()}/${names[0]}` });
+    const b = await completeFlow({ backchannel_logout_uri: `${sinkBase()}/${names[1]}`, frontchannel_logout_uri: "https://fc.example.com/logout" });
+    const sids = [decodeJwt(a.tokens.id_token).sid, decodeJwt(b.tokens.id_token).sid];
+    // The user visits the end-session endpoint with nothing: the OP asks, and offers every device.
+    const html = await (await a.browser.fetch("/session/end")).text();
+    expect(html).toContain('id="logout-everywhere"');
+    // Without this browser's CSRF cookie the same answer is refused, and nothing ends.
+    expect((await b.browser.submit(html, "/session/end/confirm", { logout: "everywhere" })).status).toBe(400);
+    expect(await loggedOut(b.browser, b.client)).toBe(false);
+    const out = await a.browser.submit(html, "/session/end/confirm", { logout: "everywhere" });
+    expect(out.status).toBe(200);
+    // The other browser's session served a front-channel client: this page frames its logout URI with that session's sid.
+    expect(await out.text()).toContain(`https://fc.example.com/logout?iss=${encodeURIComponent("http://localhost:8787")}&amp;sid=${sids[1]}`);
+    for (const name of names) expect((await receivedAtLeast(name, 1)).length).toBe(1);
+    expect(await loggedOut(a.browser, a.client)).toBe(true);
+    expect(await loggedOut(b.browser, b.client)).toBe(true);
+    for (const sid of sids) expect((await recordOf(sid))!.reason).toBe("sign_out_everywhere");
   });
 
   it("needs the admin token, and answers an unknown user or logout with 404 and a malformed one with 400", async () => {

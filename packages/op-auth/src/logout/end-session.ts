@@ -1,7 +1,7 @@
 import { type Client, type EndSessionParams, EndSessionParamsSchema, getConfig, invalidRequest, randomToken, timingSafeEqual } from "@op/core";
 import { NO_STORE, type OpContext, paramsOf, readForm, rejectDuplicates } from "@op/http";
 import { frontchannelLogoutUrl, logoutNeedsConfirmation, spaceSeparated, subjectFor } from "@op/rules";
-import { type EndedSession, type Env, getClient, normalizeUsername, noticesWithin, userBySub } from "@op/storage";
+import { type EndedSession, type Env, endSessionsOf, getClient, normalizeUsername, noticesWithin, userBySub } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import { clearCookie, readCookie, setCookie } from "../cookies";
 import { currentSession, endSession } from "../session";
@@ -63,7 +63,7 @@ export async function endSessionEndpoint(c: OpContext): Promise<Response> {
   rejectDuplicates(duplicates);
   const req = await validateLogoutRequest(c.env, parseParams(params));
   const session = await currentSession(request, c.env);
-  if (!session) return finish(c, req, null, []);
+  if (!session) return finish(c, req, [], []);
   const account = await userBySub(c.env, session.record.sub)?.profile();
   // The hint's sub is the one its client sees (pairwise or public, OIDC Core §8).
   const sessionSub = req.client ? await subjectFor(req.client, session.record.sub, getConfig(c.env)) : session.record.sub;
@@ -71,7 +71,7 @@ export async function endSessionEndpoint(c: OpContext): Promise<Response> {
     req.logoutHint === undefined ? undefined : { matches: !!account && normalizeUsername(req.logoutHint) === normalizeUsername(account.username) };
   if (!logoutNeedsConfirmation({ hintSub: req.hintSub, hintSid: req.hintSid, logoutHint }, { sub: sessionSub, sid: session.record.sid })) {
     const { ended, cookies } = await endSession(c.env, session);
-    return finish(c, req, ended, cookies);
+    return finish(c, req, ended ? [ended] : [], cookies);
   }
   // §2: the OP MUST ask; a hint that names another user is said so on the page (docs/logout.md).
   const namesAnotherUser = (req.hintSub !== undefined && req.hintSub !== sessionSub) || logoutHint?.matches === false;
@@ -102,22 +102,27 @@ export async function confirmLogoutEndpoint(c: OpContext): Promise<Response> {
   );
   const req = await validateLogoutRequest(c.env, carried);
   const cookies = [clearCookie(c.env, "logoutCsrf")];
-  if (params.logout !== "yes") return finish(c, req, null, cookies);
-  const { ended, cookies: cleared } = await endSession(c.env, await currentSession(c.req.raw, c.env));
-  return finish(c, req, ended, [...cookies, ...cleared]);
+  if (params.logout !== "yes" && params.logout !== "everywhere") return finish(c, req, [], cookies);
+  const everywhere = params.logout === "everywhere";
+  const current = await currentSession(c.req.raw, c.env);
+  const { ended, cookies: cleared } = await endSession(c.env, current, everywhere ? "sign_out_everywhere" : "end_session");
+  // Sign-out-everywhere: the account's other sessions (other browsers, other devices) end too, each told to its relying parties.
+  const others = everywhere && current ? await endSessionsOf(c.env, current.record.sub, "sign_out_everywhere") : [];
+  return finish(c, req, [...(ended ? [ended] : []), ...others], [...cookies, ...cleared]);
 }
 
 /**
- * After the session ended: the back-channel notifications get up to BACKCHANNEL_LOGOUT_WAIT_MS
+ * After the sessions ended (this browser's; with sign-out-everywhere, all of the account's): the
+ * back-channel notifications get up to BACKCHANNEL_LOGOUT_WAIT_MS
  * (the rest continue after the response, and the session's LogoutDelivery alarm retries), then
  * the browser goes on: through the front-channel iframes if any client registered one, to the
  * post_logout_redirect_uri with state (§3), or to the signed-out page.
  */
-async function finish(c: OpContext, req: LogoutRequest, ended: EndedSession | null, cookies: string[]): Promise<Response> {
+async function finish(c: OpContext, req: LogoutRequest, ended: EndedSession[], cookies: string[]): Promise<Response> {
   const config = getConfig(c.env);
   const next = req.postLogoutRedirectUri ? withState(req.postLogoutRedirectUri, req.state) : undefined;
-  const frames = ended ? await frontchannelFrames(c.env, ended) : [];
-  if (ended) await noticesWithin([ended], config.logoutWait.backchannelMs, (p) => c.executionCtx.waitUntil(p));
+  const frames = (await Promise.all(ended.map((e) => frontchannelFrames(c.env, e)))).flat();
+  if (ended.length) await noticesWithin(ended, config.logoutWait.backchannelMs, (p) => c.executionCtx.waitUntil(p));
   if (next && !frames.length) {
     const res = new Response(null, { status: 303, headers: { Location: next, ...NO_STORE } });
     for (const cookie of cookies) res.headers.append("Set-Cookie", cookie);

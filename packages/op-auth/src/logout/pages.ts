@@ -29,6 +29,7 @@ ${req.postLogoutRedirectUri ? html`<input type="hidden" name="post_logout_redire
 ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.state}">` : ""}
 ${locales?.length ? html`<input type="hidden" name="ui_locales" value="${locales.join(" ")}">` : ""}
 <button type="submit" name="logout" value="yes" id="logout">Sign out</button><button type="submit" name="logout" value="no" id="stay">Stay signed in</button>
+${req.signedInAs ? html`<p><button type="submit" name="logout" value="everywhere" id="logout-everywhere">Sign out everywhere</button> ends every session of this account, on every device, and signs it out of every application.</p>` : ""}
 </form>`,
     { formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [], lang: locales?.[0] },
   );
