@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { buildWorker } from "./scripts/build-workers.mjs";
 import { WORKERS } from "./scripts/workers.mjs";
+import { TEST_RESOURCES } from "./test/support/test-resources";
 
 /**
  * In-runtime tests: op-auth (root wrangler.toml) is the Worker under test and hosts the
@@ -22,6 +23,12 @@ const TEST_VARS = {
   // registers its own clients, and the registration fuzz hundreds, all from the in-process
   // address "local". test/workers/rate-limiting.test.ts checks the limit itself.
   RATE_LIMIT_REGISTER_IP: "1000/1h",
+  // The production policy: a client gets only what the operator grants (tests grant through the
+  // admin API), for the resources configured here or registered by a test.
+  CLIENT_GRANTS_DEFAULT: "none",
+  RESOURCES: JSON.stringify(TEST_RESOURCES),
+  // Every Worker sees an admin change at once (test/workers/resource-registry.test.ts checks the bound itself).
+  RESOURCE_CACHE_TTL: "0",
 };
 
 function auxiliaryWorker(worker: { name: string; config: string }) {

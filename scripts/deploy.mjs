@@ -41,5 +41,9 @@ if (process.argv.includes("--first")) {
     rmSync(tmp, { force: true });
   }
 }
+// A class a migration adds (v7: ResourceRegistry) must exist in op-auth before a sibling binds
+// it, so op-auth goes first. (Migration v6 deleted a class and needed the reverse order: a
+// deployment from before v6 deploys once with that release's script first.)
+if (!process.argv.includes("--first")) deploy(WORKERS[0].config);
 for (const w of WORKERS.filter((w) => w.name !== "op-auth")) deploy(w.config);
-deploy(WORKERS[0].config);
+if (process.argv.includes("--first")) deploy(WORKERS[0].config);

@@ -56,7 +56,7 @@ class Session {
       if (!req.isNavigationRequest() || req.frame() !== page.mainFrame()) return;
       const status = resp.status();
       if (status >= 300 && status < 400) return;
-      docs.push({ status, url: resp.url(), method: req.method(), body: req.postData() });
+      docs.push({ status, url: resp.url(), method: req.method(), body: req.postData(), source: resp.text().catch(() => "") });
       if (process.env.CONFORMANCE_DEBUG) console.log("doc", status, req.method(), resp.url());
       wake();
     });
@@ -210,5 +210,6 @@ async function docArrives(docs, ms) {
 async function snapshot(page, doc) {
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text, as the suite reads it
   const text = await page.innerText("body").catch(() => "");
-  return { status: doc.status, url: page.url(), text, html: await page.content() };
+  // `html` is the page as shown (after its scripts); `source` the document as the OP sent it.
+  return { status: doc.status, url: page.url(), text, html: await page.content(), source: await doc.source };
 }

@@ -8,8 +8,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
  * JWT client authentication and the grants without a browser, as openid-client 6 performs them
  * against the started Workers: private_key_jwt with keys served from a jwks_uri (a loopback
  * server here, allowed in development), client_secret_jwt, client_credentials, token exchange,
- * JWT bearer, introspection and revocation.
+ * JWT bearer, introspection and revocation. The clients ask for `scope` and
+ * `token_exchange_audiences` of the resources global-setup.ts configures, which development's
+ * CLIENT_GRANTS_DEFAULT=requested grants (docs/resources.md).
  */
+const API = "https://api.example.com/";
 const issuer = inject("issuer");
 
 let jwksServer: Server;
@@ -46,12 +49,12 @@ describe("private_key_jwt with a jwks_uri", () => {
   it("gets client_credentials tokens, introspects and revokes them", async () => {
     const client = await register({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: jwksUri });
     const config = await configure(client.client_id, { token_endpoint_auth_method: "private_key_jwt" }, oidc.PrivateKeyJwt({ key: rsa.privateKey, kid: "k1" }));
-    const tokens = await oidc.clientCredentialsGrant(config, { scope: "read", resource: "https://api.example.com/" });
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: "read", resource: API });
     expect(tokens.scope).toBe("read");
     expect(tokens.refresh_token).toBeUndefined();
 
     const active = await oidc.tokenIntrospection(config, tokens.access_token);
-    expect(active).toMatchObject({ active: true, client_id: client.client_id, scope: "read", aud: "https://api.example.com/" });
+    expect(active).toMatchObject({ active: true, client_id: client.client_id, scope: "read", aud: API });
     await oidc.tokenRevocation(config, tokens.access_token);
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: false });
   });
@@ -59,11 +62,11 @@ describe("private_key_jwt with a jwks_uri", () => {
   it("picks up a rotated client key: an unknown kid makes the OP fetch the jwks_uri again", async () => {
     const client = await register({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: jwksUri });
     const first = await configure(client.client_id, {}, oidc.PrivateKeyJwt({ key: rsa.privateKey, kid: "k1" }));
-    await oidc.clientCredentialsGrant(first);
+    await oidc.clientCredentialsGrant(first, { resource: API });
     const next = await generateKeyPair("RS256", { extractable: true });
     served = [...served, { ...(await exportJWK(next.publicKey)), kid: "k2", use: "sig", alg: "RS256" }];
     const rotated = await configure(client.client_id, {}, oidc.PrivateKeyJwt({ key: next.privateKey, kid: "k2" }));
-    expect((await oidc.clientCredentialsGrant(rotated)).access_token).toBeTruthy();
+    expect((await oidc.clientCredentialsGrant(rotated, { resource: API })).access_token).toBeTruthy();
   });
 });
 
@@ -71,7 +74,7 @@ describe("client_secret_jwt", () => {
   it("gets client_credentials tokens", async () => {
     const client = await register({ token_endpoint_auth_method: "client_secret_jwt" });
     const config = await configure(client.client_id, {}, oidc.ClientSecretJwt(client.client_secret));
-    const tokens = await oidc.clientCredentialsGrant(config, { scope: "write" });
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: "write", resource: API });
     expect(tokens.scope).toBe("write");
   });
 });
@@ -84,7 +87,7 @@ describe("token exchange (RFC 8693) and JWT bearer (RFC 7523 §2.1) as grants", 
   it("exchanges the client's token for a downstream audience", async () => {
     const client = await register({ grant_types: ["client_credentials", TOKEN_EXCHANGE], token_exchange_audiences: ["https://downstream.example.com/"] });
     const config = await configure(client.client_id, {}, oidc.ClientSecretBasic(client.client_secret));
-    const own = await oidc.clientCredentialsGrant(config, { scope: "read write" });
+    const own = await oidc.clientCredentialsGrant(config, { scope: "read write", resource: API });
     const exchanged = await oidc.genericGrantRequest(config, TOKEN_EXCHANGE, {
       subject_token: own.access_token,
       subject_token_type: AT_TYPE,
@@ -110,7 +113,7 @@ describe("token exchange (RFC 8693) and JWT bearer (RFC 7523 §2.1) as grants", 
       .setIssuedAt()
       .setExpirationTime("2m")
       .sign(rsa.privateKey);
-    const tokens = await oidc.genericGrantRequest(config, JWT_BEARER, { assertion, scope: "read" });
+    const tokens = await oidc.genericGrantRequest(config, JWT_BEARER, { assertion, scope: "read", resource: API });
     expect(tokens.scope).toBe("read");
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, sub: client.client_id });
   });

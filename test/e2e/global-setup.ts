@@ -16,7 +16,22 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   // Every file registers its own clients from this one address, more than the default 20 per
   // hour meant for people; test/workers/rate-limiting.test.ts checks the limit itself.
-  const op = await startLocalOp({ tmpPrefix: "op-e2e-", vars: { RATE_LIMIT_REGISTER_IP: "500/1h" } });
+  // Two resource servers for the grants without a user (docs/resources.md), configured as an
+  // operator would; development's CLIENT_GRANTS_DEFAULT=requested grants clients what they ask of them.
+  const resources = [
+    {
+      id: "api",
+      name: "Example API",
+      identifiers: ["https://api.example.com/"],
+      scopes: [
+        { name: "read", description: "Read" },
+        { name: "write", description: "Write" },
+      ],
+      default_scopes: ["read", "write"],
+    },
+    { id: "downstream", name: "Downstream API", identifiers: ["https://downstream.example.com/"], scopes: [{ name: "read", description: "Read" }] },
+  ];
+  const op = await startLocalOp({ tmpPrefix: "op-e2e-", vars: { RATE_LIMIT_REGISTER_IP: "500/1h", RESOURCES: JSON.stringify(resources) } });
   project.provide("issuer", op.issuer);
   return op.stop;
 }

@@ -119,6 +119,8 @@ describe.each(CLIENTS)("$kind", ({ metadata }) => {
     expect(typeof claims.sub).toBe("string");
     expect(typeof claims.auth_time).toBe("number");
     expect(typeof claims.sid).toBe("string");
+    // The granted scopes' claims, where RPs such as Auth.js read the profile (ID_TOKEN_SCOPE_CLAIMS, on by default).
+    expect(claims).toMatchObject({ name: "Alice Adams", email: "alice@example.com", email_verified: true, phone_number: "+1 (555) 010-0100" });
     first = tokens;
     sub = claims.sub;
   });
@@ -164,6 +166,7 @@ describe.each(CLIENTS)("$kind", ({ metadata }) => {
     if (refreshedClaims) {
       expect(refreshedClaims.sub).toBe(sub);
       expect(refreshedClaims.iss).toBe(issuer);
+      expect(refreshedClaims.email).toBe("alice@example.com");
     }
     expect((await oidc.fetchUserInfo(config, refreshed.access_token, sub)).sub).toBe(sub);
     rotated = refreshed.refresh_token!;

@@ -4,13 +4,19 @@ import type { TestProject } from "vitest/node";
 
 /**
  * A real HTTP server on loopback, outside workerd, for documents the OP fetches from clients'
- * URLs (sector_identifier_uri; jwks_uri and request_uri work the same way). Stateless, so test
- * files running in parallel cannot disturb each other: the URL says what to answer.
+ * URLs (sector_identifier_uri, jwks_uri, request_uri). The URL says what to answer, and the only
+ * state is a hit counter per random id, so test files running in parallel cannot disturb each
+ * other. Every answer carries `Cache-Control: no-store` unless `cc` says otherwise.
  *
- *   /doc?body=<text>[&status=<n>][&type=<content-type>]   that body (default 200, application/json)
- *   /redirect?to=<url>                                    302 to `to`
- *   /big?bytes=<n>                                        a JSON array of strings of about n bytes
+ *   /doc?body=<text>[&status=<n>][&type=<content-type>][&cc=<cache-control>]   that body (default 200, application/json)
+ *   /count?id=<id>[&body=<text>][&cc=<cache-control>]     counts a hit for id, then as /doc (the body gets "#<n>" appended
+ *                                                         when it has no body parameter: "hit #3")
+ *   /hits?id=<id>                                         {"hits": <n>}, how often /count (or /redirect) saw id
+ *   /redirect?to=<url>[&id=<id>]                          302 to `to` (counted for id, if given)
+ *   /big?bytes=<n>                                        a JSON array of strings of about n bytes, with Content-Length
+ *   /stream?bytes=<n>                                     about n bytes of a JSON array, chunked (no Content-Length)
  *   /slow?ms=<n>&body=<text>                              the body after n milliseconds
+ *   /stall                                                200 and a first byte, then nothing more
  *
  * and one stateful endpoint, for back-channel logout (the OP POSTs logout tokens to it), each
  * sink named by its test so that files in parallel never share one:
@@ -39,21 +45,52 @@ interface Received {
 
 function serve(): Server {
   const sinks = new Map<string, Received[]>();
+  const hits = new Map<string, number>();
+  const hit = (id: string | null) => {
+    if (!id) return 0;
+    const n = (hits.get(id) ?? 0) + 1;
+    hits.set(id, n);
+    return n;
+  };
   return createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const q = url.searchParams;
     const sink = /^\/logout\/([\w-]{1,100})(\/received)?$/.exec(url.pathname);
     if (sink) return logoutSink(sinks, sink[1]!, !!sink[2], q, req, res);
     const send = (status: number, body: string, type = "application/json") => {
-      res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+      res.writeHead(status, { "content-type": type, "cache-control": q.get("cc") ?? "no-store" });
       res.end(body);
     };
     switch (url.pathname) {
       case "/doc":
         return send(Number(q.get("status") ?? 200), q.get("body") ?? "", q.get("type") ?? "application/json");
+      case "/count": {
+        const n = hit(q.get("id"));
+        return send(Number(q.get("status") ?? 200), q.get("body") ?? `hit #${n}`, q.get("type") ?? "application/json");
+      }
+      case "/hits":
+        return send(200, JSON.stringify({ hits: hits.get(q.get("id") ?? "") ?? 0 }));
       case "/redirect":
+        hit(q.get("id"));
         res.writeHead(302, { location: q.get("to") ?? "/" });
         return res.end();
+      case "/stream": {
+        const bytes = Number(q.get("bytes") ?? 100_000);
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" }); // no Content-Length: chunked
+        let sent = 0;
+        const more = () => {
+          while (sent < bytes) {
+            sent += 1024;
+            if (!res.write(`${sent === 1024 ? "[" : ","}"${"x".repeat(1018)}"`)) return void res.once("drain", more);
+          }
+          res.end("]");
+        };
+        return more();
+      }
+      case "/stall":
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+        res.write("[");
+        return; // never ends; closed at teardown
       case "/big": {
         const bytes = Number(q.get("bytes") ?? 100_000);
         return send(200, JSON.stringify(Array.from({ length: Math.ceil(bytes / 40) }, (_, i) => `https://rp.example.com/cb/${String(i).padStart(12, "0")}`)));

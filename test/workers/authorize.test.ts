@@ -44,6 +44,9 @@ describe("authorization endpoint: other errors redirect with error, state and is
   it.each([
     ["missing response_type", { response_type: "" }, "invalid_request"],
     ["unsupported response_type", { response_type: "token" }, "unsupported_response_type"],
+    // RFC 9700 §2.1.2: front-channel access tokens only for a client that registered for them.
+    ["a response type issuing an access token, not registered", { response_type: "id_token token", nonce: "n" }, "unauthorized_client"],
+    ["a hybrid response type, not registered", { response_type: "code token" }, "unauthorized_client"],
     ["PKCE plain is refused", { code_challenge_method: "plain" }, "invalid_request"],
     ["malformed code_challenge", { code_challenge: "short" }, "invalid_request"],
     ["a request object without alg", { request: "e30.e30." }, "invalid_request_object"],

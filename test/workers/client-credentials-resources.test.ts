@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { getConfig } from "@op/core";
 import { clientCredentialsGrantId, grantObject } from "@op/storage";
 import { describe, expect, it } from "vitest";
-import { basicAuth, completeFlow, decodeJwt, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
+import { basicAuth, completeFlow, decodeJwt, ISSUER, machineClient, op, type RegisteredClient, registerClient } from "./helpers";
 
 const token = (client: RegisteredClient, body: string | URLSearchParams) =>
   op("/token", {
@@ -12,30 +12,66 @@ const token = (client: RegisteredClient, body: string | URLSearchParams) =>
     body,
   });
 // redirect_uris: undefined drops the helper's default: a machine client has none.
-const m2m = { grant_types: ["client_credentials"], scope: "read write", redirect_uris: undefined };
+const m2m = { grant_types: ["client_credentials"], redirect_uris: undefined };
+/** The operator's grant: the test API (test/support/test-resources.ts: scopes read and write, both default). */
+const API_GRANT = { client_credentials: [{ resource: "test-api", scopes: ["read", "write"] }] };
 
 describe("client_credentials grant (RFC 6749 §4.4)", () => {
-  it("issues an access token for the client itself, no refresh token, scope limited to the client's", async () => {
-    const client = await registerClient(m2m);
+  it("issues an access token for the client itself, no refresh token, for the resource and scopes the operator granted", async () => {
+    const client = await machineClient(API_GRANT, m2m);
     expect(client.redirect_uris).toEqual([]);
     expect(client.response_types).toEqual([]);
     const res = await token(client, "grant_type=client_credentials&scope=read");
     expect(res.status).toBe(200);
-    const body = await res.json<Record<string, string>>();
-    expect(body).toMatchObject({ token_type: "Bearer", scope: "read" });
+    const body = await res.json<Record<string, string | number>>();
+    expect(body).toMatchObject({ token_type: "Bearer", scope: "read", expires_in: 3600 });
     expect(body.refresh_token).toBeUndefined();
     expect(body.id_token).toBeUndefined();
-    expect(decodeJwt(body.access_token!)).toMatchObject({ sub: client.client_id, client_id: client.client_id, scope: "read" });
-    // All of the client's scopes when none is asked for.
+    // Its one granted resource, exactly, when none is named (RFC 8707 §2 leaves the default to the server).
+    expect(decodeJwt(body.access_token as string)).toMatchObject({
+      sub: client.client_id,
+      client_id: client.client_id,
+      scope: "read",
+      aud: "https://api.example.com/",
+    });
+    // The resource's default scopes that are granted, when none is asked for.
     expect((await (await token(client, "grant_type=client_credentials")).json<{ scope: string }>()).scope).toBe("read write");
   });
 
-  it("refuses scopes beyond the client's, and clients without the grant", async () => {
-    const client = await registerClient(m2m);
-    expect(await (await token(client, "grant_type=client_credentials&scope=read admin")).json()).toMatchObject({ error: "invalid_scope" });
-    expect(await (await token(client, "grant_type=client_credentials&scope=openid")).json()).toMatchObject({ error: "invalid_scope" });
+  it("refuses scopes beyond the grant, the OP's own scopes, and clients without the grant type or any grant", async () => {
+    const client = await machineClient({ client_credentials: [{ resource: "test-api", scopes: ["read"] }] }, m2m);
+    for (const scope of ["read admin", "read write", "openid", "offline_access"]) {
+      expect(await (await token(client, `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`)).json(), scope).toMatchObject({
+        error: "invalid_scope",
+      });
+    }
+    // Without scope: the defaults that are granted (write is a default of the API, not granted).
+    expect((await (await token(client, "grant_type=client_credentials")).json<{ scope: string }>()).scope).toBe("read");
     const web = await registerClient();
     expect(await (await token(web, "grant_type=client_credentials")).json()).toMatchObject({ error: "unauthorized_client" });
+    const ungranted = await registerClient({ ...m2m, scope: "read write" });
+    const refused = await token(ungranted, "grant_type=client_credentials&scope=read");
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: "unauthorized_client" });
+  });
+
+  it("needs a resource once the client may obtain tokens for several, and takes its lifetime from it", async () => {
+    const client = await machineClient(
+      {
+        client_credentials: [
+          { resource: "test-api", scopes: ["read"] },
+          { resource: "test-other", scopes: ["read"] },
+        ],
+      },
+      m2m,
+    );
+    const ambiguous = await token(client, "grant_type=client_credentials&scope=read");
+    expect(await ambiguous.json()).toMatchObject({ error: "invalid_target", error_description: expect.stringContaining("resource is required") });
+    const other = await token(client, new URLSearchParams({ grant_type: "client_credentials", resource: "https://other.example.com/api" }));
+    const body = await other.json<{ access_token: string; scope: string }>();
+    // An identifier other than the resource's first: the token names exactly the one requested.
+    expect(decodeJwt(body.access_token).aud).toBe("https://other.example.com/api");
+    expect(body.scope).toBe("read");
   });
 
   it("public clients cannot register for it", async () => {
@@ -48,7 +84,7 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
   });
 
   it("its tokens can be introspected and revoked", async () => {
-    const client = await registerClient(m2m);
+    const client = await machineClient(API_GRANT, m2m);
     const { access_token } = await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>();
     const introspect = () =>
       op("/introspect", {
@@ -66,7 +102,7 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
   });
 
   it("all tokens of a client name its one grant; revoking one leaves the others active", async () => {
-    const client = await registerClient(m2m);
+    const client = await machineClient(API_GRANT, m2m);
     const issue = async () => (await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>()).access_token;
     const [a, b] = [await issue(), await issue()];
     expect(decodeJwt(a).gid).toBe(clientCredentialsGrantId(client.client_id));
@@ -80,13 +116,13 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
     expect(await (await op("/introspect", form(a))).json()).toEqual({ active: false });
     expect(await (await op("/introspect", form(b))).json()).toMatchObject({ active: true, jti: decodeJwt(b).jti });
     // Another client cannot revoke it (RFC 7009 §2.1): still active.
-    const other = await registerClient(m2m);
+    const other = await machineClient(API_GRANT, m2m);
     await op("/revoke", { ...form(b), headers: { ...form(b).headers, authorization: basicAuth(other.client_id, other.client_secret!) } });
     expect(await (await op("/introspect", form(b))).json()).toMatchObject({ active: true });
   });
 
   it("the client's grant outlives its tokens, and drops revocation records once their tokens have expired", async () => {
-    const client = await registerClient(m2m);
+    const client = await machineClient(API_GRANT, m2m);
     const { access_token } = await (await token(client, "grant_type=client_credentials")).json<{ access_token: string }>();
     const claims = decodeJwt(access_token) as { exp: number; jti: string };
     const stub = grantObject(env, clientCredentialsGrantId(client.client_id));
@@ -123,7 +159,15 @@ describe("client_credentials grant (RFC 6749 §4.4)", () => {
 
 describe("resource indicators (RFC 8707)", () => {
   it("restrict client_credentials tokens to the named resources", async () => {
-    const client = await registerClient(m2m);
+    const client = await machineClient(
+      {
+        client_credentials: [
+          { resource: "test-api", scopes: ["read", "write"] },
+          { resource: "test-other", scopes: ["read"] },
+        ],
+      },
+      m2m,
+    );
     const body = new URLSearchParams([
       ["grant_type", "client_credentials"],
       ["resource", "https://api.example.com/"],
@@ -131,13 +175,16 @@ describe("resource indicators (RFC 8707)", () => {
     ]);
     const at = decodeJwt((await (await token(client, body)).json<{ access_token: string }>()).access_token);
     expect(at.aud).toEqual(["https://api.example.com/", "https://other.example.com/"]);
+    expect(at.scope).toBe("read write");
   });
 
   it.each([
     ["not absolute", "api"],
     ["with a fragment", "https://api.example.com/#x"],
+    ["not registered", "https://unregistered.example.com/"],
+    ["for the userinfo endpoint (a client's own token names no user)", `${ISSUER}/userinfo`],
   ])("refuse a resource %s with invalid_target", async (_n, resource) => {
-    const client = await registerClient(m2m);
+    const client = await machineClient(API_GRANT, m2m);
     const res = await token(client, new URLSearchParams({ grant_type: "client_credentials", resource }));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: "invalid_target" });

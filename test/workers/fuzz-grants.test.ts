@@ -2,7 +2,7 @@ import { OAUTH_ERROR_CODES } from "@op/core";
 import fc from "fast-check";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { basicAuth, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
+import { basicAuth, ISSUER, machineClient, op, type RegisteredClient } from "./helpers";
 
 /**
  * Fuzzing of the parameters the grants and client authentication methods added after the
@@ -24,19 +24,19 @@ let subjectToken: string;
 beforeAll(async () => {
   key = await generateKeyPair("ES256", { extractable: true });
   const jwks = { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] };
-  jwtClient = await registerClient({
-    grant_types: ["client_credentials", JWT_BEARER],
-    scope: "read",
-    redirect_uris: undefined,
-    token_endpoint_auth_method: "private_key_jwt",
-    jwks,
-  });
-  secretClient = await registerClient({
-    grant_types: ["client_credentials", TOKEN_EXCHANGE],
-    scope: "read write",
-    redirect_uris: undefined,
-    token_exchange_audiences: ["https://api.example.com/"],
-  });
+  jwtClient = await machineClient(
+    { client_credentials: [{ resource: "test-api", scopes: ["read"] }] },
+    {
+      grant_types: ["client_credentials", JWT_BEARER],
+      redirect_uris: undefined,
+      token_endpoint_auth_method: "private_key_jwt",
+      jwks,
+    },
+  );
+  secretClient = await machineClient(
+    { client_credentials: [{ resource: "test-api", scopes: ["read", "write"] }], token_exchange: ["test-api", "test-downstream"] },
+    { grant_types: ["client_credentials", TOKEN_EXCHANGE], redirect_uris: undefined },
+  );
   const res = await op("/token", {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(secretClient.client_id, secretClient.client_secret!) },

@@ -129,3 +129,51 @@ export async function completeFlow(clientMetadata: Record<string, unknown> = {},
   expect(res.status, await res.clone().text()).toBe(200);
   return { client, browser, result, tokens: await res.json<Record<string, any>>() };
 }
+
+/** A call to the admin API (Bearer TEST_ADMIN_TOKEN unless `token` says otherwise; null sends none). */
+export function admin(path: string, init: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {}) {
+  const token = init.token === undefined ? TEST_ADMIN_TOKEN : init.token;
+  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers };
+  if (init.body !== undefined) headers["content-type"] ??= "application/json";
+  return op(`/admin${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
+  });
+}
+
+/** The operator grants `clientId` what it may obtain without a user (PUT /admin/clients/:id/grants). */
+export async function grantClient(clientId: string, grants: Record<string, unknown>) {
+  const res = await admin(`/clients/${encodeURIComponent(clientId)}/grants`, { method: "PUT", body: grants });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json<Record<string, any>>();
+}
+
+/** A resource server with a fresh id and identifier (scopes read and write), for `overrides` to change. */
+export function newResource(overrides: Record<string, unknown> = {}) {
+  const id = `api-${crypto.randomUUID().slice(0, 8)}`;
+  return {
+    id,
+    name: `API ${id}`,
+    identifiers: [`https://${id}.example.com/`],
+    scopes: [
+      { name: "read", description: "Read" },
+      { name: "write", description: "Write" },
+    ],
+    ...overrides,
+  };
+}
+
+/** Registers a resource server through the admin API (POST /admin/resources). */
+export async function registerResource(resource: Record<string, unknown> = newResource()) {
+  const res = await admin("/resources", { method: "POST", body: resource });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return res.json<{ id: string; identifiers: string[]; [k: string]: any }>();
+}
+
+/** A client_credentials client (no redirect URIs) the operator granted `grants`. */
+export async function machineClient(grants: Record<string, unknown>, metadata: Record<string, unknown> = {}) {
+  const client = await registerClient({ grant_types: ["client_credentials"], redirect_uris: undefined, ...metadata });
+  await grantClient(client.client_id, grants);
+  return client;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorize, Browser, b64url, decodeJwt, op, registerClient } from "./helpers";
+import { authorize, Browser, b64url, decodeJwt, machineClient, op, registerClient } from "./helpers";
 
 /**
  * RFC 8705 with the development stand-in for the edge's cf.tlsClientAuth: the
@@ -18,11 +18,13 @@ const certHeader = async (opts: { der?: Uint8Array; subject?: string; verified?:
 });
 const token = (body: Record<string, string>, headers: Record<string, string> = {}) =>
   op("/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(body) });
-const m2m = { grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined };
+const m2m = { grant_types: ["client_credentials"], redirect_uris: undefined };
+/** The operator's grant to these clients: the test API (test/support/test-resources.ts), its read scope. */
+const M2M_GRANTS = { client_credentials: [{ resource: "test-api", scopes: ["read"] }] };
 
 describe("tls_client_auth (RFC 8705 §2.1)", () => {
   it("authenticates a CA-verified certificate with the registered subject DN", async () => {
-    const client = await registerClient({
+    const client = await machineClient(M2M_GRANTS, {
       ...m2m,
       token_endpoint_auth_method: "tls_client_auth",
       tls_client_auth_subject_dn: "cn=client.example.com, O=Example",
@@ -50,7 +52,7 @@ describe("tls_client_auth (RFC 8705 §2.1)", () => {
 describe("self_signed_tls_client_auth (RFC 8705 §2.2)", () => {
   it("authenticates the certificate registered in jwks x5c, verified chain or not", async () => {
     const x5c = btoa(String.fromCharCode(...DER));
-    const client = await registerClient({
+    const client = await machineClient(M2M_GRANTS, {
       ...m2m,
       token_endpoint_auth_method: "self_signed_tls_client_auth",
       jwks: { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y", x5c: [x5c] }] },

@@ -7,6 +7,7 @@ import {
   codeRequestParams,
   completeFlow,
   decodeJwt,
+  grantClient,
   ISSUER,
   op,
   type RegisteredClient,
@@ -271,8 +272,8 @@ describe("pairwise subjects", () => {
       subject_type: "pairwise",
       redirect_uris: ["https://te.example.com/cb"],
       grant_types: ["authorization_code", TOKEN_EXCHANGE],
-      token_exchange_audiences: ["https://downstream.example.com/"],
     });
+    await grantClient(f.client.client_id, { token_exchange: ["test-downstream"] });
     const res = await op("/token", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(f.client.client_id, f.client.client_secret!) },

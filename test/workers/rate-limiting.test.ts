@@ -2,10 +2,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { ConfigSchema, getConfig } from "@op/core";
 import { clientAddress, ipv6Prefix64 } from "@op/http";
-import { backoffSeconds, type LimitedAction, loginStreak, userByUsername } from "@op/storage";
+import { backoffSeconds, type LimitedAction, LOGIN_WAIT_MS, loginStreak, userByUsername } from "@op/storage";
 import { describe, expect, it } from "vitest";
 import { Browser as SharedBrowser } from "../support/browser";
-import { basicAuth, ISSUER, op, parseForms, pkcePair, registerClient } from "./helpers";
+import { authorize, b64url, basicAuth, ISSUER, op, parseForms, pkcePair, registerClient } from "./helpers";
 
 /**
  * Rate limits and the login lockout (packages/common/src/durable-objects/rate-limiter.ts).
@@ -21,6 +21,7 @@ const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 let lastOctet = 0;
 /** A fresh address per use (TEST-NET-3, RFC 5737). */
 const newAddress = () => `203.0.113.${++lastOctet}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const limiter = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 
 /** A browser whose requests come from `ip`, as Cloudflare would say in CF-Connecting-IP. */
@@ -34,13 +35,20 @@ class Browser extends SharedBrowser {
   }
 }
 
-/** Spends all but `leave` of the budget of `action` for `subject`, as that many requests would. */
+/** Spends all but `leave` of the (fresh) budget of `action` for `subject`, as that many requests would, in batches. */
 async function spend(action: LimitedAction, subject: string, leave = 0) {
   const limit = config.rateLimits[action]!;
-  const key = `${action}:${subject}`;
-  const results = await Promise.all(Array.from({ length: limit.count - leave }, () => limiter(key).hit(limit.count, limit.window)));
-  expect(results.every((r) => r.allowed)).toBe(true);
+  const stub = limiter(`${action}:${subject}`);
+  for (let left = limit.count; left > leave; ) {
+    const taken = await stub.take(limit.count, limit.window, left - leave);
+    if (!taken.allowed) throw new Error(`budget of ${action}:${subject} already spent`);
+    left -= taken.granted;
+  }
 }
+
+/** How many requests the limiter counted in the current window of `action` for `subject`. */
+const countedFor = (action: LimitedAction, subject: string) =>
+  runInDurableObject(limiter(`${action}:${subject}`), (_i, state) => state.storage.kv.get<{ count: number }>("window")?.count ?? 0);
 
 async function expectTooMany(res: Response, maxRetryAfter: number) {
   const text = await res.clone().text();
@@ -86,24 +94,68 @@ describe("the RateLimiter object", () => {
   it("locks a login streak from the threshold on, doubling up to the cap; a success ends the streak", async () => {
     const stub = limiter(`test:streak:${crypto.randomUUID()}`);
     const policy = { threshold: 3, initialBackoff: 1, maxBackoff: 8 };
+    const allowed = { allowed: true, attempt: expect.any(String) };
+    /** One attempt that fails at `t`. */
+    const fail = async (t: number) => {
+      const a = await stub.attempt(policy, t);
+      expect(a).toEqual(allowed);
+      if (a.allowed) await stub.failed(a.attempt, policy, t);
+    };
     const t0 = Date.now();
-    expect(await stub.attempt(policy, t0)).toEqual({ allowed: true });
-    expect(await stub.attempt(policy, t0)).toEqual({ allowed: true });
-    expect(await stub.attempt(policy, t0)).toEqual({ allowed: true }); // the third counts, then locks for 1 s
+    await fail(t0);
+    await fail(t0);
+    await fail(t0); // the third failure locks for 1 s
     expect(await stub.attempt(policy, t0 + 500)).toEqual({ allowed: false, retryAfter: 1 });
     let t = t0 + 1000;
     for (const lock of [2, 4, 8, 8, 8]) {
-      expect(await stub.attempt(policy, t)).toEqual({ allowed: true });
+      await fail(t);
       expect(await stub.attempt(policy, t + 1)).toEqual({ allowed: false, retryAfter: lock });
       // Hammering while locked neither counts nor extends the lock.
       expect(await stub.attempt(policy, t + lock * 1000 - 1)).toEqual({ allowed: false, retryAfter: 1 });
       t += lock * 1000;
     }
-    await stub.succeeded();
-    expect(await stub.attempt(policy, t)).toEqual({ allowed: true });
-    expect(await stub.attempt(policy, t)).toEqual({ allowed: true });
-    expect(await stub.attempt(policy, t + 1)).toEqual({ allowed: true });
-    expect(await stub.attempt(policy, t + 2)).toEqual({ allowed: false, retryAfter: 1 });
+    const right = await stub.attempt(policy, t);
+    if (!right.allowed) throw new Error("refused");
+    await stub.succeeded(right.attempt);
+    await fail(t);
+    await fail(t);
+    expect(await stub.attempt(policy, t + 1)).toEqual(allowed);
+  });
+
+  it("counts only confirmed failures: attempts beyond the threshold wait for those in flight, then go ahead or are refused", async () => {
+    const policy = { threshold: 3, initialBackoff: 60, maxBackoff: 60 };
+    const attempts = async (stub: ReturnType<typeof limiter>, n: number) => {
+      const started = await Promise.all(Array.from({ length: n }, () => stub.attempt(policy)));
+      return started.map((a) => (a.allowed ? a.attempt : expect.unreachable("refused")));
+    };
+    // Failures: three in flight, a fourth waits; the three fail, the lock falls, the fourth is refused.
+    const guessed = limiter(`test:inflight:${crypto.randomUUID()}`);
+    const guesses = await attempts(guessed, 3);
+    let fourth: unknown;
+    const waiting = guessed.attempt(policy).then((r) => (fourth = r));
+    await sleep(100);
+    expect(fourth).toBeUndefined();
+    for (const a of guesses) await guessed.failed(a, policy);
+    expect(await waiting).toEqual({ allowed: false, retryAfter: 60 });
+    // A success: the waiting attempt goes ahead at once, and the streak starts over.
+    const user = limiter(`test:inflight:${crypto.randomUUID()}`);
+    const [first, ...others] = await attempts(user, 3);
+    const next = user.attempt(policy);
+    await sleep(100);
+    await user.succeeded(first!);
+    const admitted = await next;
+    expect(admitted).toEqual({ allowed: true, attempt: expect.any(String) });
+    if (admitted.allowed) await user.succeeded(admitted.attempt);
+    for (const a of others) await user.failed(a, policy);
+    expect((await user.attempt(policy)).allowed).toBe(true); // 2 failures since the last success, none in flight: below the threshold
+    // Nobody reports: the wait is bounded (LOGIN_WAIT_MS), then 429.
+    const silent = limiter(`test:inflight:${crypto.randomUUID()}`);
+    await attempts(silent, 3);
+    const t0 = Date.now();
+    expect(await silent.attempt(policy)).toEqual({ allowed: false, retryAfter: 1 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(LOGIN_WAIT_MS - 50);
+    // Attempts write nothing; only a confirmed failure is stored.
+    expect(await runInDurableObject(silent, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray())).toEqual([]);
   });
 
   it("default backoff: 5 failures, then 1 s doubling to 15 min", () => {
@@ -120,7 +172,10 @@ describe("the RateLimiter object", () => {
     expect((await window.hit(3, 3600)).allowed).toBe(true);
 
     const streak = limiter(`test:alarm:${crypto.randomUUID()}`);
-    for (let i = 0; i < 5; i++) await streak.attempt(config.loginLockout);
+    for (let i = 0; i < 5; i++) {
+      const a = await streak.attempt(config.loginLockout);
+      if (a.allowed) await streak.failed(a.attempt, config.loginLockout);
+    }
     expect((await streak.attempt(config.loginLockout)).allowed).toBe(false);
     // The alarm waits for the end of the lock and a day without attempts.
     const alarmAt = await runInDurableObject(streak, (_i, state) => state.storage.getAlarm());
@@ -137,12 +192,15 @@ describe("configuration", () => {
     const defaults = parse({}).data!;
     expect(defaults.rateLimits).toEqual({
       "login:ip": { count: 50, window: 60 },
-      "token:client": { count: 600, window: 60 },
+      "token:client": { count: 15000, window: 60 },
       "token:ip": { count: 1200, window: 60 },
       "register:ip": { count: 20, window: 3600 },
       "device:ip": { count: 20, window: 60 },
+      "fetch:client": { count: 30, window: 60 },
     });
     expect(defaults.loginLockout).toEqual({ threshold: 5, initialBackoff: 1, maxBackoff: 900 });
+    // One relying party sustains at least 200 token requests a second on its client's budget.
+    expect(defaults.rateLimits["token:client"]!.count / defaults.rateLimits["token:client"]!.window).toBeGreaterThanOrEqual(200);
     expect(parse({ RATE_LIMIT_TOKEN_IP: "10/30s", RATE_LIMIT_DEVICE_IP: "off" }).data!.rateLimits).toMatchObject({
       "token:ip": { count: 10, window: 30 },
       "device:ip": null,
@@ -195,8 +253,6 @@ async function login(browser: Browser, form: string, username: string, password:
     session: res.headers.getSetCookie().some((c) => c.startsWith("op_session=")),
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("login lockout per account", () => {
   it("locks after 5 failures, the same for unknown usernames, refuses the right password while locked, then backs off", async () => {
@@ -277,6 +333,38 @@ describe("login lockout per account", () => {
   });
 });
 
+describe("login lockout: only confirmed failures count", () => {
+  async function account(name: string) {
+    const client = await registerClient();
+    const username = `${name}-${crypto.randomUUID()}`;
+    expect(await userByUsername(env, username).create({ username, password: `${name}-password` })).toBe(true);
+    const browser = new Browser(newAddress());
+    return { username, password: `${name}-password`, browser, form: await loginForm(browser, client.client_id) };
+  }
+  const statuses = (results: { status: number }[]) => results.map((r) => r.status).sort();
+
+  it("10 simultaneous correct sign-ins of one user all succeed", async () => {
+    const { username, password, browser, form } = await account("gina");
+    const results = await Promise.all(Array.from({ length: 10 }, () => login(browser, form, username, password)));
+    expect(statuses(results)).toEqual(Array(10).fill(303));
+  });
+
+  it("after 4 confirmed failures, 10 simultaneous correct sign-ins still all succeed (they wait for each other, one success ends the streak)", async () => {
+    const { username, password, browser, form } = await account("hank");
+    for (let i = 0; i < 4; i++) expect(await login(browser, form, username, "wrong-password")).toMatchObject({ status: 401 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => login(browser, form, username, password)));
+    expect(statuses(results)).toEqual(Array(10).fill(303));
+  });
+
+  it("20 parallel wrong guesses: exactly 5 passwords are checked before the lock, the other 15 are refused", async () => {
+    const { username, password, browser, form } = await account("ivan");
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => login(browser, form, username, `guess-${i}`)));
+    expect(results.filter((r) => r.status === 401)).toHaveLength(config.loginLockout.threshold);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(20 - config.loginLockout.threshold);
+    expect(await login(browser, form, username, password)).toMatchObject({ status: 429 });
+  });
+});
+
 describe("login limit per address", () => {
   it("counts failed logins from one address (50 a minute); successes do not count", async () => {
     const client = await registerClient();
@@ -340,6 +428,108 @@ describe("token endpoint limits", () => {
     expect(statuses.filter((s) => s === 400)).toHaveLength(40); // invalid_grant: counted, then refused for the bogus code
     expect(statuses.filter((s) => s === 429)).toHaveLength(30);
     expect(statuses.slice(0, 40).every((s) => s === 400)).toBe(true);
+  });
+});
+
+const post = (path: string, ip: string, body: Record<string, string>, authorization?: string) =>
+  op(path, {
+    method: "POST",
+    headers: { "content-type": FORM, "cf-connecting-ip": ip, ...(authorization ? { authorization } : {}) },
+    body: new URLSearchParams(body),
+  });
+
+describe("who may spend a budget", () => {
+  it("a stranger cannot spend a public client's budget: guesses count per address only, the user's redemption goes through", async () => {
+    const client = await registerClient({ token_endpoint_auth_method: "none" });
+    const codes = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await authorize(new Browser(newAddress()), client);
+      codes.push({ code: r.redirect!.searchParams.get("code")!, verifier: r.verifier });
+    }
+    const budget = config.rateLimits["token:client"]!.count;
+    await spend("token:client", client.client_id, 1);
+    const guess = (ip: string) =>
+      post("/token", ip, {
+        grant_type: "authorization_code",
+        client_id: client.client_id,
+        code: b64url(crypto.getRandomValues(new Uint8Array(32))),
+        redirect_uri: client.redirect_uris[0]!,
+        code_verifier: "a".repeat(43),
+      });
+    // Garbage codes until the attacker's address is refused: the client's budget is untouched.
+    const attacker = newAddress();
+    await spend("token:ip", attacker, 30);
+    const answers: number[] = [];
+    for (let i = 0; i < 32; i++) answers.push((await guess(attacker)).status);
+    expect(answers).toEqual([...Array(30).fill(400), 429, 429]);
+    const refused = await guess(attacker);
+    expect((await refused.json<{ error_description: string }>()).error_description).toMatch(/\(limit: RATE_LIMIT_TOKEN_IP\)$/);
+    for (let i = 0; i < 20; i++) expect((await guess(newAddress())).status).toBe(400);
+    expect(await countedFor("token:client", client.client_id)).toBe(budget - 1);
+    // The user's redemption succeeds, and is what spends the budget.
+    const redeem = ({ code, verifier }: { code: string; verifier: string }) =>
+      post("/token", newAddress(), {
+        grant_type: "authorization_code",
+        client_id: client.client_id,
+        code,
+        redirect_uri: client.redirect_uris[0]!,
+        code_verifier: verifier,
+      });
+    expect((await redeem(codes[0]!)).status).toBe(200);
+    expect(await countedFor("token:client", client.client_id)).toBe(budget);
+    // Over the budget, a proven request is still served; from then on the client is refused up front.
+    expect((await redeem(codes[1]!)).status).toBe(200);
+    await expectTooManyJson(await guess(newAddress()), 60);
+  });
+
+  it("a busy relying party is not throttled by its address: 1,300 client_credentials requests from one address in a minute all succeed", async () => {
+    const client = await registerClient({ grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined });
+    const ip = newAddress();
+    const auth = basicAuth(client.client_id, client.client_secret!);
+    expect(1300).toBeGreaterThan(config.rateLimits["token:ip"]!.count);
+    const statuses: number[] = [];
+    for (let i = 0; i < 1300; i += 25) {
+      const batch = await Promise.all(Array.from({ length: 25 }, () => post("/token", ip, { grant_type: "client_credentials" }, auth)));
+      statuses.push(...batch.map((r) => r.status));
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // Its successes were given back to the Worker's batch: the address's limiter counted barely more than the requests in flight at once.
+    expect(await countedFor("token:ip", ip)).toBeLessThanOrEqual(50);
+    expect(await countedFor("token:client", client.client_id)).toBeGreaterThanOrEqual(1300);
+  });
+
+  it("per address, a confidential client's failures count and its successes do not", async () => {
+    const client = await registerClient({ grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined });
+    const ip = newAddress();
+    const auth = basicAuth(client.client_id, client.client_secret!);
+    await spend("token:ip", ip, 2);
+    for (let i = 0; i < 30; i++) expect((await post("/token", ip, { grant_type: "client_credentials" }, auth)).status).toBe(200);
+    expect((await post("/token", ip, { grant_type: "client_credentials", scope: "admin" }, auth)).status).toBe(400);
+    expect((await post("/token", ip, { grant_type: "client_credentials" }, basicAuth(client.client_id, "wrong"))).status).toBe(401);
+    await expectTooManyJson(await post("/token", ip, { grant_type: "client_credentials" }, auth), 60);
+  });
+
+  it("/introspect and /revoke: unauthenticated or failed requests count per address, a confidential client's answers do not", async () => {
+    const publicClient = await registerClient({ token_endpoint_auth_method: "none" });
+    const confidential = await registerClient();
+    const randomToken = () => `${b64url(crypto.getRandomValues(new Uint8Array(16)))}.${b64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+    // A public client's revocations of unknown tokens (200, RFC 7009 §2.2) prove nothing.
+    const revoker = newAddress();
+    await spend("token:ip", revoker, 2);
+    for (let i = 0; i < 2; i++) expect((await post("/revoke", revoker, { client_id: publicClient.client_id, token: randomToken() })).status).toBe(200);
+    await expectTooManyJson(await post("/revoke", revoker, { client_id: publicClient.client_id, token: randomToken() }), 60);
+    // Failed authentication at /introspect.
+    const prober = newAddress();
+    await spend("token:ip", prober, 2);
+    for (let i = 0; i < 2; i++)
+      expect((await post("/introspect", prober, { token: randomToken() }, basicAuth(confidential.client_id, "wrong"))).status).toBe(401);
+    await expectTooManyJson(await post("/introspect", prober, { token: randomToken() }, basicAuth(confidential.client_id, confidential.client_secret!)), 60);
+    // A resource server introspecting from an address with one place left: every answer, active or not, is given back.
+    const resourceServer = newAddress();
+    await spend("token:ip", resourceServer, 1);
+    const auth = basicAuth(confidential.client_id, confidential.client_secret!);
+    for (let i = 0; i < 10; i++) expect(await (await post("/introspect", resourceServer, { token: randomToken() }, auth)).json()).toEqual({ active: false });
+    for (let i = 0; i < 10; i++) expect((await post("/revoke", resourceServer, { token: randomToken() }, auth)).status).toBe(200);
   });
 });
 

@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
+import { clearIsolateCaches } from "@op/core";
 import { clientObject } from "@op/storage";
 import { describe, expect, it } from "vitest";
 import { registerClient as registerEndpoint } from "../../packages/op-management/src/registration";
-import { ISSUER, op, registerClient, requestObjectKey } from "./helpers";
+import { basicAuth, ISSUER, op, registerClient, requestObjectKey } from "./helpers";
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   op("/register", {
@@ -112,8 +113,19 @@ describe("client management (RFC 7592)", () => {
     const del = await op(c.registration_client_uri, { method: "DELETE", headers: auth });
     expect(del.status).toBe(204);
     expect((await op(c.registration_client_uri, { headers: auth })).status).toBe(401);
-    const gone = await op(`/authorize?client_id=${c.client_id}&response_type=code&scope=openid`);
-    expect(gone.status).toBe(400);
+    // Authentication reads the client's object (freshClient): the deleted client fails at once.
+    const token = await op("/token", {
+      method: "POST",
+      headers: { authorization: basicAuth(c.client_id, c.client_secret!), "content-type": "application/x-www-form-urlencoded" },
+      body: "grant_type=client_credentials",
+    });
+    expect([token.status, ((await token.json()) as { error: string }).error]).toEqual([401, "invalid_client"]);
+    // The authorization endpoint reads a copy (cachedClient), at most CACHED_CLIENT_MAX_STALENESS_S
+    // behind; this isolate's copy is what is left once KV (consistent locally) has the deletion.
+    const gone = () => op(`/authorize?client_id=${c.client_id}&response_type=code&scope=openid`);
+    expect((await gone()).status).toBe(303);
+    clearIsolateCaches();
+    expect((await gone()).status).toBe(400);
   });
 
   it("issues no client_secret to a client that authenticates with keys, and keeps it secretless", async () => {

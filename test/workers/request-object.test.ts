@@ -1,5 +1,5 @@
 import { ConfigSchema } from "@op/core";
-import { checkTimes, enforceHardening, isInternalHost, jtiToClaim, MAX_CLAIMS } from "@op/rules";
+import { checkTimes, enforceHardening, jtiToClaim, MAX_CLAIMS } from "@op/rules";
 import fc from "fast-check";
 import { CompactEncrypt, type CryptoKey, generateKeyPair, importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -173,13 +173,21 @@ describe("request objects by reference (request_uri)", () => {
     ["a redirect (never followed)", (jwt) => `${docs}/redirect?${new URLSearchParams({ to: served(jwt) })}`, true],
     ["a document over the size limit", () => `${docs}/big?bytes=100000`, true],
     ["a host nobody listens on", () => "http://127.0.0.1:9/request.jwt", true],
-  ])("refuses %s with invalid_request_uri", async (_name, uriFor, register) => {
-    const { claims } = await claimsFor(client);
-    const uri = uriFor(await sign(claims));
-    const c = register ? await registerClient({ jwks: { keys: [publicJwk] }, request_uris: [uri] }) : client;
-    const res = await authorizeOnce({ client_id: c.client_id, redirect_uri: REDIRECT, response_type: "code", scope: "openid", state: "s", request_uri: uri });
-    expect(errorOf(res)).toBe("invalid_request_uri");
-  });
+    ["a 500", (jwt) => served(jwt, { status: "500" }), true],
+    ["a body that never ends", () => `${docs}/stall`, true],
+  ])(
+    "refuses %s with invalid_request_uri",
+    async (_name, uriFor, register) => {
+      const { claims } = await claimsFor(client);
+      const uri = uriFor(await sign(claims));
+      const c = register ? await registerClient({ jwks: { keys: [publicJwk] }, request_uris: [uri] }) : client;
+      const res = await authorizeOnce({ client_id: c.client_id, redirect_uri: REDIRECT, response_type: "code", scope: "openid", state: "s", request_uri: uri });
+      expect(errorOf(res)).toBe("invalid_request_uri");
+      // Whatever went wrong behind the host, the client reads the same (no status or body oracle).
+      if (register) expect(new URL(res.headers.get("location")!).searchParams.get("error_description")).toBe("request_uri could not be fetched");
+    },
+    15_000,
+  );
 
   it("gives up on a slow request_uri (timeout) with invalid_request_uri", async () => {
     const uri = `${docs}/slow?ms=15000&body=x`;
@@ -424,29 +432,5 @@ describe("the mode policy where the server is not optional (pure: server setting
     const lax = ConfigSchema.parse({ ISSUER });
     expect(code(() => checkTimes({}, lax))).toBe("ok");
     expect(jtiToClaim({}, lax, true)).toBeUndefined();
-  });
-
-  it("the SSRF guard's host rule (isInternalHost)", () => {
-    for (const host of [
-      "localhost",
-      "a.localhost",
-      "printer.local",
-      "db.internal",
-      "intranet",
-      "127.0.0.1",
-      "10.1.2.3",
-      "172.16.0.1",
-      "192.168.1.1",
-      "169.254.169.254",
-      "100.64.0.1",
-      "0.0.0.0",
-      "[::1]",
-      "[fd00::1]",
-      "[fe80::1]",
-      "[::ffff:7f00:1]",
-    ]) {
-      expect(isInternalHost(host), host).toBe(true);
-    }
-    for (const host of ["rp.example.com", "8.8.8.8", "172.32.0.1", "[2001:db8::1]"]) expect(isInternalHost(host), host).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { type ProtectedResourceConfig, protectedResource } from "@op/resource-server";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { expect } from "vitest";
-import { authorize, Browser, basicAuth, completeFlow, ISSUER, op, registerClient } from "./helpers";
+import { authorize, Browser, basicAuth, completeFlow, grantClient, ISSUER, op, registerClient } from "./helpers";
 
 /**
  * Helpers for the resource-server kit's tests (packages/resource-server): the kit reaches the
@@ -28,12 +28,20 @@ export function apiRequest(
   return new Request(init.url ?? RESOURCE, { method: init.method ?? "POST", headers, ...(init.cf ? { cf: init.cf } : {}) } as RequestInit);
 }
 
-const machine = { grant_types: ["client_credentials"], scope: "read write", redirect_uris: undefined };
+const machine = { grant_types: ["client_credentials"], redirect_uris: undefined };
+/** What the operator grants the machine clients: RESOURCE (test-mcp) and another API (test/support/test-resources.ts). */
+const MACHINE_GRANTS = {
+  client_credentials: [
+    { resource: "test-mcp", scopes: ["read", "write"] },
+    { resource: "test-other", scopes: ["read"] },
+  ],
+};
 
-/** A client_credentials client, and a token of it for `resources` with `scope`. */
+/** A client_credentials client the operator granted RESOURCE and another API, and a token of it for `resources` with `scope`. */
 export async function machineToken(opts: { resources?: string[]; scope?: string; authMethod?: "client_secret_basic" | "client_secret_post" } = {}) {
   const post = opts.authMethod === "client_secret_post";
   const client = await registerClient({ ...machine, ...(post ? { token_endpoint_auth_method: "client_secret_post" } : {}) });
+  await grantClient(client.client_id, MACHINE_GRANTS);
   const body = new URLSearchParams({ grant_type: "client_credentials", scope: opts.scope ?? "read" });
   for (const r of opts.resources ?? [RESOURCE]) body.append("resource", r);
   if (post) {

@@ -3,7 +3,7 @@ import { type AuthVariables, protectedResourceMetadata, requireAuth } from "@op/
 import { Hono } from "hono";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { b64json, basicAuth, decodeJwt, ISSUER, op } from "./helpers";
+import { b64json, basicAuth, completeFlow, decodeJwt, ISSUER, op } from "./helpers";
 import {
   apiRequest,
   certificateBoundToken,
@@ -73,8 +73,10 @@ describe("access tokens from the OP", () => {
   });
 
   it("refuses a token for another audience, and one for userinfo only", async () => {
-    for (const resources of [["https://other.example.com/api"], []]) {
-      const { token } = await machineToken({ resources });
+    const forAnother = (await machineToken({ resources: ["https://other.example.com/api"] })).token;
+    const forUserinfo = (await completeFlow({}, { params: { scope: "openid" } })).tokens.access_token as string;
+    expect(decodeJwt(forUserinfo).aud).toBe(`${ISSUER}/userinfo`);
+    for (const token of [forAnother, forUserinfo]) {
       const r = await refused(kit(), apiRequest(`Bearer ${token}`));
       expect(r.status).toBe(401);
       expect(r.challenge.Bearer).toMatchObject({ error: "invalid_token", error_description: "the access token is not for this resource" });

@@ -39,8 +39,8 @@ describe("response types (OIDC Core §3, Multiple Response Types)", () => {
       expect(idt.s_hash).toBe(await halfHash("st-1"));
       expect(idt.c_hash).toBe(p.has("code") ? await halfHash(p.get("code")!) : undefined);
       expect(idt.at_hash).toBe(p.has("access_token") ? await halfHash(p.get("access_token")!) : undefined);
-      // Scope claims ride in the ID token only when no access token is issued at all (OIDC Core §5.4).
-      expect(idt.email).toBe(type === "id_token" ? "alice@example.com" : undefined);
+      // Scope claims ride in every ID token by default (ID_TOKEN_SCOPE_CLAIMS; id-token-scope-claims.test.ts).
+      expect(idt.email).toBe("alice@example.com");
     }
   });
 

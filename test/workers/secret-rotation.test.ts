@@ -3,9 +3,11 @@ import { env } from "cloudflare:workers";
 import { clientObject } from "@op/storage";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { basicAuth, ISSUER, op, type RegisteredClient, registerClient, TEST_ADMIN_TOKEN } from "./helpers";
+import { basicAuth, ISSUER, machineClient, op, type RegisteredClient, registerClient, TEST_ADMIN_TOKEN } from "./helpers";
 
-const m2m = { grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined };
+const m2m = { grant_types: ["client_credentials"], redirect_uris: undefined };
+/** The operator's grant to these clients: the test API (test/support/test-resources.ts), its read scope. */
+const M2M_GRANTS = { client_credentials: [{ resource: "test-api", scopes: ["read"] }] };
 const rotate = (clientId: string, token = TEST_ADMIN_TOKEN) =>
   op(`/admin/clients/${clientId}/secret`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
 const withBasic = (client: RegisteredClient, secret: string) =>
@@ -22,7 +24,7 @@ const endOverlap = (clientId: string) =>
 
 describe("client secret rotation", () => {
   it("keeps the old secret valid for the overlap, then only the new one", async () => {
-    const client = await registerClient(m2m);
+    const client = await machineClient(M2M_GRANTS, m2m);
     const res = await rotate(client.client_id);
     expect(res.status).toBe(200);
     const { client_secret: fresh, previous_secret_valid_for } = await res.json<{ client_secret: string; previous_secret_valid_for: number }>();
@@ -36,7 +38,7 @@ describe("client secret rotation", () => {
   });
 
   it("works for client_secret_jwt, whose sealed secret rotates too", async () => {
-    const client = await registerClient({ ...m2m, token_endpoint_auth_method: "client_secret_jwt" });
+    const client = await machineClient(M2M_GRANTS, { ...m2m, token_endpoint_auth_method: "client_secret_jwt" });
     const { client_secret: fresh } = await (await rotate(client.client_id)).json<{ client_secret: string }>();
     const assertWith = async (secret: string) => {
       const jwt = await new SignJWT({ jti: crypto.randomUUID() })

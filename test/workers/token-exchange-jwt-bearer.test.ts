@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import opToken from "../../packages/op-token/src/index";
-import { basicAuth, completeFlow, decodeJwt, ISSUER, op, type RegisteredClient, registerClient } from "./helpers";
+import { basicAuth, completeFlow, decodeJwt, grantClient, ISSUER, newResource, op, type RegisteredClient, registerClient, registerResource } from "./helpers";
 
 const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -23,14 +23,16 @@ const tokenEndpoint = (request: Request, vars: typeof env) => opToken.fetch(requ
 describe("token exchange (RFC 8693)", () => {
   let user: Awaited<ReturnType<typeof completeFlow>>;
   let api: RegisteredClient;
+  let apiResource: string;
   beforeAll(async () => {
-    // A resource server (api) that may exchange tokens addressed to it for a downstream service.
-    api = await registerClient({ grant_types: [TOKEN_EXCHANGE], redirect_uris: undefined, token_exchange_audiences: ["https://downstream.example.com/"] });
-    // A web app whose user logged in; it may exchange its own tokens for the api.
-    user = await completeFlow(
-      { grant_types: ["authorization_code", TOKEN_EXCHANGE], token_exchange_audiences: [api.client_id, "https://downstream.example.com/"] },
-      { params: { scope: "openid email" } },
-    );
+    // A resource server (api): its own client, registered with the operator as the client of an
+    // API whose tokens it may exchange for a downstream service.
+    api = await registerClient({ grant_types: [TOKEN_EXCHANGE], redirect_uris: undefined });
+    const registered = await registerResource(newResource({ client_ids: [api.client_id], downstream: ["test-downstream"] }));
+    apiResource = registered.identifiers[0]!;
+    // A web app whose user logged in; the operator lets it exchange its tokens for the api and downstream.
+    user = await completeFlow({ grant_types: ["authorization_code", TOKEN_EXCHANGE] }, { params: { scope: "openid email" } });
+    await grantClient(user.client.client_id, { token_exchange: [registered.id, "test-downstream"] });
   });
   const exchange = (client: RegisteredClient, extra: Record<string, string>) =>
     token(client, { grant_type: TOKEN_EXCHANGE, subject_token: user.tokens.access_token, subject_token_type: AT_TYPE, ...extra });
@@ -45,10 +47,10 @@ describe("token exchange (RFC 8693)", () => {
     expect(at.act).toBeUndefined();
   });
 
-  it("lets the addressed service exchange again, recording the actor in act", async () => {
-    const forApi = (await (await exchange(user.client, { audience: api.client_id })).json<{ access_token: string }>()).access_token;
+  it("lets the addressed resource server exchange again, for its downstream resources only, recording the actor in act", async () => {
+    const forApi = (await (await exchange(user.client, { audience: apiResource })).json<{ access_token: string }>()).access_token;
     // openid stays granted, so userinfo stays an audience beside the api.
-    expect(decodeJwt(forApi).aud).toEqual([api.client_id, `${ISSUER}/userinfo`]);
+    expect(decodeJwt(forApi).aud).toEqual([apiResource, `${ISSUER}/userinfo`]);
     const res = await token(api, {
       grant_type: TOKEN_EXCHANGE,
       subject_token: forApi,
@@ -64,10 +66,28 @@ describe("token exchange (RFC 8693)", () => {
       aud: ["https://downstream.example.com/", `${ISSUER}/userinfo`],
       act: { sub: expect.any(String), client_id: user.client.client_id },
     });
+    // Not for a resource outside its downstream list, and not from a token addressed to another API.
+    const elsewhere = await token(api, {
+      grant_type: TOKEN_EXCHANGE,
+      subject_token: forApi,
+      subject_token_type: AT_TYPE,
+      resource: "https://api.example.com/",
+    });
+    expect(await elsewhere.json()).toMatchObject({ error: "invalid_target" });
+    const forDownstream = (await (await exchange(user.client, { resource: "https://downstream.example.com/" })).json<{ access_token: string }>()).access_token;
+    const foreign = await token(api, {
+      grant_type: TOKEN_EXCHANGE,
+      subject_token: forDownstream,
+      subject_token_type: AT_TYPE,
+      audience: "https://downstream.example.com/",
+    });
+    expect(await foreign.json()).toMatchObject({ error: "invalid_grant" });
   });
 
   it.each<[string, Record<string, string>, string]>([
-    ["a target outside the client's policy", { resource: "https://elsewhere.example.com/" }, "invalid_target"],
+    ["an unregistered target", { resource: "https://elsewhere.example.com/" }, "invalid_target"],
+    ["an unregistered audience", { audience: "urn:example:elsewhere" }, "invalid_target"],
+    ["a registered target the operator did not grant", { resource: "https://api.example.com/" }, "invalid_target"],
     ["a wider scope", { scope: "email phone" }, "invalid_scope"],
     ["an unsupported requested_token_type", { requested_token_type: ID_TYPE }, "invalid_request"],
     ["an actor_token_type without actor_token", { actor_token_type: AT_TYPE }, "invalid_request"],
@@ -101,9 +121,9 @@ describe("JWT bearer grant (RFC 7523 §2.1)", () => {
     client = await registerClient({
       grant_types: [JWT_BEARER],
       redirect_uris: undefined,
-      scope: "read",
       jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] },
     });
+    await grantClient(client.client_id, { client_credentials: [{ resource: "test-api", scopes: ["read"] }] });
     aliceSub = decodeJwt((await completeFlow()).tokens.access_token).sub;
   });
   const assertion = (sub: string, jti: string = crypto.randomUUID()) =>
@@ -116,12 +136,16 @@ describe("JWT bearer grant (RFC 7523 §2.1)", () => {
       .setExpirationTime("2m")
       .sign(key.privateKey);
 
-  it("issues a token for the client itself", async () => {
+  it("issues a token for the client itself, within its client_credentials grant", async () => {
     const res = await token(client, { grant_type: JWT_BEARER, assertion: await assertion(client.client_id) });
     expect(res.status, await res.clone().text()).toBe(200);
     const body = await res.json<Record<string, string>>();
     expect(body.scope).toBe("read");
-    expect(decodeJwt(body.access_token!).sub).toBe(client.client_id);
+    expect(decodeJwt(body.access_token!)).toMatchObject({ sub: client.client_id, aud: "https://api.example.com/" });
+    for (const scope of ["write", "openid"]) {
+      const refused = await token(client, { grant_type: JWT_BEARER, assertion: await assertion(client.client_id), scope });
+      expect(await refused.json(), scope).toMatchObject({ error: "invalid_scope" });
+    }
   });
 
   it("refuses a replayed assertion and, for an untrusted client, a user subject", async () => {
@@ -157,6 +181,39 @@ describe("JWT bearer grant (RFC 7523 §2.1)", () => {
     ).toBe(200);
     const unknownUser = await tokenEndpoint(tokenRequest(client, { grant_type: JWT_BEARER, assertion: await assertion("f".repeat(64)) }), trusted as never);
     expect(await unknownUser.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("lets a client the operator granted jwt_bearer any_user assert a user, for the OP's scopes and its granted resources", async () => {
+    const trusted = await registerClient({
+      grant_types: [JWT_BEARER],
+      redirect_uris: undefined,
+      jwks: { keys: [{ ...(await exportJWK(key.publicKey)), kid: "k" }] },
+    });
+    const signedBy = (sub: string) =>
+      new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: "ES256", kid: "k" })
+        .setIssuer(trusted.client_id)
+        .setSubject(sub)
+        .setAudience(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime("2m")
+        .sign(key.privateKey);
+    expect(await (await token(trusted, { grant_type: JWT_BEARER, assertion: await signedBy(aliceSub) })).json()).toMatchObject({ error: "invalid_grant" });
+    await grantClient(trusted.client_id, { jwt_bearer: "any_user", client_credentials: [{ resource: "test-api", scopes: ["read"] }] });
+    const res = await token(trusted, {
+      grant_type: JWT_BEARER,
+      assertion: await signedBy(aliceSub),
+      scope: "openid read",
+      resource: "https://api.example.com/",
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(decodeJwt((await res.json<{ access_token: string }>()).access_token)).toMatchObject({
+      sub: aliceSub,
+      scope: "openid read",
+      aud: ["https://api.example.com/", `${ISSUER}/userinfo`],
+    });
+    const beyond = await token(trusted, { grant_type: JWT_BEARER, assertion: await signedBy(aliceSub), resource: "https://other.example.com/" });
+    expect(await beyond.json()).toMatchObject({ error: "invalid_target" });
   });
 
   it("registration requires keys for it", async () => {

@@ -94,6 +94,39 @@ describe("token endpoint: authorization_code checks", () => {
     expect(await res.json()).toMatchObject({ error });
   });
 
+  it("redirect_uri at the token endpoint: required when the authorization request carried it", async () => {
+    const { client, code, verifier } = await freshCode();
+    const res = await form(
+      { grant_type: "authorization_code", code, code_verifier: verifier },
+      { authorization: basicAuth(client.client_id, client.client_secret!) },
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_grant", error_description: "redirect_uri is required: the authorization request included it" });
+  });
+
+  it("redirect_uri at the token endpoint: optional when the authorization request omitted it, and then the code's URI if given", async () => {
+    /** A code whose authorization request had no redirect_uri (the single registered one was used). */
+    const omitted = async () => {
+      const fresh = await freshCode();
+      await runInDurableObject(grantObject(env, await grantIdOfCode(fresh.code)), (_i, state) => {
+        const record = state.storage.kv.get<AuthorizationCodeRecord>("code")!;
+        state.storage.kv.put("code", { ...record, redirectUriSent: false });
+      });
+      return fresh;
+    };
+    const redeem = ({ client, code, verifier }: Awaited<ReturnType<typeof omitted>>, redirectUri?: string) =>
+      form(
+        { grant_type: "authorization_code", code, code_verifier: verifier, ...(redirectUri === undefined ? {} : { redirect_uri: redirectUri }) },
+        { authorization: basicAuth(client.client_id, client.client_secret!) },
+      );
+    expect((await redeem(await omitted())).status).toBe(200);
+    const same = await omitted();
+    expect((await redeem(same, same.client.redirect_uris[0]!)).status).toBe(200);
+    const other = await redeem(await omitted(), "https://rp.example.com/other");
+    expect(other.status).toBe(400);
+    expect(await other.json()).toMatchObject({ error: "invalid_grant", error_description: "redirect_uri does not match the authorization request" });
+  });
+
   it("an expired code is invalid_grant, and codes live at most 60 s", async () => {
     const { client, code, verifier } = await freshCode();
     await runInDurableObject(grantObject(env, await grantIdOfCode(code)), (_i, state) => {

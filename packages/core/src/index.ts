@@ -1,5 +1,6 @@
 export { ACR_PASSWORD, AMR_PASSWORD } from "./authentication";
-export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, type SigningAlg, signedArtifactMaxLifetime } from "./config";
+export { clearIsolateCaches, type IsolateCache, type IsolateCacheOptions, isolateCache, type LoadOptions } from "./cache";
+export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, MAX_RESOURCES, type SigningAlg, signedArtifactMaxLifetime } from "./config";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
 export {
   accessDenied,
@@ -45,7 +46,6 @@ export {
   unsupportedResponseType,
   unsupportedTokenType,
 } from "./errors";
-export { DocumentFetchError, type DocumentFetchOptions, fetchBoundedDocument } from "./fetch-document";
 export { hashPassword, needsRehash, verifyPassword } from "./password";
 export { PATHS, type WorkerName, workerFor } from "./routes";
 export {
@@ -66,6 +66,7 @@ export {
 export { AddressSchema, type ClaimRequest, type ClaimsRequest, ClaimsRequestSchema, type StandardClaims, StandardClaimsSchema } from "./schemas/claims";
 export {
   ASSERTION_ALGS,
+  type AuthenticatedClient,
   type Client,
   type ClientMetadata,
   ClientMetadataSchema,
@@ -119,6 +120,7 @@ export {
   type Authentication,
   AuthenticationSchema,
   type AuthorizationCodeRecord,
+  type AuthorizationCodeRecordInput,
   AuthorizationCodeRecordSchema,
   type GrantedAuthorization,
   GrantedAuthorizationSchema,
@@ -128,4 +130,24 @@ export {
   type SessionRecord,
   SessionRecordSchema,
 } from "./schemas/records";
+export {
+  ACCESS_TOKEN_FORMATS,
+  type ClientGrants,
+  ClientGrantsSchema,
+  JWT_BEARER_SUBJECTS,
+  MAX_ACCESS_TOKEN_LIFETIME,
+  NO_GRANTS,
+  OP_SCOPES,
+  RESOURCE_SOURCES,
+  type RegisteredResource,
+  ResourceGrantSchema,
+  ResourceIdentifierSchema,
+  ResourceIdSchema,
+  type ResourceServer,
+  type ResourceServerInput,
+  ResourceServerSchema,
+  type ResourceSource,
+  registryConflict,
+  ScopeTokenSchema,
+} from "./schemas/resource";
 export { openSecret, sealSecret } from "./secret-box";

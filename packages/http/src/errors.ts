@@ -1,5 +1,6 @@
-import { asOAuthError, type ChallengeScheme, getConfig, type OAuthError } from "@op/core";
+import { asOAuthError, type ChallengeScheme, getConfig, invalidRequest, type OAuthError } from "@op/core";
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { json } from "./responses";
 
 /** How a route shows its errors: JSON (RFC 6749 §5.2) for APIs, a page for people, or both. */
@@ -39,6 +40,16 @@ export function logError(err: OAuthError, fields: { worker?: string; requestId?:
 }
 
 /**
+ * hono's own refusals of a request (a validator's malformed JSON, an unsupported media type)
+ * are the client's errors: invalid_request with hono's text and status, never its plain-text
+ * default or a server_error.
+ */
+function fromHono(thrown: unknown): unknown {
+  if (!(thrown instanceof HTTPException) || thrown.status >= 500) return thrown;
+  return invalidRequest(thrown.message || "the request is malformed", { status: thrown.status });
+}
+
+/**
  * The one error handler of every Worker (app.onError): anything thrown becomes an OAuthError
  * (unknown errors a server_error whose detail only the log sees), logged, then rendered as the
  * route asks: redirected to the client where that is allowed and possible, else a page on
@@ -46,7 +57,7 @@ export function logError(err: OAuthError, fields: { worker?: string; requestId?:
  */
 export function errorHandler(worker: string, renderers: ErrorRenderers = {}) {
   return async (thrown: unknown, c: Context): Promise<Response> => {
-    const err = asOAuthError(thrown);
+    const err = asOAuthError(fromHono(thrown));
     logError(err, { worker, requestId: c.get("requestId") }, getConfig(c.env).logRequests);
     if (c.get("errorSurface") === "page") {
       const redirected = err.redirectable && renderers.redirect ? await renderers.redirect(err, c) : undefined;

@@ -1,5 +1,5 @@
-import { type ChallengeScheme, type Client, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
-import { type Env, enforceRateLimit, type LimitedAction } from "@op/storage";
+import { type AuthenticatedClient, asOAuthError, type ChallengeScheme, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
+import { countProven, type Env, enforceRateLimit, type LimitedAction, refundRateLimit, refuseIfSpent } from "@op/storage";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
@@ -20,8 +20,13 @@ export interface OpVariables {
   errorSurface: ErrorSurface;
   /** The form body (formBody). */
   form: ReadParams;
-  /** The client that authenticated (clientAuthentication). */
-  client: Client;
+  /** The client that authenticated, with the operator's grants (clientAuthentication). */
+  client: AuthenticatedClient;
+  /**
+   * The outcome proved that the caller holds something this OP issued it (a code with its
+   * verifier, a refresh token, a device code, a token it revoked): set by the endpoint (`provedPossession`).
+   */
+  proved: boolean;
   /** The challenge scheme of every error on this route, for errors whose code implies none (RFC 6750 §3). */
   challenge: ChallengeScheme;
 }
@@ -124,24 +129,72 @@ export const clientAuthentication = createMiddleware<OpEnv>(async (c, next) => {
   await next();
 });
 
-/** Counts the request against `action`'s limit for the caller's address (rate-limits.ts). */
+/** The endpoint's outcome proves possession of an artifact this OP issued (see `OpVariables.proved`). */
+export const provedPossession = (c: OpContext) => c.set("proved", true);
+
+/** A confidential client's successful authentication proved its secret, key or certificate; a public client's id proves nothing. */
+const provesCredential = (client: AuthenticatedClient | undefined) => client !== undefined && client.token_endpoint_auth_method !== "none";
+
+/**
+ * Per address, only what attackers send counts: a request that proved nothing (no credential,
+ * no artifact), or a confidential client's client error. Its own 429 (the client's budget) and
+ * server errors do not count, so a busy relying party is governed by its client's budget alone.
+ */
+export function countsAgainstAddress(outcome: { credential: boolean; proved: boolean; status: number }): boolean {
+  if (outcome.proved) return false;
+  if (!outcome.credential) return true;
+  return outcome.status >= 400 && outcome.status < 500 && outcome.status !== 429;
+}
+
+/**
+ * The address's budget (rate-limits.ts) counts what attackers send (`countsAgainstAddress`). Each
+ * request is counted before any work, so that a spent budget refuses at once and exactly, and is
+ * given back once its outcome shows it did not count: to this isolate's batch, without a call to
+ * the limiter, so a busy relying party's successes cost nothing.
+ */
 export const limitPerAddress = (action: LimitedAction) =>
   createMiddleware<OpEnv>(async (c, next) => {
-    await enforceRateLimit(c.env, action, clientAddress(c.req.raw));
-    await next();
+    const ticket = await enforceRateLimit(c.env, action, clientAddress(c.req.raw));
+    let status = 500;
+    try {
+      await next();
+      status = c.res.status;
+    } catch (err) {
+      // Inside `every`, a later step's error reaches here thrown; the app's handler renders it.
+      status = asOAuthError(err).status;
+      throw err;
+    } finally {
+      const outcome = { credential: provesCredential(c.get("client")), proved: c.get("proved") === true, status };
+      if (!countsAgainstAddress(outcome)) await refundRateLimit(c.env, ticket);
+    }
   });
 
-/** Counts the request against `action`'s limit for the authenticated client. */
+/**
+ * The client's budget may be spent only by requests that prove something only the client holds.
+ * A confidential client's authentication does: its requests are counted up front. A public
+ * client's id does not, so a stranger who knows it could spend the budget; its requests count
+ * once their outcome proved possession (`provedPossession`: a code with its verifier, a refresh
+ * token, …), and are refused up front only once the budget is known to be spent.
+ */
 export const limitPerClient = (action: LimitedAction) =>
   createMiddleware<OpEnv>(async (c, next) => {
-    await enforceRateLimit(c.env, action, c.get("client").client_id);
-    await next();
+    const client = c.get("client");
+    if (provesCredential(client)) {
+      await enforceRateLimit(c.env, action, client.client_id);
+      return next();
+    }
+    refuseIfSpent(c.env, action, client.client_id);
+    try {
+      await next();
+    } finally {
+      if (c.get("proved") === true) await countProven(c.env, action, client.client_id);
+    }
   });
 
 /**
  * The opening of every client-authenticated endpoint (token, PAR, device authorization,
  * introspection, revocation): the address's budget before any work, the form, the client, then
- * the client's budget, which only the client can spend.
+ * the client's budget.
  */
 export const clientAuthenticatedRequest = (opts: { beforeAuthentication?: MiddlewareHandler<OpEnv>[] } = {}): MiddlewareHandler<OpEnv> =>
   every(limitPerAddress("token:ip"), formBody(), ...(opts.beforeAuthentication ?? []), clientAuthentication, limitPerClient("token:client"));

@@ -1,5 +1,6 @@
 import { getConfig, PATHS, temporarilyUnavailable, workerFor } from "@op/core";
 import { clientAuthenticatedRequest, errorJson, MAX_REQUEST_BYTES, onlyMethods, opApp, REQUEST_ID_HEADER, requestIdOf } from "@op/http";
+import { spaceSeparated } from "@op/rules";
 import type { Env } from "@op/storage";
 import type { AuthorizationContext } from "./authorization/context";
 import { authorizationEndpoint } from "./authorization/endpoints/authorize";
@@ -12,6 +13,7 @@ import { showInteraction, submitConsent, submitLogin } from "./interaction/route
 import { checkSessionIframe } from "./logout/check-session";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
 import { freshPublicDocument, viaPublicCache } from "./public-cache";
+import { localeOf } from "./ui/i18n";
 
 // op-auth hosts every Durable Object class; the other Workers bind them with script_name.
 export {
@@ -24,6 +26,7 @@ export {
   PushedAuthorizationRequest,
   RateLimiter,
   ReplayGuard,
+  ResourceRegistry,
   UserAccount,
 } from "@op/storage";
 export { LogoutDelivery } from "./logout/delivery";
@@ -34,7 +37,7 @@ const JSON_PATHS = new Set<string>([PATHS.pushedAuthorizationRequest, PATHS.devi
 /** op-auth: authorization, PAR, device authorization, login and consent, device verification, logout; the front of the issuer origin. */
 const app = opApp<{ authorization: AuthorizationContext }>("op-auth", {
   renderers: {
-    page: (err) => errorPage(err),
+    page: (err, c) => errorPage(err, c.env, localeOf(c.req.raw, spaceSeparated(c.req.query("ui_locales")))),
     // RFC 6749 §4.1.2.1: an authorization request's error goes to the client once its redirect URI is trusted.
     // When even the error cannot be delivered (a JARM response without a usable key), it is a page.
     redirect: async (err, c) => {

@@ -1,3 +1,5 @@
+import { isolateCache } from "@op/core";
+
 /**
  * The front Worker keeps the sibling's public documents (discovery metadata, JWKS) in its
  * isolate for as long as their own `Cache-Control: public, max-age` allows, as an HTTP cache in
@@ -12,7 +14,8 @@ interface Stored {
   body: ArrayBuffer;
 }
 
-const stored = new Map<string, Stored>();
+/** A handful of paths (the discovery documents and the JWKS), each for the max-age it came with, at most 10 minutes. */
+const stored = isolateCache<string, Stored>({ name: "public-documents", maxEntries: 16, maxAgeMs: 10 * 60_000 });
 
 const maxAgeOf = (cacheControl: string | null): number | null => {
   if (!cacheControl || !/(^|,)\s*public\s*(,|$)/i.test(cacheControl) || /no-store|no-cache|private/i.test(cacheControl)) return null;
@@ -31,8 +34,8 @@ function served(entry: Stored, now: number): Response {
  */
 export function freshPublicDocument(request: Request, url: URL, now = Date.now()): Response | null {
   if (request.method !== "GET" || url.search) return null;
-  const hit = stored.get(url.pathname);
-  return hit && now < hit.until ? served(hit, now) : null;
+  const hit = stored.get(url.pathname, now);
+  return hit ? served(hit, now) : null;
 }
 
 /** GET of a public document without a query: from this isolate while fresh, else from `origin`. */
@@ -50,6 +53,6 @@ export async function viaPublicCache(request: Request, origin: () => Promise<Res
     headers: [...response.headers].filter(([name]) => name !== "x-request-id" && name !== "content-length" && name !== "cache-control"),
     body: await response.arrayBuffer(),
   };
-  if (stored.has(url.pathname) || stored.size < 16) stored.set(url.pathname, entry); // a handful of paths; anything else is not kept
+  stored.set(url.pathname, entry, { now, maxAgeMs: maxAge * 1000 });
   return served(entry, now);
 }

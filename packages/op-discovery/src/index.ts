@@ -1,4 +1,4 @@
-import { getConfig, PATHS } from "@op/core";
+import { getConfig, isolateCache, PATHS } from "@op/core";
 import { apiCors, opApp } from "@op/http";
 import { providerMetadata } from "@op/rules";
 import { type Env, KEY_ACTIVATION_DELAY_MS, keyStore } from "@op/storage";
@@ -16,11 +16,15 @@ const publicHeaders = {
   "Content-Type": "application/json;charset=UTF-8",
 };
 
-/** The metadata depends on the configuration only, which cannot change within an isolate: serialised once. */
-let metadata: { env: Env; body: string } | undefined;
+/** The metadata depends on the configuration only, which cannot change within an isolate: serialised once per env. */
+const metadataBodies = isolateCache<Env, string>({ name: "discovery-metadata", maxEntries: 4, maxAgeMs: Number.POSITIVE_INFINITY });
 function metadataResponse(env: Env) {
-  if (metadata?.env !== env) metadata = { env, body: JSON.stringify(providerMetadata(getConfig(env))) };
-  return new Response(metadata.body, { headers: publicHeaders });
+  let body = metadataBodies.get(env);
+  if (body === undefined) {
+    body = JSON.stringify(providerMetadata(getConfig(env)));
+    metadataBodies.set(env, body);
+  }
+  return new Response(body, { headers: publicHeaders });
 }
 
 /**
@@ -29,15 +33,15 @@ function metadataResponse(env: Env) {
  * copy read before (this one, the front Worker's, a relying party's) has expired by then.
  */
 const JWKS_LIFETIME_MS = KEY_ACTIVATION_DELAY_MS / 2;
-let jwksBody: { until: number; body: string } | undefined;
+const jwksBodies = isolateCache<"current", { until: number; body: string }>({ name: "discovery-jwks", maxEntries: 1, maxAgeMs: JWKS_LIFETIME_MS });
 
 app.get(PATHS.openidConfiguration, (c) => metadataResponse(c.env));
 app.get(PATHS.oauthMetadata, (c) => metadataResponse(c.env));
 app.get(PATHS.jwks, async (c) => {
   const now = Date.now();
-  if (!jwksBody || now >= jwksBody.until) jwksBody = { until: now + JWKS_LIFETIME_MS, body: await jwksDocument(c.env) };
-  const maxAge = Math.floor((jwksBody.until - now) / 1000);
-  return new Response(jwksBody.body, {
+  const jwks = await jwksBodies.getOrLoad("current", async () => ({ until: now + JWKS_LIFETIME_MS, body: await jwksDocument(c.env) }), { now });
+  const maxAge = Math.max(0, Math.floor((jwks.until - now) / 1000));
+  return new Response(jwks.body, {
     headers: { ...publicHeaders, "Content-Type": "application/jwk-set+json", "Cache-Control": `public, max-age=${maxAge}` },
   });
 });

@@ -1,6 +1,5 @@
 import { ASSERTION_ALGS, type ClientMetadata, ClientMetadataSchema, type Config, IMPLICIT_GRANT, invalidClientMetadata, invalidRedirectUri } from "@op/core";
-import { conflictingClientMode, enabledTokenAuthMethods, isRequired } from "@op/rules";
-import { outboundRefusal } from "@op/storage";
+import { conflictingClientMode, enabledTokenAuthMethods, FETCHABLE_URL_RULE, fetchRefusal, isRequired } from "@op/rules";
 import { z } from "zod";
 
 /** Human-readable members that may carry a BCP 47 language tag (OIDC DCR §2.1). */
@@ -23,6 +22,7 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
   checkHardeningModes(metadata, config);
   checkRequestObjects(metadata, config);
   checkLogoutUris(metadata, config);
+  checkFetchedUrls(metadata, config);
   return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
 }
 
@@ -109,7 +109,6 @@ function checkAuthenticationMethod(m: ClientMetadata, config: Config) {
   const method = m.token_endpoint_auth_method;
   if (!enabledTokenAuthMethods(config).includes(method)) throw invalidClientMetadata(`token_endpoint_auth_method ${method} is not enabled`);
   if (m.jwks && m.jwks_uri) throw invalidClientMetadata("jwks and jwks_uri must not both be present");
-  if (m.jwks_uri) checkFetchedDocumentUri(m.jwks_uri, config, "jwks_uri");
   if (method === "private_key_jwt" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata("private_key_jwt needs jwks or jwks_uri");
   if (method === "tls_client_auth" && !m.tls_client_auth_subject_dn) throw invalidClientMetadata("tls_client_auth needs tls_client_auth_subject_dn");
   if (method === "self_signed_tls_client_auth" && !m.jwks?.keys.some((k) => k.x5c?.length)) {
@@ -134,20 +133,10 @@ function checkHardeningModes(m: ClientMetadata, config: Config) {
 }
 
 /**
- * OIDC DCR §2: request_uris are absolute, https outside development (the OP fetches them: RFC
- * 9101 §5.2); a signing alg other than none needs the client's keys; a client that must sign its
- * request objects cannot pick none (RFC 9101 §10.5).
+ * A signing alg other than none needs the client's keys; a client that must sign its request
+ * objects cannot pick none (RFC 9101 §10.5). The request_uris themselves: `checkFetchedUrls`.
  */
 function checkRequestObjects(m: ClientMetadata, config: Config) {
-  for (const uri of m.request_uris ?? []) {
-    let url: URL;
-    try {
-      url = new URL(uri);
-    } catch {
-      throw invalidClientMetadata(`request_uris: ${uri} is not an absolute URI`);
-    }
-    if (url.protocol !== "https:" && !(config.development && url.protocol === "http:")) throw invalidClientMetadata("request_uris must be https URLs");
-  }
   const alg = m.request_object_signing_alg;
   if (alg && alg !== "none" && !m.jwks && !m.jwks_uri) throw invalidClientMetadata(`request_object_signing_alg ${alg} needs jwks or jwks_uri`);
   if (alg === "none" && isRequired(config, m, "jar"))
@@ -155,19 +144,14 @@ function checkRequestObjects(m: ClientMetadata, config: Config) {
 }
 
 /**
- * OIDC Back-Channel Logout §2.2: the OP POSTs to backchannel_logout_uri itself, so it must be a
- * URL the outbound fetch guard lets it call (storage outbound.ts), refused now rather than at the
- * first logout. OIDC Front-Channel Logout §2: frontchannel_logout_uri is loaded by the user's
- * browser, so it follows the redirect URI rules (https for web clients, loopback http only in
- * development). Both are absolute and carry no fragment.
+ * OIDC Back-Channel Logout §2.2: backchannel_logout_uri carries no fragment; the OP POSTs to it
+ * itself, so it is also one of the `fetchedUrls`, refused by the fetch guard now rather than at
+ * the first logout. OIDC Front-Channel Logout §2: frontchannel_logout_uri is loaded by the
+ * user's browser, not the OP, so it follows the redirect URI rules (https for web clients,
+ * loopback http only in development) instead. Both are absolute and carry no fragment.
  */
 function checkLogoutUris(m: ClientMetadata, config: Config) {
-  const back = m.backchannel_logout_uri;
-  if (back !== undefined) {
-    if (back.includes("#")) throw invalidClientMetadata("backchannel_logout_uri must not contain a fragment");
-    const refusal = outboundRefusal(back, config);
-    if (refusal) throw invalidClientMetadata(`backchannel_logout_uri: ${back} is not a URL this OP calls (${refusal})`);
-  }
+  if (m.backchannel_logout_uri?.includes("#")) throw invalidClientMetadata("backchannel_logout_uri must not contain a fragment");
   if (m.frontchannel_logout_uri !== undefined) {
     checkRedirectUri(m.frontchannel_logout_uri, m.application_type, config, (d) => invalidClientMetadata(`frontchannel_logout_uri: ${d}`));
     if (!/^https?:$/.test(new URL(m.frontchannel_logout_uri).protocol)) throw invalidClientMetadata("frontchannel_logout_uri must be an http(s) URL");
@@ -187,11 +171,30 @@ function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "aut
   }
 }
 
-/** Documents the OP fetches (jwks_uri, sector_identifier_uri): only https, or loopback http in development; no SSRF into internal hosts. */
-export function checkFetchedDocumentUri(uri: string, config: Config, member: "jwks_uri" | "sector_identifier_uri") {
-  const url = new URL(uri);
-  if (url.protocol === "https:" || (config.development && url.protocol === "http:" && LOOPBACK.has(url.hostname))) return;
-  throw invalidClientMetadata(`${member} must be an https URL`);
+/**
+ * Every URL in the metadata that the OP will fetch (RFC 7591 §5, RFC 9101 §10.4.1, OIDC DCR §2):
+ * refused now by the same guard the fetcher applies (rules/fetch-guard.ts), so a URL that could
+ * never be fetched shows at registration. Add a member here when the OP starts fetching it
+ * (notification endpoints, …); backchannel_logout_uri is POSTed to (storage client-documents.ts
+ * postToClient, under the same guard).
+ */
+function fetchedUrls(m: ClientMetadata): { member: string; uri: string }[] {
+  return [
+    ...(m.jwks_uri ? [{ member: "jwks_uri", uri: m.jwks_uri }] : []),
+    ...(m.backchannel_logout_uri ? [{ member: "backchannel_logout_uri", uri: m.backchannel_logout_uri }] : []),
+    ...(m.sector_identifier_uri ? [{ member: "sector_identifier_uri", uri: m.sector_identifier_uri }] : []),
+    ...(m.request_uris ?? []).map((uri) => ({ member: "request_uris", uri })),
+  ];
+}
+
+function checkFetchedUrls(m: ClientMetadata, config: Config) {
+  for (const { member, uri } of fetchedUrls(m)) {
+    const refusal = fetchRefusal(uri, config);
+    if (refusal) {
+      const allowed = config.development ? `${FETCHABLE_URL_RULE}, or http(s) to loopback in development` : FETCHABLE_URL_RULE;
+      throw invalidClientMetadata(`${member}: ${uri} is not a URL this OP fetches (${refusal}); it must be ${allowed}`);
+    }
+  }
 }
 
 function localizedMembers(body: Record<string, unknown>): Record<string, string> {

@@ -1,8 +1,7 @@
 import { getConfig, PATHS } from "@op/core";
 import { apiCors, onlyMethods, opApp } from "@op/http";
-import { listKeys, rotateClientSecret, rotateKeys } from "./admin";
+import { adminApp } from "./admin/app";
 import { deleteClient, readClient, registerClient, updateClient } from "./registration";
-import { listSessions, showLogout, signOutEverywhere } from "./sessions";
 
 /** op-management: dynamic client registration and management, and the admin API. */
 const app = opApp("op-management");
@@ -20,11 +19,7 @@ app.put(`${PATHS.registration}/:clientId`, (c) => updateClient(c.req.raw, c.env,
 app.delete(`${PATHS.registration}/:clientId`, (c) => deleteClient(c.req.raw, c.env, c.req.param("clientId")));
 app.all(`${PATHS.registration}/:clientId`, onlyMethods("GET, PUT, DELETE"));
 
-app.post(`${PATHS.admin}/keys/rotate`, (c) => rotateKeys(c.req.raw, c.env));
-app.get(`${PATHS.admin}/keys`, (c) => listKeys(c.req.raw, c.env));
-app.post(`${PATHS.admin}/clients/:clientId/secret`, (c) => rotateClientSecret(c.req.raw, c.env, c.req.param("clientId")));
-app.get(`${PATHS.admin}/users/:sub/sessions`, listSessions);
-app.delete(`${PATHS.admin}/users/:sub/sessions`, signOutEverywhere);
-app.get(`${PATHS.admin}/logouts/:sid`, showLogout);
+// The admin API: one OpenAPI-described app (admin/app.ts), its document at /admin/openapi.json.
+app.route(PATHS.admin, adminApp());
 
 export default app;

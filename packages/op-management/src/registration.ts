@@ -26,7 +26,7 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
   await enforceRateLimit(env, "register:ip", clientAddress(request)); // before the token check: guessing it is throttled too
   checkRegistrationAllowed(request, env);
   const { metadata, localized } = validateClientMetadata(await readJson(request), config);
-  await checkSubjectType(metadata, config);
+  await checkSubjectType(env, metadata, null);
   const now = Math.floor(Date.now() / 1000);
   const client: Client = { ...metadata, client_id: randomToken(16), client_id_issued_at: now, client_secret_expires_at: 0, localized };
   // A client that authenticates with keys or a certificate gets no secret it would never use.
@@ -104,7 +104,7 @@ export async function updateClient(request: Request, env: Env, clientId: string)
     throw invalidRequest("client_secret does not match the current secret");
   }
   const { metadata, localized } = validateClientMetadata(b, getConfig(env));
-  await checkSubjectType(metadata, getConfig(env));
+  await checkSubjectType(env, metadata, clientId);
   if ((current.token_endpoint_auth_method === "none") !== (metadata.token_endpoint_auth_method === "none")) {
     throw invalidClientMetadata("a client cannot switch between public and confidential");
   }

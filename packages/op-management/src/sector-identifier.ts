@@ -1,21 +1,40 @@
-import { type ClientMetadata, type Config, DocumentFetchError, fetchBoundedDocument, invalidClientMetadata } from "@op/core";
-import { checkFetchedDocumentUri } from "./client-metadata";
+import { type ClientMetadata, getConfig, invalidClientMetadata } from "@op/core";
+import { clientDocuments, DocumentUnavailable, type Env } from "@op/storage";
 
 /**
  * OIDC Core §8.1 / OIDC DCR §2, §5: a pairwise client's sector, checked at registration. With a
  * sector_identifier_uri the OP fetches it and every redirect URI must be listed there; without
  * one the redirect URIs must share one host, which becomes the sector.
  */
-const MAX_BYTES = 64 * 1024;
+
+/**
+ * The document, through the one client-document fetcher (the SSRF guard, no redirects, size and
+ * time limits; the client's fetch budget once the client exists). Kept only for the max-age its
+ * server sends (at most 10 min): a registration retried after fixing the document sees the fix.
+ */
+const sectorDocuments = clientDocuments<unknown>({
+  member: "sector_identifier_uri",
+  accept: "application/json",
+  maxBytes: () => 64 * 1024,
+  lifetime: { defaultMs: 0, minMs: 0, maxMs: 10 * 60_000 },
+  maxEntries: 32,
+  parse: (text) => JSON.parse(text) as unknown,
+});
+
+/**
+ * One text for every content problem (not JSON, not an array of strings, a redirect URI
+ * missing), so the answer reveals only that a document of acceptable size came back.
+ */
+const NOT_LISTING = "sector_identifier_uri must be a JSON array of URIs listing every redirect URI";
 
 /** The registration step: pairwise enabled, a sector determinable, a sector_identifier_uri document that lists the redirect URIs. */
-export async function checkSubjectType(m: ClientMetadata, config: Config): Promise<void> {
+export async function checkSubjectType(env: Env, m: ClientMetadata, clientId: string | null): Promise<void> {
+  const config = getConfig(env);
   if (m.subject_type === "pairwise" && !config.pairwiseSalt) throw invalidClientMetadata("subject_type pairwise is not enabled on this OP");
   if (m.sector_identifier_uri !== undefined) {
-    checkFetchedDocumentUri(m.sector_identifier_uri, config, "sector_identifier_uri");
-    const listed = await fetchSectorDocument(m.sector_identifier_uri);
+    const listed = await fetchSectorDocument(env, m.sector_identifier_uri, clientId);
     const missing = m.redirect_uris.find((uri) => !listed.includes(uri));
-    if (missing) throw invalidClientMetadata(`sector_identifier_uri does not list the redirect URI ${missing}`);
+    if (missing) throw invalidClientMetadata(NOT_LISTING, { debug: `${missing} is not listed` });
     return;
   }
   if (m.subject_type !== "pairwise") return;
@@ -25,21 +44,16 @@ export async function checkSubjectType(m: ClientMetadata, config: Config): Promi
   }
 }
 
-/** A JSON array of strings (OIDC Core §8.1); no redirects, bounded in time and size. */
-async function fetchSectorDocument(uri: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES });
-  } catch (err) {
-    if (err instanceof DocumentFetchError) throw invalidClientMetadata(`sector_identifier_uri ${err.message}`);
-    throw err;
-  }
+/** A JSON array of strings (OIDC Core §8.1). */
+async function fetchSectorDocument(env: Env, uri: string, clientId: string | null): Promise<string[]> {
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    throw invalidClientMetadata("sector_identifier_uri is not JSON");
+    body = await sectorDocuments.get(env, uri, { clientId });
+  } catch (err) {
+    if (err instanceof DocumentUnavailable) throw invalidClientMetadata(err.message, { debug: err.reason });
+    if (err instanceof SyntaxError) throw invalidClientMetadata(NOT_LISTING, { debug: "not JSON" });
+    throw err;
   }
-  if (!Array.isArray(body) || !body.every((v) => typeof v === "string")) throw invalidClientMetadata("sector_identifier_uri must be a JSON array of URIs");
+  if (!Array.isArray(body) || !body.every((v) => typeof v === "string")) throw invalidClientMetadata(NOT_LISTING, { debug: "not an array of strings" });
   return body;
 }

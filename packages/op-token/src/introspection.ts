@@ -1,13 +1,17 @@
 import { type Client, getConfig, invalidRequest } from "@op/core";
-import { json, type OpContext } from "@op/http";
+import { json, type OpContext, provedPossession } from "@op/http";
 import { subjectFor } from "@op/rules";
-import type { Env } from "@op/storage";
+import { type Env, resourceRegistry } from "@op/storage";
 import { signJwt } from "@op/tokens";
 import { type ActiveToken, lookupActiveToken, tokenVisibleTo } from "./token-lookup";
 
 const JWT_RESPONSE_TYPE = "application/token-introspection+jwt";
 
-/** RFC 7662 token introspection, with RFC 9701 JWT responses on request. */
+/**
+ * RFC 7662 token introspection, with RFC 9701 JWT responses on request: for the token's own
+ * client, and for registered resource servers (their `client_ids`) for tokens whose audience
+ * they are (§2.1), which is what API gateways and mod_auth_openidc-style resource servers need.
+ */
 export async function introspectionEndpoint(c: OpContext): Promise<Response> {
   const { env } = c;
   const request = c.req.raw;
@@ -15,8 +19,11 @@ export async function introspectionEndpoint(c: OpContext): Promise<Response> {
   const client = c.get("client");
   if (!params.token) throw invalidRequest("token is required");
   const found = params.token.length <= 8192 ? await lookupActiveToken(env, params.token, params.token_type_hint) : null;
-  // RFC 7662 §2.2: anything unknown, expired, revoked or not the caller's is simply inactive.
-  const body = found && tokenVisibleTo(found, client.client_id) ? await describe(env, client, found) : { active: false };
+  // RFC 7662 §2.1-2.2: anything unknown, expired, revoked, or neither the caller's nor for a
+  // resource server whose own client the caller is, is simply inactive.
+  const visible = found !== null && (found.grant.clientId === client.client_id || tokenVisibleTo(found, client.client_id, await resourceRegistry(env)));
+  if (visible) provedPossession(c); // an active token the caller may see: not a stranger's guess
+  const body = visible ? await describe(env, client, found) : { active: false };
   if (wantsJwt(request)) return jwtResponse(env, client, body);
   return json(body);
 }

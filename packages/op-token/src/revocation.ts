@@ -1,5 +1,5 @@
 import { invalidRequest, unsupportedTokenType } from "@op/core";
-import { NO_STORE, type OpContext } from "@op/http";
+import { NO_STORE, type OpContext, provedPossession } from "@op/http";
 import { grantObject } from "@op/storage";
 import { lookupActiveToken } from "./token-lookup";
 
@@ -17,7 +17,9 @@ export async function revocationEndpoint(c: OpContext): Promise<Response> {
     throw unsupportedTokenType(`token_type_hint ${params.token_type_hint} is not supported`);
   }
   const found = params.token.length <= 8192 ? await lookupActiveToken(c.env, params.token, params.token_type_hint) : null;
-  if (found?.kind === "refresh_token") await grantObject(c.env, found.grantId).revokeRefreshToken(found.secret, client.client_id);
-  if (found?.kind === "access_token") await grantObject(c.env, found.claims.gid).revokeAccessToken(found.claims.jti, client.client_id);
+  let revoked = false;
+  if (found?.kind === "refresh_token") revoked = await grantObject(c.env, found.grantId).revokeRefreshToken(found.secret, client.client_id);
+  if (found?.kind === "access_token") revoked = await grantObject(c.env, found.claims.gid).revokeAccessToken(found.claims.jti, client.client_id);
+  if (revoked) provedPossession(c); // the client held its own token: only then does a public client's request spend its budget
   return new Response(null, { status: 200, headers: NO_STORE });
 }

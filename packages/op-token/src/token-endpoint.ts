@@ -1,7 +1,8 @@
-import { type Client, getConfig, invalidRequest, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
-import { json, type OpContext, type OpEnv, presentedClientCertificate } from "@op/http";
-import { parseResources } from "@op/rules";
-import type { Env } from "@op/storage";
+import { type Client, getConfig, invalidRequest, OAuthError, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
+import { json, type OpContext, type OpEnv, presentedClientCertificate, provedPossession } from "@op/http";
+import { parseResources, registeredTargets } from "@op/rules";
+import { type Env, resourceRegistry } from "@op/storage";
+import { userinfoAudience } from "@op/tokens";
 import { createMiddleware } from "hono/factory";
 import { authorizationCodeGrant } from "./grants/authorization-code";
 import { clientCredentialsGrant } from "./grants/client-credentials";
@@ -36,17 +37,29 @@ export const requireGrantType = createMiddleware<OpEnv>(async (c, next) => {
 
 /**
  * RFC 6749 §3.2, §5: the token endpoint, after the pipeline's steps (address budget, form, grant
- * type, client authentication, client budget): the client must be allowed the grant, tokens are
- * bound to its certificate where it asked (RFC 8705 §3), and the grant's module does the rest.
+ * type, client authentication, client budget): the client must be allowed the grant, every
+ * `resource` must be registered (RFC 8707 §2), tokens are bound to its certificate where it
+ * asked (RFC 8705 §3), and the grant's module does the rest.
  */
 export async function tokenEndpoint(c: OpContext): Promise<Response> {
-  const { params, resources, audiences } = c.get("form");
+  const { params, resources: values, audiences } = c.get("form");
   const client = c.get("client");
   const grantType = params.grant_type!;
   assertClientMayUseGrant(client, grantType);
+  const resources = parseResources(values);
+  const registry = await resourceRegistry(c.env);
+  const { targets, userinfo } = registeredTargets(registry, resources, userinfoAudience(getConfig(c.env).issuer));
   const boundThumbprint = certificateBinding(c.env, c.req.raw, client);
   const grant = grantOf(grantType)!;
-  return json(await grant({ env: c.env, client, params, resources: parseResources(resources), audiences, boundThumbprint }));
+  try {
+    const response = await grant({ env: c.env, client, params, resources, targets, userinfo, registry, audiences, boundThumbprint });
+    provedPossession(c); // every grant that succeeds took a code and verifier, a token, an assertion or credentials
+    return json(response);
+  } catch (err) {
+    // RFC 8628 §3.5: these answer only a device code the client holds, so its polling is no attacker's.
+    if (err instanceof OAuthError && (err.error === "authorization_pending" || err.error === "slow_down")) provedPossession(c);
+    throw err;
+  }
 }
 
 /** RFC 8705 §3: clients registered for bound tokens must present their certificate. */

@@ -1,4 +1,5 @@
 import type { GrantRecord } from "@op/core";
+import { type Registry, servesAudience } from "@op/rules";
 import { type Env, grantObject, parseRefreshToken } from "@op/storage";
 import { type AccessTokenClaims, audiencesOf, verifyAccessToken } from "@op/tokens";
 
@@ -36,9 +37,13 @@ async function asRefreshToken(env: Env, token: string): Promise<ActiveToken | nu
   return found ? { kind: "refresh_token", grantId: parsed.grantId, secret: parsed.secret, ...found } : null;
 }
 
-/** Whether `clientId` may learn about or revoke this token: its client, or an audience of it. */
-export function tokenVisibleTo(token: ActiveToken, clientId: string): boolean {
+/**
+ * Whether `clientId` may learn about (RFC 7662 §2.1) or exchange (RFC 8693) this token: its own
+ * client, or, for an access token, the client of a registered resource server among its
+ * audiences. Revocation is the token's own client's alone (RFC 7009 §2.1; the Grant checks it).
+ */
+export function tokenVisibleTo(token: ActiveToken, clientId: string, registry: Registry): boolean {
   if (token.grant.clientId === clientId) return true;
   if (token.kind !== "access_token") return false;
-  return audiencesOf(token.claims.aud).includes(clientId);
+  return servesAudience(registry, clientId, audiencesOf(token.claims.aud));
 }

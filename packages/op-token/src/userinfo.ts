@@ -1,7 +1,7 @@
 import { type Client, getConfig, insufficientScope, invalidRequest, invalidToken, missingToken } from "@op/core";
 import { bearerToken, json, NO_STORE, type OpContext, presentedClientCertificate, readForm } from "@op/http";
 import { releaseClaims, subjectFor } from "@op/rules";
-import { type Env, grantObject, recentClient, userBySub } from "@op/storage";
+import { cachedClient, type Env, grantObject, userBySub } from "@op/storage";
 import { encryptForClient, signJwt, userinfoAudience, verifyAccessToken } from "@op/tokens";
 
 /**
@@ -17,7 +17,7 @@ export async function userinfoEndpoint(c: OpContext): Promise<Response> {
   });
   checkCertificateBinding(request, env, claims.cnf?.["x5t#S256"]);
   // The client shapes the response only (format, the sub it sees): a cached copy will do.
-  const [grant, client] = await Promise.all([grantObject(env, claims.gid).status(claims.jti), recentClient(env, claims.client_id)]);
+  const [grant, client] = await Promise.all([grantObject(env, claims.gid).status(claims.jti), cachedClient(env, claims.client_id)]);
   // The grant's account, seen as its client sees it (OIDC Core §8), must be the token's sub.
   if (!grant || !client || grant.clientId !== claims.client_id || (await subjectFor(client, grant.sub, getConfig(env))) !== claims.sub) {
     throw invalidToken("access token has been revoked");
@@ -37,7 +37,7 @@ async function userinfoResponse(env: Env, client: Client, body: Record<string, u
   // OIDC Core §5.3.2: signed, then encrypted when both are registered (a nested JWT).
   const signed = alg ? await signJwt(env, alg, { ...body, iss: getConfig(env).issuer, aud: client.client_id }) : undefined;
   const jwt = encAlg
-    ? await encryptForClient(client, signed ?? JSON.stringify(body), {
+    ? await encryptForClient(env, client, signed ?? JSON.stringify(body), {
         alg: encAlg,
         enc: client.userinfo_encrypted_response_enc ?? "A128CBC-HS256",
         nested: signed !== undefined,

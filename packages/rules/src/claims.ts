@@ -1,4 +1,4 @@
-import type { ClaimsRequest, StandardClaims } from "@op/core";
+import type { ClaimsRequest, Client, Config, StandardClaims } from "@op/core";
 
 /** OIDC Core §5.4: the claims each scope requests. */
 export const SCOPE_CLAIMS: Record<string, (keyof StandardClaims)[]> = {
@@ -63,4 +63,21 @@ export function releaseClaims(user: StandardClaims, scopes: string[], member: Cl
     if (value !== undefined && SUPPORTED_CLAIMS.includes(claim) && matchesValue(value, req)) out[claim] = value;
   }
   return out as Partial<StandardClaims>;
+}
+
+/**
+ * OIDC Core §5.4: the claims of the granted scopes (profile, email, address, phone) go into the
+ * ID token when no access token is issued (response_type id_token), for the RP has no userinfo
+ * to ask. Otherwise they are returned from userinfo, and may also ride in the ID token (§2: an ID
+ * token MAY carry other claims), as many RPs expect (Auth.js reads the profile from the ID token
+ * alone): the client's id_token_scope_claims decides, else ID_TOKEN_SCOPE_CLAIMS (on by default;
+ * docs/configuration.md argues the choice). Refreshed ID tokens follow the same rule.
+ */
+export function idTokenCarriesScopeClaims(
+  client: Pick<Client, "id_token_scope_claims">,
+  config: Pick<Config, "idTokenScopeClaims">,
+  accessTokenIssued: boolean,
+): boolean {
+  if (!accessTokenIssued) return true;
+  return client.id_token_scope_claims ?? config.idTokenScopeClaims;
 }

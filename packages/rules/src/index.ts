@@ -1,3 +1,4 @@
+export { assertionLifetimeRefusal } from "./assertion";
 export {
   checkNonce,
   checkResponseType,
@@ -9,8 +10,32 @@ export {
   rejectRegistrationParameter,
   spaceSeparated,
 } from "./authorization-request";
-export { consentableClaims, PROTOCOL_CLAIMS, releaseClaims, requestedClaimNames, SCOPE_CLAIMS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES } from "./claims";
-export { isInternalHost } from "./fetch-guard";
+export {
+  consentableClaims,
+  idTokenCarriesScopeClaims,
+  PROTOCOL_CLAIMS,
+  releaseClaims,
+  requestedClaimNames,
+  SCOPE_CLAIMS,
+  SUPPORTED_CLAIMS,
+  SUPPORTED_SCOPES,
+} from "./claims";
+export {
+  type AddressRange,
+  documentLifetime,
+  FETCHABLE_URL_RULE,
+  fetchRefusal,
+  GLOBAL_UNICAST_IPV6,
+  hostRefusal,
+  isLoopbackHost,
+  localOnlyName,
+  parseIPv4,
+  parseIPv6,
+  SPECIAL_IPV4_RANGES,
+  SPECIAL_IPV6_RANGES,
+  specialIPv4Range,
+  specialIPv6Range,
+} from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
 export {
   BACKCHANNEL_LOGOUT_EVENT,
@@ -30,7 +55,7 @@ export {
 } from "./logout";
 export { enabledTokenAuthMethods, providerMetadata } from "./metadata";
 export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
-export { isRegisteredRedirectUri, loopbackMatches, resolveRedirectUri } from "./redirect-uri";
+export { isRegisteredRedirectUri, loopbackMatches, redirectUriRefusal, resolveRedirectUri } from "./redirect-uri";
 export { wantsRefreshToken } from "./refresh-policy";
 export {
   checkAlg,
@@ -51,6 +76,26 @@ export {
   toAuthorizationParams,
 } from "./request-object";
 export { narrowResources, parseResources, resourceNotGranted } from "./resource";
+export {
+  accessTokenLifetime,
+  checkExchangeTargets,
+  clientTokenScope,
+  effectiveGrants,
+  exchangedScope,
+  grantsProblem,
+  mergeRegistry,
+  type Registry,
+  registeredTargets,
+  resourceById,
+  resourceByIdentifier,
+  resourceProblem,
+  resourceScopes,
+  resourcesForConsent,
+  resourcesServedBy,
+  servesAudience,
+  stillRegistered,
+  type Target,
+} from "./resources";
 export { defaultResponseMode, jwtResponseMode, type ResponseModeRequest, responseModeFor, returnsTokens } from "./response-mode";
 export { grantableScopes, narrowScope, offlineAccessAllowed, scopesOf } from "./scope";
 export { type SubjectClient, sectorIdentifier, subjectFor } from "./subject";

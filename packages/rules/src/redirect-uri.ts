@@ -1,4 +1,4 @@
-import { type Client, invalidRequest } from "@op/core";
+import { type AuthorizationCodeRecord, type Client, invalidRequest } from "@op/core";
 
 /** RFC 8252 §7.3: the loopback IP literals a native app listens on; `localhost` is not one (§8.3). */
 const LOOPBACK_REDIRECT = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?][^#]*)?$/;
@@ -32,4 +32,16 @@ export function resolveRedirectUri(client: Pick<Client, "redirect_uris" | "appli
   }
   if (!isRegisteredRedirectUri(client, requested)) throw invalidRequest("redirect_uri is not registered for this client", { redirectable: false });
   return requested;
+}
+
+/**
+ * RFC 6749 §4.1.3: the token request's redirect_uri is required if the authorization request
+ * included one, and must then be identical. Why the presented value is refused, or null.
+ * When the authorization request omitted it (the single registered URI was used), a presented
+ * one must still be the URI the code went to: §4.1.3 asks nothing there, and any other value
+ * would redeem a code delivered elsewhere.
+ */
+export function redirectUriRefusal(code: Pick<AuthorizationCodeRecord, "redirectUri" | "redirectUriSent">, presented: string | undefined): string | null {
+  if (presented === undefined) return code.redirectUriSent ? "redirect_uri is required: the authorization request included it" : null;
+  return presented === code.redirectUri ? null : "redirect_uri does not match the authorization request";
 }

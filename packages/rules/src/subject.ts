@@ -1,5 +1,5 @@
 import type { Client, Config } from "@op/core";
-import { base64url } from "@op/core";
+import { base64url, isolateCache } from "@op/core";
 
 /**
  * Subject identifiers as a client sees them (OIDC Core §8). Accounts are named internally by
@@ -21,15 +21,10 @@ export function sectorIdentifier(client: Pick<Client, "sector_identifier_uri" | 
   return source === undefined ? undefined : new URL(source).hostname.toLowerCase();
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
-function saltKey(salt: string): Promise<CryptoKey> {
-  let key = keys.get(salt);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(salt), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    keys.set(salt, key);
-  }
-  return key;
-}
+/** The HMAC key of PAIRWISE_SALT, imported once: the salt is configuration, so the key never goes stale. */
+const saltKeys = isolateCache<string, CryptoKey>({ name: "pairwise-salt-keys", maxEntries: 4, maxAgeMs: Number.POSITIVE_INFINITY });
+const saltKey = (salt: string): Promise<CryptoKey> =>
+  saltKeys.getOrLoad(salt, () => crypto.subtle.importKey("raw", new TextEncoder().encode(salt), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
 
 /** OIDC Core §8, §8.1: the `sub` this client sees for `accountId`: the id itself (public), or base64url HMAC-SHA-256(salt, sector ∥ id) (pairwise). */
 export async function subjectFor(client: SubjectClient, accountId: string, config: Pick<Config, "pairwiseSalt">): Promise<string> {

@@ -8,6 +8,7 @@ import type { LogoutDeliveryObject } from "./durable-objects/logout-delivery";
 import type { PushedAuthorizationRequest } from "./durable-objects/pushed-authorization-request";
 import type { RateLimiter } from "./durable-objects/rate-limiter";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
+import type { ResourceRegistry } from "./durable-objects/resource-registry";
 import type { UserAccount } from "./durable-objects/user-account";
 
 /** Bindings shared by the Workers. Each Worker's wrangler.toml binds the subset it uses. */
@@ -35,6 +36,7 @@ export interface Env {
   PUSHED_AUTHORIZATION_REQUESTS: DurableObjectNamespace<PushedAuthorizationRequest>;
   /** Bound to op-auth's LogoutDelivery, the concrete class (it signs the logout tokens). */
   LOGOUT_DELIVERIES: DurableObjectNamespace<LogoutDeliveryObject>;
+  RESOURCE_REGISTRY: DurableObjectNamespace<ResourceRegistry>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

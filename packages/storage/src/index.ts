@@ -1,4 +1,22 @@
-export { authoritativeClient, cacheClient, getClient, recentClient, uncacheClient } from "./clients";
+export {
+  type ClientDocumentKind,
+  type ClientDocuments,
+  clientDocuments,
+  DocumentUnavailable,
+  FETCH_TIMEOUT_MS,
+  type FetchOptions,
+  type PostResult,
+  postToClient,
+} from "./client-documents";
+export {
+  CACHED_CLIENT_ISOLATE_MS,
+  CACHED_CLIENT_MAX_STALENESS_S,
+  CLIENT_KV_EDGE_TTL_S,
+  cacheClient,
+  cachedClient,
+  freshClient,
+  uncacheClient,
+} from "./clients";
 export { BrowserSession, sessionById, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
 export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
@@ -34,8 +52,9 @@ export {
   pushedRequestObject,
   pushedRequestReference,
 } from "./durable-objects/pushed-authorization-request";
-export { backoffSeconds, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
+export { backoffSeconds, LOGIN_WAIT_MS, type LockoutPolicy, RateLimiter, type Refusal } from "./durable-objects/rate-limiter";
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
+export { DEFAULT_REALM, MAX_REGISTRY_BYTES, type RegistryWriteResult, ResourceRegistry, resourceRegistryObject } from "./durable-objects/resource-registry";
 export {
   type AccountSession,
   type ConsentRecord,
@@ -48,8 +67,20 @@ export {
   userByUsername,
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
-export { OUTBOUND_TIMEOUT_MS, type OutboundResult, outboundRefusal, postForm } from "./outbound";
-export { beginLoginAttempt, enforceRateLimit, type LimitedAction, loginStreak, loginSucceeded, type RateLimitTicket, refundRateLimit } from "./rate-limits";
+export {
+  beginLoginAttempt,
+  countProven,
+  enforceRateLimit,
+  type LimitedAction,
+  type LoginAttempt,
+  loginFailed,
+  loginStreak,
+  loginSucceeded,
+  type RateLimitTicket,
+  refundRateLimit,
+  refuseIfSpent,
+} from "./rate-limits";
+export { forgetResourceRegistry, resourceRegistry } from "./resources";
 export { DEV_USERS } from "./seeds";
 export {
   type EndedSession,

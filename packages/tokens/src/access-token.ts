@@ -1,7 +1,9 @@
 import type { Client, GrantedAuthorization } from "@op/core";
-import { getConfig, randomToken } from "@op/core";
+import { getConfig, invalidToken, randomToken } from "@op/core";
 import { type SubjectClient, subjectFor } from "@op/rules";
 import type { Env } from "@op/storage";
+import { decodeProtectedHeader } from "jose";
+import { checkJwtRole } from "./jwt-roles";
 import { nowSeconds, signJwt, verifyOwnJwt } from "./keys";
 
 /**
@@ -56,11 +58,14 @@ export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "scope" | "res
     certificateThumbprint?: string;
     /** The client the token is issued to: its `client_id`, and the `sub` it sees (OIDC Core §8), as in its ID tokens. */
     client: SubjectClient & Pick<Client, "client_id">;
+    /** Seconds, when its resources ask for less than ACCESS_TOKEN_TTL (never more: see accessTokenLifetime in @op/rules). */
+    lifetime?: number;
   };
 
 export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
   const config = getConfig(env);
   const iat = nowSeconds();
+  const lifetime = Math.min(a.lifetime ?? config.ttl.accessToken, config.ttl.accessToken);
   const claims: AccessTokenClaims = {
     iss: config.issuer,
     // Pairwise too (as oidc-provider does): the client can read this JWT, so the public id would undo §8.1.
@@ -69,7 +74,7 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     client_id: a.client.client_id,
     scope: a.scope,
     iat,
-    exp: iat + config.ttl.accessToken,
+    exp: iat + lifetime,
     jti: randomToken(16),
     gid: a.grantId,
     auth_time: a.authTime,
@@ -78,12 +83,13 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     ...(a.certificateThumbprint ? { cnf: { "x5t#S256": a.certificateThumbprint } } : {}),
   };
   const token = await signJwt(env, ACCESS_TOKEN_ALG, { ...claims }, ACCESS_TOKEN_TYP);
-  return { token, expiresIn: config.ttl.accessToken, claims };
+  return { token, expiresIn: lifetime, claims };
 }
 
 /**
  * Verifies signature, typ, issuer, lifetime and, when given, that `audience` is among the
- * token's (userinfo passes its own; introspection takes any). Grant state is the caller's next check.
+ * token's (userinfo passes its own; introspection and token exchange take any), and that it is
+ * an access token and nothing else (jwt-roles.ts). Grant state is the caller's next check.
  */
 export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, token: string, audience?: string): Promise<AccessTokenClaims> {
   const payload = await verifyOwnJwt(env, token, {
@@ -92,5 +98,6 @@ export async function verifyAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | 
     requiredClaims: ["sub", "client_id", "scope", "jti", "gid", "exp", "iat"],
     algorithms: [ACCESS_TOKEN_ALG],
   });
+  checkJwtRole("access_token", decodeProtectedHeader(token), payload, invalidToken);
   return payload as unknown as AccessTokenClaims;
 }

@@ -1,69 +1,69 @@
-import { type Client, fetchBoundedDocument, OAuthError, PublicJwksSchema } from "@op/core";
+import { type Client, OAuthError, PublicJwksSchema } from "@op/core";
+import { clientDocuments, DocumentUnavailable, type Env } from "@op/storage";
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
 /**
- * Keys of clients that publish a jwks_uri, cached per isolate. A key id we have not seen makes
- * us fetch the set again once (the client rotated), but such refetches are spaced, so forged
+ * Keys of clients that publish a jwks_uri, fetched through the one client-document fetcher
+ * (storage/client-documents.ts: the SSRF guard, the client's fetch budget, no redirects, size
+ * and time limits) and kept per isolate for the set's Cache-Control max-age within [30 s,
+ * 10 min] (10 min without one; no-store: not kept). A key id we have not seen makes us fetch
+ * the set again (the client rotated), but such refetches of one set are spaced, so forged
  * assertions with random kids cannot turn the OP into a request amplifier.
  */
-const CACHE_MS = 10 * 60_000;
 const UNKNOWN_KID_REFETCH_SPACING_MS = 10_000;
-const MAX_BYTES = 64 * 1024;
 
-interface Entry {
-  fetchedAt: number;
-  lastUnknownKidRefetch: number;
+interface KeySet {
+  /** When a kid this set lacks last made us fetch it again (0: never). */
+  unknownKidRefetchAt: number;
   kids: Set<string | undefined>;
   keys: JWTVerifyGetKey;
   jwks: JSONWebKeySet;
 }
-const cache = new Map<string, Entry>();
 
-async function fetchJwks(uri: string): Promise<Entry> {
-  const text = await fetchBoundedDocument(uri, { accept: "application/json", maxBytes: MAX_BYTES });
-  const jwks = PublicJwksSchema.parse(JSON.parse(text)) as JSONWebKeySet;
-  return { fetchedAt: Date.now(), lastUnknownKidRefetch: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks), jwks };
-}
+const keySets = clientDocuments<KeySet>({
+  member: "jwks_uri",
+  accept: "application/jwk-set+json, application/json",
+  maxBytes: () => 64 * 1024,
+  lifetime: { defaultMs: 10 * 60_000, minMs: 30_000, maxMs: 10 * 60_000 },
+  maxEntries: 100,
+  parse(text) {
+    const jwks = PublicJwksSchema.parse(JSON.parse(text)) as JSONWebKeySet;
+    return { unknownKidRefetchAt: 0, kids: new Set(jwks.keys.map((k) => k.kid)), keys: createLocalJWKSet(jwks), jwks };
+  },
+});
 
-/** The cached set; `kid` null means no particular key is wanted, so no refetch for it. */
-async function cachedEntry(uri: string, kid: string | undefined | null): Promise<Entry> {
+type JwksClient = Pick<Client, "client_id" | "jwks" | "jwks_uri">;
+
+/** The kept set; `kid` null means no particular key is wanted, so no refetch for it. */
+async function keySet(env: Env, client: JwksClient & { jwks_uri: string }, kid: string | undefined | null): Promise<KeySet> {
+  const opts = { clientId: client.client_id };
+  const set = await keySets.get(env, client.jwks_uri, opts);
   const now = Date.now();
-  let entry = cache.get(uri);
-  if (!entry || now - entry.fetchedAt > CACHE_MS) {
-    entry = await fetchJwks(uri);
-    cache.set(uri, entry);
-  } else if (kid !== null && !entry.kids.has(kid) && now - entry.lastUnknownKidRefetch > UNKNOWN_KID_REFETCH_SPACING_MS) {
-    const previous = entry;
-    entry = await fetchJwks(uri);
-    entry.lastUnknownKidRefetch = now;
-    cache.set(uri, entry);
-    if (!entry.kids.has(kid)) entry.kids = new Set([...entry.kids, ...previous.kids]);
-  }
-  return entry;
-}
-
-/** Verification keys of a client's jwks_uri, for a JWT whose header names `kid`. */
-export async function clientJwksFromUri(uri: string, kid: string | undefined): Promise<JWTVerifyGetKey> {
-  return (await cachedEntry(uri, kid)).keys;
+  if (kid === null || set.kids.has(kid) || now - set.unknownKidRefetchAt < UNKNOWN_KID_REFETCH_SPACING_MS) return set;
+  set.unknownKidRefetchAt = now; // marked before the refetch, so a failing one is spaced too
+  const fetched = await keySets.get(env, client.jwks_uri, { ...opts, reload: true });
+  fetched.unknownKidRefetchAt = now;
+  return fetched;
 }
 
 /**
  * The keys that verify a JWT the client signed (`kid` from its header): the inline jwks, or the
- * jwks_uri's through the cache above; undefined when the client registered no keys.
+ * jwks_uri's through the fetcher above; undefined when the client registered no keys.
  */
-export async function clientVerificationKeys(client: Pick<Client, "jwks" | "jwks_uri">, kid: string | undefined): Promise<JWTVerifyGetKey | undefined> {
+export async function clientVerificationKeys(env: Env, client: JwksClient, kid: string | undefined): Promise<JWTVerifyGetKey | undefined> {
   if (client.jwks) return createLocalJWKSet(client.jwks as JSONWebKeySet);
-  return client.jwks_uri ? clientJwksFromUri(client.jwks_uri, kid) : undefined;
+  return client.jwks_uri ? (await keySet(env, { ...client, jwks_uri: client.jwks_uri }, kid)).keys : undefined;
 }
 
-/** A failed verification that was not the JWT's fault (jwks_uri unreachable, bad document) is worth a log line. */
+/** A failed verification that was not the JWT's fault (jwks_uri refused or unreachable, bad document) is worth a log line. */
 export function warnIfClientKeysUnavailable(err: unknown, clientId: string): void {
   if (err instanceof errors.JOSEError || err instanceof OAuthError) return;
-  console.warn(JSON.stringify({ level: "warn", message: "client keys unavailable", clientId, error: String(err) }));
+  const error = err instanceof DocumentUnavailable ? `${err.message}: ${err.reason}` : String(err);
+  console.warn(JSON.stringify({ level: "warn", message: "client keys unavailable", clientId, error }));
 }
 
-/** The client's key set as a document (inline jwks, or its jwks_uri through the same cache), e.g. for encryption keys. */
-export async function clientJwksDocument(client: Client): Promise<JSONWebKeySet | undefined> {
+/** The client's key set as a document (inline jwks, or its jwks_uri through the same fetcher), e.g. for encryption keys. */
+export async function clientJwksDocument(env: Env, client: JwksClient): Promise<JSONWebKeySet | undefined> {
   if (client.jwks) return client.jwks as JSONWebKeySet;
-  return client.jwks_uri ? (await cachedEntry(client.jwks_uri, null)).jwks : undefined;
+  return client.jwks_uri ? (await keySet(env, { ...client, jwks_uri: client.jwks_uri }, null)).jwks : undefined;
 }

@@ -1,6 +1,6 @@
 import type { Client, GrantedAuthorization, StandardClaims } from "@op/core";
 import { base64url, getConfig } from "@op/core";
-import { releaseClaims, subjectFor } from "@op/rules";
+import { idTokenCarriesScopeClaims, releaseClaims, subjectFor } from "@op/rules";
 import { encryptForClient } from "./encryption";
 import { halfHash, nowSeconds, signJwt } from "./keys";
 
@@ -14,8 +14,8 @@ export interface IdTokenInput {
   client: Client;
   authorization: GrantedAuthorization;
   user: StandardClaims;
-  /** Scope claims go into the ID token only when no access token is issued (OIDC Core §5.4). */
-  includeScopeClaims: boolean;
+  /** Whether an access token is issued with it (OIDC Core §5.4: the scope claims' place, idTokenCarriesScopeClaims). */
+  accessTokenIssued: boolean;
   /** at_hash is computed for it (OIDC Core §3.3.2.11), unless omitAtHash. */
   accessToken?: string;
   omitAtHash?: boolean;
@@ -28,13 +28,13 @@ export interface IdTokenInput {
 }
 
 /** OIDC Core §2: builds and signs an ID token with the client's registered alg. */
-export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, input: IdTokenInput): Promise<string> {
+export async function issueIdToken(env: Env, input: IdTokenInput): Promise<string> {
   const config = getConfig(env);
   const { client, authorization: a } = input;
   const alg = client.id_token_signed_response_alg;
   const iat = nowSeconds();
   const payload: Record<string, unknown> = {
-    ...releaseClaims(input.user, a.scope.split(" "), a.claims?.id_token, input.includeScopeClaims),
+    ...releaseClaims(input.user, a.scope.split(" "), a.claims?.id_token, idTokenCarriesScopeClaims(client, config, input.accessTokenIssued)),
     iss: config.issuer,
     sub: await subjectFor(client, a.sub, config), // OIDC Core §8: pairwise clients see their own sub
     aud: client.client_id,
@@ -58,5 +58,5 @@ export async function issueIdToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVI
   }
   const encAlg = client.id_token_encrypted_response_alg;
   if (!encAlg) return jwt;
-  return encryptForClient(client, jwt, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
+  return encryptForClient(env, client, jwt, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
 }

@@ -1,27 +1,23 @@
-import { base64url, getConfig, type SigningAlg } from "@op/core";
+import { base64url, getConfig, isolateCache, type SigningAlg } from "@op/core";
 import type { Env } from "@op/storage";
 import { KEY_ACTIVATION_DELAY_MS, keyStore, type SigningKey, signingKeyAt } from "@op/storage";
 import { CompactSign, compactVerify, createLocalJWKSet, errors, importJWK, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
+import { jwtRoleRefusal } from "./jwt-roles";
 
 type KeyEnv = Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">;
 
 /**
  * The store's signing keys, cached in this isolate for at most KEY_ACTIVATION_DELAY_MS from
  * when they were asked for: a rotation retires the current keys that long after it, so a cached
- * key never signs once retired, and a new one signs only once its time has come.
+ * key never signs once retired, and a new one signs only once its time has come. Concurrent
+ * requests share one fetch, and the age counts from before it (`getOrLoad`).
  */
-let signingKeys: { until: number; keys: SigningKey[] } | undefined;
-let loadingKeys: Promise<{ until: number; keys: SigningKey[] }> | undefined;
-const privateKeys = new Map<string, Promise<CryptoKey>>();
+const signingKeySets = isolateCache<"current", SigningKey[]>({ name: "signing-keys", maxEntries: 1, maxAgeMs: KEY_ACTIVATION_DELAY_MS });
+/** Imported private keys by kid; a kid's key never changes, and retired ones fall out as the least recently used. */
+const privateKeys = isolateCache<string, CryptoKey>({ name: "private-signing-keys", maxEntries: 16, maxAgeMs: Number.POSITIVE_INFINITY });
 
 async function currentSigningKeys(env: KeyEnv, now: number): Promise<SigningKey[]> {
-  if (signingKeys && now < signingKeys.until) return signingKeys.keys;
-  // Concurrent requests share one fetch; `until` counts from before the call, to be safe.
-  loadingKeys ??= keyStore(env)
-    .signingKeys()
-    .then(({ keys }) => (signingKeys = { until: now + KEY_ACTIVATION_DELAY_MS, keys }))
-    .finally(() => (loadingKeys = undefined));
-  return (await loadingKeys).keys;
+  return signingKeySets.getOrLoad("current", async () => (await keyStore(env).signingKeys()).keys, { now });
 }
 
 /** The key that signs `alg` at `now` (exported for the rotation tests, which pass a later `now`). */
@@ -31,15 +27,8 @@ export async function signingKey(env: KeyEnv, alg: SigningAlg, now = Date.now())
   return key;
 }
 
-function privateKey(key: SigningKey): Promise<CryptoKey> {
-  let imported = privateKeys.get(key.kid);
-  if (!imported) {
-    if (privateKeys.size >= 16) privateKeys.clear(); // retired keys are never used again
-    imported = importJWK(key.privateJwk, key.alg, { extractable: false }) as Promise<CryptoKey>;
-    privateKeys.set(key.kid, imported);
-  }
-  return imported;
-}
+const privateKey = (key: SigningKey): Promise<CryptoKey> =>
+  privateKeys.getOrLoad(key.kid, () => importJWK(key.privateJwk, key.alg, { extractable: false }) as Promise<CryptoKey>);
 
 /** Signs with the current key for `alg`, in this isolate (no call to the key store per signature). */
 export async function signJwt(env: KeyEnv, alg: SigningAlg, payload: Record<string, unknown>, typ?: string): Promise<string> {
@@ -48,15 +37,19 @@ export async function signJwt(env: KeyEnv, alg: SigningAlg, payload: Record<stri
   return jws.sign(await privateKey(key));
 }
 
-// Public keys are cached per isolate for a short time and refetched on an unknown kid, so a
-// rotation is picked up on the first token signed with the new key.
-let jwksCache: { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet> } | undefined;
-const JWKS_CACHE_MS = 60_000;
+/**
+ * Our public keys, cached per isolate for 60 s and loaded again for a kid they lack, so a
+ * rotation is picked up on the first token signed with the new key.
+ */
+interface OwnJwks {
+  kids: Set<string>;
+  set: ReturnType<typeof createLocalJWKSet>;
+}
+const ownJwks = isolateCache<"current", OwnJwks>({ name: "own-jwks", maxEntries: 1, maxAgeMs: 60_000 });
 
-async function loadJwks(env: KeyEnv) {
+async function loadJwks(env: KeyEnv): Promise<OwnJwks> {
   const jwks = await keyStore(env).jwks();
-  jwksCache = { at: Date.now(), kids: new Set(jwks.keys.map((k) => k.kid)), set: createLocalJWKSet(jwks) };
-  return jwksCache;
+  return { kids: new Set(jwks.keys.map((k) => k.kid)), set: createLocalJWKSet(jwks) };
 }
 
 function headerKid(token: string): string | undefined {
@@ -70,9 +63,7 @@ function headerKid(token: string): string | undefined {
 
 async function ownKeys(env: KeyEnv, token: string) {
   const kid = headerKid(token);
-  const cache = jwksCache;
-  if (!cache || Date.now() - cache.at > JWKS_CACHE_MS || (kid && !cache.kids.has(kid))) return (await loadJwks(env)).set;
-  return cache.set;
+  return (await ownJwks.getOrLoad("current", () => loadJwks(env), { reload: (cached) => kid !== undefined && !cached.kids.has(kid) })).set;
 }
 
 /** Verifies a JWT this OP signed. Throws jose errors on any failure. */
@@ -89,15 +80,15 @@ export async function verifyOwnJwt(env: KeyEnv, token: string, options: JWTVerif
 
 /**
  * OIDC Core §3.1.2.1 id_token_hint: our signature and issuer, but an expired token is still a
- * valid hint. Returns null when the hint is not an ID token this OP issued.
+ * valid hint. Returns null when the hint is not an ID token this OP issued: not one of our access
+ * tokens, logout tokens, userinfo, introspection or JARM responses either (jwt-roles.ts), whose
+ * signatures are just as much ours. Used by /authorize, logout and token exchange actor tokens.
  */
 export async function verifyIdTokenHint(env: KeyEnv, token: string): Promise<(JWTPayload & { sub: string }) | null> {
   try {
     const { payload, protectedHeader } = await compactVerify(token, await ownKeys(env, token), { algorithms: [...getConfig(env).signingAlgs] });
-    // Neither an access token nor a logout token (OIDC Back-Channel Logout §4.1) is an ID token.
-    if (protectedHeader.typ === "at+jwt" || protectedHeader.typ === "logout+jwt") return null;
     const claims = JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
-    if (claims.events !== undefined) return null;
+    if (jwtRoleRefusal("id_token", protectedHeader, claims) !== undefined) return null;
     if (claims.iss !== getConfig(env).issuer || typeof claims.sub !== "string") return null;
     return claims as JWTPayload & { sub: string };
   } catch {

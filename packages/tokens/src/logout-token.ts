@@ -19,7 +19,7 @@ export const LOGOUT_TOKEN_TYP = "logout+jwt";
  * tokens are. Each call is a new token (its own jti, iat and exp), so a retried delivery is
  * never stale.
  */
-export async function issueLogoutToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, client: Client, session: { sub: string; sid: string }) {
+export async function issueLogoutToken(env: Env, client: Client, session: { sub: string; sid: string }) {
   const config = getConfig(env);
   const claims = logoutTokenClaims({
     issuer: config.issuer,
@@ -34,5 +34,5 @@ export async function issueLogoutToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
   const jws = await signJwt(env, alg, claims, LOGOUT_TOKEN_TYP);
   const encAlg = client.id_token_encrypted_response_alg;
   if (!encAlg) return jws;
-  return encryptForClient(client, jws, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
+  return encryptForClient(env, client, jws, { alg: encAlg, enc: client.id_token_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
 }

@@ -1,4 +1,5 @@
-import { isRegisteredRedirectUri, loopbackMatches, resolveRedirectUri } from "@op/rules";
+import { AuthorizationCodeRecordSchema } from "@op/core";
+import { isRegisteredRedirectUri, loopbackMatches, redirectUriRefusal, resolveRedirectUri } from "@op/rules";
 import { describe, expect, it } from "vitest";
 
 const native = (redirect_uris: string[]) => ({ redirect_uris, application_type: "native" as const });
@@ -52,5 +53,21 @@ describe("resolveRedirectUri (RFC 6749 §3.1.2.3)", () => {
       }
     }
     expect(resolveRedirectUri(native(["http://[::1]:80/cb"]), "http://[::1]:7000/cb")).toBe("http://[::1]:7000/cb");
+  });
+});
+
+describe("redirectUriRefusal (RFC 6749 §4.1.3)", () => {
+  it("is required if the authorization request carried it, and then identical; if it was omitted, a given one must be the code's", () => {
+    const uri = "https://rp.example.com/cb";
+    expect(redirectUriRefusal({ redirectUri: uri, redirectUriSent: true }, uri)).toBeNull();
+    expect(redirectUriRefusal({ redirectUri: uri, redirectUriSent: true }, undefined)).toBe("redirect_uri is required: the authorization request included it");
+    expect(redirectUriRefusal({ redirectUri: uri, redirectUriSent: true }, `${uri}/`)).toBe("redirect_uri does not match the authorization request");
+    expect(redirectUriRefusal({ redirectUri: uri, redirectUriSent: false }, undefined)).toBeNull();
+    expect(redirectUriRefusal({ redirectUri: uri, redirectUriSent: false }, uri)).toBeNull();
+    expect(redirectUriRefusal({ redirectUri: uri, redirectUriSent: false }, "https://rp.example.com/other")).toBe(
+      "redirect_uri does not match the authorization request",
+    );
+    // Codes stored before the field existed came from requests that carried redirect_uri.
+    expect(AuthorizationCodeRecordSchema.shape.redirectUriSent.parse(undefined)).toBe(true);
   });
 });

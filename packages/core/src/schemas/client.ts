@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { HARDENING_MODES } from "../config";
+import type { ClientGrants } from "./resource";
 
 /** What this OP implements; registration rejects anything else (RFC 7591 §2). */
 /** OIDC Core §3 and OAuth 2.0 Multiple Response Types, each written with its words sorted. */
@@ -123,6 +124,8 @@ export const ClientMetadataSchema = z.object({
   authorization_encrypted_response_enc: z.enum(ENCRYPTION_ENCS, { error: "unsupported authorization_encrypted_response_enc" }).optional(),
   default_max_age: z.number().int().nonnegative().optional(),
   require_auth_time: z.boolean().optional(),
+  /** An extension: whether this client's ID tokens carry its granted scopes' claims beside an access token (OIDC Core §5.4); absent, ID_TOKEN_SCOPE_CLAIMS decides. */
+  id_token_scope_claims: z.boolean({ error: "id_token_scope_claims must be a boolean" }).optional(),
   default_acr_values: z.array(z.string()).optional(),
   post_logout_redirect_uris: z.array(z.string()).optional(),
   /**
@@ -162,5 +165,11 @@ export const ClientSchema = ClientMetadataSchema.extend({
   localized: z.record(z.string(), z.string()).default({}),
 });
 export type Client = z.output<typeof ClientSchema>;
+
+/**
+ * A client as authentication reads it from its Durable Object: its record and, kept apart from
+ * anything the client wrote, the operator's grants (null: none set, CLIENT_GRANTS_DEFAULT applies).
+ */
+export type AuthenticatedClient = Client & { operatorGrants: ClientGrants | null };
 
 export const isPublicClient = (client: Pick<Client, "token_endpoint_auth_method">) => client.token_endpoint_auth_method === "none";

@@ -35,7 +35,13 @@ export const AuthorizationCodeRecordSchema = GrantedAuthorizationSchema.extend({
   grantId: z.string(),
   /** The response type that issued the code: a hybrid one already delivered some tokens. */
   responseType: z.enum(SUPPORTED_RESPONSE_TYPES).default("code"),
+  /** Where the code was sent: the request's redirect_uri, or the single registered one when it omitted it. */
   redirectUri: z.string(),
+  /**
+   * Whether the authorization request carried redirect_uri (RFC 6749 §4.1.3: then the token
+   * request must repeat it). True for codes stored before the field existed, as all of them did.
+   */
+  redirectUriSent: z.boolean().default(true),
   codeChallenge: z.string().optional(),
   codeChallengeMethod: z.enum(["S256", "plain"]).optional(),
   issuedAt: z.number().int(),
@@ -44,6 +50,8 @@ export const AuthorizationCodeRecordSchema = GrantedAuthorizationSchema.extend({
   dpopJkt: z.string().optional(),
 });
 export type AuthorizationCodeRecord = z.output<typeof AuthorizationCodeRecordSchema>;
+/** What the authorization side stores (defaults fill the rest). */
+export type AuthorizationCodeRecordInput = z.input<typeof AuthorizationCodeRecordSchema>;
 
 /**
  * A grant: everything issued from one authorization (a code, a device code) or, for

@@ -1,9 +1,9 @@
-import type { Client } from "@op/core";
+import type { AuthenticatedClient } from "@op/core";
 import { getConfig, invalidClient, PATHS } from "@op/core";
 import type { Env } from "@op/storage";
 import { clientObject } from "@op/storage";
 import { decodeJwt, type JWTPayload } from "jose";
-import { SIGNED_JWT_FAILURES, verifyClientSignedJwt } from "./client-signed-jwt";
+import { verifyClientSignedJwt } from "./client-signed-jwt";
 import type { PresentedCredentials } from "./credentials";
 
 /** RFC 7521 §4.2 / RFC 7523 §2.2 */
@@ -28,9 +28,10 @@ export function presentedClientAssertion(params: Record<string, string>): Presen
 /**
  * RFC 7523 §3 with OIDC Core §9: signature by the client's key (private_key_jwt) or secret
  * (client_secret_jwt); iss = sub = client_id; aud the issuer or the endpoint's URL; exp required
- * and at most CLIENT_ASSERTION_MAX_LIFETIME ahead; jti single-use, claimed in a Durable Object.
+ * and a lifetime of at most CLIENT_ASSERTION_MAX_LIFETIME; a client assertion and nothing else
+ * (not a request object, DPoP proof, … : jwt-roles.ts); jti single-use, claimed in a Durable Object.
  */
-export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<Client | null> {
+export async function verifyClientAssertion(env: Env, presented: PresentedCredentials, endpointPath: string): Promise<AuthenticatedClient | null> {
   const config = getConfig(env);
   const keyMaterial = await clientObject(env, presented.clientId).sealedSecrets();
   if (!keyMaterial) return null;
@@ -42,7 +43,7 @@ export async function verifyClientAssertion(env: Env, presented: PresentedCreden
   const result = await verifyClientSignedJwt(env, client, presented.assertion!, { audience, purpose: "client-assertion", sealedSecrets });
   if ("failure" in result) {
     if (result.failure === "invalid") return null;
-    throw invalidClient(`client_assertion: ${SIGNED_JWT_FAILURES[result.failure]}`);
+    throw invalidClient(`client_assertion: ${result.description}`);
   }
   return client;
 }

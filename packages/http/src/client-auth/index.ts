@@ -1,6 +1,6 @@
-import { type Client, getConfig, invalidClient, invalidRequest, TLS_AUTH_METHODS, type TokenAuthMethod } from "@op/core";
+import { type AuthenticatedClient, getConfig, invalidClient, invalidRequest, TLS_AUTH_METHODS, type TokenAuthMethod } from "@op/core";
 import type { Env } from "@op/storage";
-import { authoritativeClient, clientObject, isPlausibleClientId } from "@op/storage";
+import { clientObject, freshClient, isPlausibleClientId } from "@op/storage";
 import { presentedClientCertificate } from "../client-certificate";
 import { presentedClientAssertion, verifyClientAssertion } from "./client-assertion";
 import { presentedClientSecretBasic } from "./client-secret-basic";
@@ -16,9 +16,10 @@ export { SIGNED_JWT_FAILURES, type SignedJwtFailure, verifyClientSignedJwt } fro
  * Authenticates the client at the token, introspection, revocation, device authorization and
  * PAR endpoints (one code for both Workers). RFC 6749 §2.3: exactly one method per
  * request; it must be the client's registered token_endpoint_auth_method. Clients are read
- * from their Durable Object, never from the KV cache, so a deleted client fails at once.
+ * from their Durable Object, never from the KV cache, so a deleted client fails at once; the
+ * same read brings the operator's grants (what the client may obtain without a user).
  */
-export async function authenticateClient(env: Env, request: Request, params: Record<string, string>): Promise<Client> {
+export async function authenticateClient(env: Env, request: Request, params: Record<string, string>): Promise<AuthenticatedClient> {
   const presented = presentedCredentials(request, params);
   if (params.client_id !== undefined && params.client_id !== presented.clientId) {
     throw invalidRequest("client_id does not match the authenticated client");
@@ -48,11 +49,11 @@ function presentedCredentials(request: Request, params: Record<string, string>):
   return presented;
 }
 
-async function verifyCredentials(env: Env, presented: PresentedCredentials, request: Request): Promise<Client | null> {
+async function verifyCredentials(env: Env, presented: PresentedCredentials, request: Request): Promise<AuthenticatedClient | null> {
   if (!isPlausibleClientId(presented.clientId)) return null;
   switch (presented.method) {
     case "none": {
-      const client = await authoritativeClient(env, presented.clientId);
+      const client = await freshClient(env, presented.clientId);
       const cert = client && presentedClientCertificate(request, getConfig(env));
       if (client?.token_endpoint_auth_method === "tls_client_auth") return verifyTlsClientAuth(client, cert ?? undefined) ? client : null;
       if (client?.token_endpoint_auth_method === "self_signed_tls_client_auth")

@@ -18,7 +18,7 @@ import {
   resolveRedirectUri,
   responseModeFor,
 } from "@op/rules";
-import { getClient } from "@op/storage";
+import { cachedClient } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import type { AuthorizationContext, Endpoint, ResponseTarget } from "./context";
 import { resolveAuthorizationRequest, resolvePushedRequest } from "./request-object/resolve";
@@ -61,7 +61,7 @@ function rejectRepeatedClientOrRedirect(ctx: AuthorizationContext) {
 async function loadClient(ctx: AuthorizationContext) {
   const clientId = ctx.get("outside").client_id;
   if (!clientId) throw invalidRequest("client_id is required", { redirectable: false });
-  const client = await getClient(ctx.env, clientId);
+  const client = await cachedClient(ctx.env, clientId);
   if (!client) throw invalidClient("unknown client_id", { status: 400 });
   ctx.set("client", client);
 }

@@ -2,10 +2,10 @@ import { type Client, getConfig, randomToken, retryAfterOf, timingSafeEqual } fr
 import { clientAddress, readForm } from "@op/http";
 import { formatUserCode, normalizeUserCode } from "@op/rules";
 import {
+  cachedClient,
   deviceAuthorizationObject,
   type Env,
   enforceRateLimit,
-  getClient,
   type PendingDeviceAuthorization,
   refundRateLimit,
   sessionObject,
@@ -14,7 +14,8 @@ import {
 import { readCookie, setCookie } from "../cookies";
 import { authenticateUser } from "../interaction/authenticate";
 import { type CurrentSession, currentSession } from "../session";
-import { renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCodeForm } from "./pages";
+import { localeOf, t } from "../ui/i18n";
+import { type DevicePageContext, renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCodeForm } from "./pages";
 
 /**
  * The user side of the device authorization grant (RFC 8628 §3.3): enter the code, log in if
@@ -22,8 +23,6 @@ import { renderDeviceConsent, renderDeviceDone, renderDeviceLogin, renderUserCod
  * so an unknown, expired or already answered code sends the user back to the code form. Every
  * form carries a CSRF token that must equal its cookie (double submit, as logout does).
  */
-
-const UNKNOWN_CODE = "This code is unknown, has expired or was already used. Check the code on your device, or start again there.";
 
 interface Found {
   userCode: string;
@@ -33,57 +32,58 @@ interface Found {
 
 /** GET /device: the code form, prefilled from verification_uri_complete (RFC 8628 §3.3.1). */
 export async function showDeviceVerification(request: Request, env: Env): Promise<Response> {
-  const csrf = csrfTokenOf(request, env);
+  const p = pageContext(request, env);
   const prefill = (new URL(request.url).searchParams.get("user_code") ?? "").slice(0, 20);
-  return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: prefill }));
+  return withCsrfCookie(p, renderUserCodeForm(p, { userCode: prefill }));
 }
 
 /** POST /device: a code the user can answer leads to login, or with a session straight to consent. */
 export const submitUserCode = (request: Request, env: Env) =>
-  formStep(request, env, async (form, csrf) => {
+  formStep(request, env, async (form, p) => {
     const found = await pendingRequest(env, request, form.user_code);
-    if (!found) return unknownCode(csrf, form);
+    if (!found) return unknownCode(p, form);
     const session = await currentSession(request, env);
-    return session ? consentPage(csrf, found) : loginPage(csrf, found);
+    return session ? consentPage(p, found) : loginPage(p, found);
   });
 
 /** POST /device/login: the shared password login, then the consent page with the new session. */
 export const submitDeviceLogin = (request: Request, env: Env) =>
-  formStep(request, env, async (form, csrf) => {
+  formStep(request, env, async (form, p) => {
     const found = await pendingRequest(env, request, form.user_code);
-    if (!found) return unknownCode(csrf, form);
-    if (form.action === "cancel") return deny(env, csrf, found);
+    if (!found) return unknownCode(p, form);
+    if (form.action === "cancel") return deny(p, found);
     const login = await authenticateUser(env, request, form);
-    if ("error" in login) return renderDeviceLogin(csrf, found.client, formatUserCode(found.userCode), login.error, login);
-    const res = await consentPage(csrf, found);
+    if ("error" in login) return renderDeviceLogin(p, found.client, formatUserCode(found.userCode), { refusal: login, username: form.username?.slice(0, 100) });
+    const res = await consentPage(p, found);
     for (const cookie of login.cookies) res.headers.append("Set-Cookie", cookie);
     return res;
   });
 
 /** POST /device/consent: the user's answer. */
 export const submitDeviceConsent = (request: Request, env: Env) =>
-  formStep(request, env, async (form, csrf) => {
+  formStep(request, env, async (form, p) => {
     const found = await pendingRequest(env, request, form.user_code);
-    if (!found) return unknownCode(csrf, form);
-    if (form.decision !== "approve") return deny(env, csrf, found);
+    if (!found) return unknownCode(p, form);
+    if (form.decision !== "approve") return deny(p, found);
     const session = await currentSession(request, env);
-    if (!session) return loginPage(csrf, found); // the session ended meanwhile: log in again
-    return approve(env, csrf, found, session);
+    if (!session) return loginPage(p, found); // the session ended meanwhile: log in again
+    return approve(p, found, session);
   });
 
+/** The pages' language (the browser's) and this browser's CSRF token. */
+const pageContext = (request: Request, env: Env): DevicePageContext => ({ env, locale: localeOf(request), csrf: csrfTokenOf(request, env) });
+
 /** Reads the form and checks its CSRF token; a stale form gets the code form again, never a 500. */
-async function formStep(request: Request, env: Env, step: (form: Record<string, string>, csrf: string) => Promise<Response>): Promise<Response> {
-  const csrf = csrfTokenOf(request, env);
+async function formStep(request: Request, env: Env, step: (form: Record<string, string>, p: DevicePageContext) => Promise<Response>): Promise<Response> {
+  const p = pageContext(request, env);
   const { params: form } = await readForm(request, 16 * 1024);
   const cookie = readCookie(request, env, "deviceCsrf");
   if (!cookie || !form.csrf || !timingSafeEqual(cookie, form.csrf)) {
-    const error = "The form has expired; enter the code again.";
-    return withCsrfCookie(env, csrf, renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 403 }));
+    return withCsrfCookie(p, renderUserCodeForm(p, { userCode: displayable(form.user_code), error: t(p.locale, "device.code.expired"), status: 403 }));
   }
   return withCsrfCookie(
-    env,
-    csrf,
-    step(form, csrf).catch((err) => tooManyCodes(err, csrf, form)),
+    p,
+    step(form, p).catch((err) => tooManyCodes(err, p, form)),
   );
 }
 
@@ -98,40 +98,41 @@ async function pendingRequest(env: Env, http: Request, typed: string | undefined
   if (!userCode) return null;
   const ticket = await enforceRateLimit(env, "device:ip", clientAddress(http));
   const request = await deviceAuthorizationObject(env, userCode).pending();
-  const client = request && (await getClient(env, request.clientId));
+  const client = request && (await cachedClient(env, request.clientId));
   if (!request || !client) return null;
   await refundRateLimit(env, ticket);
   return { userCode, request, client };
 }
 
 /** Over the limit of unknown codes: the code form again, with 429 and Retry-After. */
-function tooManyCodes(err: unknown, csrf: string, form: Record<string, string>): Promise<Response> {
+function tooManyCodes(err: unknown, p: DevicePageContext, form: Record<string, string>): Promise<Response> {
   const retryAfter = retryAfterOf(err);
   if (retryAfter === undefined) throw err;
-  const error = `Too many unknown codes were entered from your network. Wait ${retryAfter} seconds, then try again.`;
-  return renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error, status: 429, headers: { "Retry-After": String(retryAfter) } });
+  const error = t(p.locale, "device.code.tooMany", { seconds: retryAfter });
+  return renderUserCodeForm(p, { userCode: displayable(form.user_code), error, status: 429, headers: { "Retry-After": String(retryAfter) } });
 }
 
 /** Records consent, then approves with who is logged in (RFC 8628 §3.3). */
-async function approve(env: Env, csrf: string, found: Found, session: CurrentSession): Promise<Response> {
-  const account = userBySub(env, session.record.sub);
+async function approve(p: DevicePageContext, found: Found, session: CurrentSession): Promise<Response> {
+  const account = userBySub(p.env, session.record.sub);
   if (!account) throw new Error("session subject is not an account");
   await account.grantConsent(found.client.client_id, found.request.scopes, []);
   const { sub, sid, authTime, acr, amr } = session.record;
   const grantId = randomToken(16); // chosen now, so the approving session knows the grant its logout must reach
-  if (!(await deviceAuthorizationObject(env, found.userCode).approve({ sub, sid, authTime, acr, amr }, grantId))) return unknownCode(csrf, {});
-  await sessionObject(env, session.key).addClient(found.client.client_id, grantId); // for logout propagation
-  return renderDeviceDone(true);
+  if (!(await deviceAuthorizationObject(p.env, found.userCode).approve({ sub, sid, authTime, acr, amr }, grantId))) return unknownCode(p, {});
+  await sessionObject(p.env, session.key).addClient(found.client.client_id, grantId); // for logout propagation
+  return renderDeviceDone(p, true);
 }
 
-async function deny(env: Env, csrf: string, found: Found): Promise<Response> {
-  if (!(await deviceAuthorizationObject(env, found.userCode).deny())) return unknownCode(csrf, {});
-  return renderDeviceDone(false);
+async function deny(p: DevicePageContext, found: Found): Promise<Response> {
+  if (!(await deviceAuthorizationObject(p.env, found.userCode).deny())) return unknownCode(p, {});
+  return renderDeviceDone(p, false);
 }
 
-const loginPage = (csrf: string, found: Found) => renderDeviceLogin(csrf, found.client, formatUserCode(found.userCode));
-const consentPage = (csrf: string, found: Found) => renderDeviceConsent(csrf, found.client, formatUserCode(found.userCode), found.request);
-const unknownCode = (csrf: string, form: Record<string, string>) => renderUserCodeForm(csrf, { userCode: displayable(form.user_code), error: UNKNOWN_CODE });
+const loginPage = (p: DevicePageContext, found: Found) => renderDeviceLogin(p, found.client, formatUserCode(found.userCode));
+const consentPage = (p: DevicePageContext, found: Found) => renderDeviceConsent(p, found.client, formatUserCode(found.userCode), found.request);
+const unknownCode = (p: DevicePageContext, form: Record<string, string>) =>
+  renderUserCodeForm(p, { userCode: displayable(form.user_code), error: t(p.locale, "device.code.unknown") });
 const displayable = (typed: string | undefined) => (typed ?? "").slice(0, 20);
 
 /** The browser's CSRF token, kept while its cookie holds one, so that several tabs agree. */
@@ -140,8 +141,8 @@ function csrfTokenOf(request: Request, env: Env): string {
   return cookie && /^[A-Za-z0-9_-]{43}$/.test(cookie) ? cookie : randomToken(32);
 }
 
-async function withCsrfCookie(env: Env, csrf: string, response: Promise<Response>): Promise<Response> {
+async function withCsrfCookie(p: DevicePageContext, response: Promise<Response>): Promise<Response> {
   const res = await response;
-  res.headers.append("Set-Cookie", setCookie(env, "deviceCsrf", csrf, { maxAge: getConfig(env).ttl.deviceCode }));
+  res.headers.append("Set-Cookie", setCookie(p.env, "deviceCsrf", p.csrf, { maxAge: getConfig(p.env).ttl.deviceCode }));
   return res;
 }

@@ -1,23 +1,26 @@
 import { getConfig, retryAfterOf } from "@op/core";
 import { clientAddress } from "@op/http";
-import { beginLoginAttempt, DEV_USERS, type Env, enforceRateLimit, loginSucceeded, refundRateLimit, userByUsername } from "@op/storage";
+import { beginLoginAttempt, DEV_USERS, type Env, enforceRateLimit, loginFailed, loginSucceeded, refundRateLimit, userByUsername } from "@op/storage";
 import { type CurrentSession, startSession } from "../session";
 
-/** Why a login page is shown again: its message, status and headers. */
+/** Why a login page is shown again (its text comes from the message catalogue), with status and headers. */
 export interface LoginRefusal {
-  error: string;
+  error: "invalid" | "locked";
+  /** For "locked": seconds until the next attempt may be made. */
+  retryAfter?: number;
   status: 401 | 429;
   headers: Record<string, string>;
 }
 
-const INVALID: LoginRefusal = { error: "Invalid username or password.", status: 401, headers: {} };
+const INVALID: LoginRefusal = { error: "invalid", status: 401, headers: {} };
 
 /**
  * Password login, shared by the authorization interaction and the device verification pages:
  * the account's object checks the password itself, and success starts a fresh session (no
  * session fixation). A wrong username or password is refused alike, and so is a locked account:
  * the lockout is kept per username whether or not the account exists, so neither reveals which
- * usernames do. Failed attempts count per address too; a success is taken back from that count.
+ * usernames do. Only confirmed failures count toward the lock (RateLimiter.attempt). Failed
+ * attempts count per address too; a success is taken back from that count.
  */
 export async function authenticateUser(
   env: Env,
@@ -34,16 +37,18 @@ export async function authenticateUser(
   if (!username || !password) return INVALID;
   try {
     const ticket = await enforceRateLimit(env, "login:ip", clientAddress(request));
-    await beginLoginAttempt(env, username); // refused while locked, even with the right password
+    const attempt = await beginLoginAttempt(env, username); // refused while locked, even with the right password
     const user = await account.authenticate(password);
-    if (!user) return INVALID;
-    await Promise.all([loginSucceeded(env, username), refundRateLimit(env, ticket)]);
+    // The outcome is recorded before anyone sees it, so no guess is answered uncounted.
+    if (!user) {
+      await loginFailed(env, attempt);
+      return INVALID;
+    }
+    await Promise.all([loginSucceeded(env, attempt), refundRateLimit(env, ticket)]);
     return await startSession(env, user.sub);
   } catch (err) {
     const retryAfter = retryAfterOf(err);
     if (retryAfter === undefined) throw err;
-    return { error: `Too many sign-in attempts. Try again in ${inWords(retryAfter)}.`, status: 429, headers: { "Retry-After": String(retryAfter) } };
+    return { error: "locked", retryAfter, status: 429, headers: { "Retry-After": String(retryAfter) } };
   }
 }
-
-const inWords = (seconds: number) => (seconds < 90 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`);

@@ -1,12 +1,13 @@
 import { accessDenied, type Client, getConfig, type InteractionRecord, invalidClient, invalidRequest, sha256b64url, timingSafeEqual } from "@op/core";
 import { type OpContext, readForm } from "@op/http";
-import { type Env, getClient, interactionObject } from "@op/storage";
+import { cachedClient, type Env, interactionObject } from "@op/storage";
 import { targetOf } from "../authorization/context";
 import { alreadyCompleted, conclude, type Known } from "../authorization/flow";
 import { authorizationErrorResponse } from "../authorization/response/respond";
 import { interactionPath, readCookie } from "../cookies";
 import { seeOther } from "../html";
 import { currentSession } from "../session";
+import { localeOf } from "../ui/i18n";
 import { authenticateUser } from "./authenticate";
 import { grantConsentFor } from "./consent";
 import { renderConsent, renderLogin } from "./pages";
@@ -37,7 +38,7 @@ async function readCsrfForm(request: Request, record: InteractionRecord): Promis
 }
 
 async function clientOf(env: Env, record: InteractionRecord): Promise<Client> {
-  const client = await getClient(env, record.request.clientId);
+  const client = await cachedClient(env, record.request.clientId);
   if (!client) throw invalidClient("the client no longer exists", { status: 400 });
   return client;
 }
@@ -57,7 +58,8 @@ async function resume(c: OpContext, record: InteractionRecord, client: Client, o
     if (!(await interactionObject(c.env, record.uid).update({ consentedBy: record.consentedBy }))) throw alreadyCompleted();
     return seeOther(`${getConfig(c.env).issuer}${interactionPath(record.uid)}`);
   }
-  return outcome.decision.kind === "login" ? renderLogin(client, record) : renderConsent(client, record);
+  const locale = localeOf(c.req.raw, record.request.uiLocales);
+  return outcome.decision.kind === "login" ? renderLogin(c.env, locale, client, record) : renderConsent(c.env, locale, client, record);
 }
 
 /** GET /interaction/:uid: whatever the request needs next. */
@@ -73,7 +75,11 @@ export async function submitLogin(c: OpContext): Promise<Response> {
   const form = await readCsrfForm(c.req.raw, record);
   if (form.action === "cancel") return refuse(c.env, record, "the user cancelled the login");
   const login = await authenticateUser(c.env, c.req.raw, form);
-  if ("error" in login) return renderLogin(await clientOf(c.env, record), record, login.error, login); // the client only for the page
+  if ("error" in login) {
+    // The client only for the page; the name typed stays in the form.
+    const locale = localeOf(c.req.raw, record.request.uiLocales);
+    return renderLogin(c.env, locale, await clientOf(c.env, record), record, { refusal: login, username: form.username?.slice(0, 100) });
+  }
   if (!(await interactionObject(c.env, uid).update({ loggedInSid: login.session.record.sid }))) throw expired();
   return seeOther(interactionPath(uid), login.cookies);
 }

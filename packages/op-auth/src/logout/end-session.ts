@@ -1,10 +1,11 @@
 import { type Client, type EndSessionParams, EndSessionParamsSchema, getConfig, invalidRequest, randomToken, timingSafeEqual } from "@op/core";
 import { NO_STORE, type OpContext, paramsOf, readForm, rejectDuplicates } from "@op/http";
 import { frontchannelLogoutUrl, logoutNeedsConfirmation, spaceSeparated, subjectFor } from "@op/rules";
-import { type EndedSession, type Env, endSessionsOf, getClient, normalizeUsername, noticesWithin, userBySub } from "@op/storage";
+import { cachedClient, type EndedSession, type Env, endSessionsOf, normalizeUsername, noticesWithin, userBySub } from "@op/storage";
 import { audiencesOf, verifyIdTokenHint } from "@op/tokens";
 import { clearCookie, readCookie, setCookie } from "../cookies";
 import { currentSession, endSession } from "../session";
+import { type Locale, localeOf } from "../ui/i18n";
 import { confirmationPage, signedOutPage } from "./pages";
 
 /** OpenID Connect RP-Initiated Logout 1.0 §2-§3, with Front- and Back-Channel Logout at its end. */
@@ -38,7 +39,7 @@ async function validateLogoutRequest(env: Env, params: EndSessionParams): Promis
   const audiences = audiencesOf(hint?.aud);
   if (params.client_id && hint && !audiences.includes(params.client_id)) throw invalidRequest("client_id does not match the id_token_hint");
   const clientId = params.client_id ?? (audiences.length === 1 ? audiences[0] : undefined);
-  const client = clientId ? ((await getClient(env, clientId)) ?? undefined) : undefined;
+  const client = clientId ? ((await cachedClient(env, clientId)) ?? undefined) : undefined;
   if (clientId && !client) throw invalidRequest("unknown client_id");
   const uri = params.post_logout_redirect_uri;
   if (uri !== undefined) {
@@ -62,8 +63,10 @@ export async function endSessionEndpoint(c: OpContext): Promise<Response> {
   const { params, duplicates } = request.method === "POST" ? await readForm(request, 32 * 1024) : paramsOf(new URL(request.url).searchParams);
   rejectDuplicates(duplicates);
   const req = await validateLogoutRequest(c.env, parseParams(params));
+  // RP-Initiated Logout §2: ui_locales, as at the authorization endpoint.
+  const locale = localeOf(request, req.uiLocales);
   const session = await currentSession(request, c.env);
-  if (!session) return finish(c, req, [], []);
+  if (!session) return finish(c, locale, req, [], []);
   const account = await userBySub(c.env, session.record.sub)?.profile();
   // The hint's sub is the one its client sees (pairwise or public, OIDC Core §8).
   const sessionSub = req.client ? await subjectFor(req.client, session.record.sub, getConfig(c.env)) : session.record.sub;
@@ -71,16 +74,16 @@ export async function endSessionEndpoint(c: OpContext): Promise<Response> {
     req.logoutHint === undefined ? undefined : { matches: !!account && normalizeUsername(req.logoutHint) === normalizeUsername(account.username) };
   if (!logoutNeedsConfirmation({ hintSub: req.hintSub, hintSid: req.hintSid, logoutHint }, { sub: sessionSub, sid: session.record.sid })) {
     const { ended, cookies } = await endSession(c.env, session);
-    return finish(c, req, ended ? [ended] : [], cookies);
+    return finish(c, locale, req, ended ? [ended] : [], cookies);
   }
   // §2: the OP MUST ask; a hint that names another user is said so on the page (docs/logout.md).
   const namesAnotherUser = (req.hintSub !== undefined && req.hintSub !== sessionSub) || logoutHint?.matches === false;
-  return confirmLogout(c.env, req, account?.username, namesAnotherUser);
+  return confirmLogout(c.env, locale, req, account?.username, namesAnotherUser);
 }
 
-async function confirmLogout(env: Env, req: LogoutRequest, username: string | undefined, namesAnotherUser: boolean): Promise<Response> {
+async function confirmLogout(env: Env, locale: Locale, req: LogoutRequest, username: string | undefined, namesAnotherUser: boolean): Promise<Response> {
   const csrf = randomToken(32);
-  const res = await confirmationPage({ ...req, signedInAs: username, namesAnotherUser }, csrf);
+  const res = await confirmationPage(env, locale, { ...req, signedInAs: username, namesAnotherUser }, csrf);
   res.headers.append("Set-Cookie", setCookie(env, "logoutCsrf", csrf, { maxAge: 600 }));
   return res;
 }
@@ -101,14 +104,15 @@ export async function confirmLogoutEndpoint(c: OpContext): Promise<Response> {
     ) as Record<string, string>,
   );
   const req = await validateLogoutRequest(c.env, carried);
+  const locale = localeOf(c.req.raw, req.uiLocales);
   const cookies = [clearCookie(c.env, "logoutCsrf")];
-  if (params.logout !== "yes" && params.logout !== "everywhere") return finish(c, req, [], cookies);
+  if (params.logout !== "yes" && params.logout !== "everywhere") return finish(c, locale, req, [], cookies);
   const everywhere = params.logout === "everywhere";
   const current = await currentSession(c.req.raw, c.env);
   const { ended, cookies: cleared } = await endSession(c.env, current, everywhere ? "sign_out_everywhere" : "end_session");
   // Sign-out-everywhere: the account's other sessions (other browsers, other devices) end too, each told to its relying parties.
   const others = everywhere && current ? await endSessionsOf(c.env, current.record.sub, "sign_out_everywhere") : [];
-  return finish(c, req, [...(ended ? [ended] : []), ...others], [...cookies, ...cleared]);
+  return finish(c, locale, req, [...(ended ? [ended] : []), ...others], [...cookies, ...cleared]);
 }
 
 /**
@@ -118,7 +122,7 @@ export async function confirmLogoutEndpoint(c: OpContext): Promise<Response> {
  * the browser goes on: through the front-channel iframes if any client registered one, to the
  * post_logout_redirect_uri with state (§3), or to the signed-out page.
  */
-async function finish(c: OpContext, req: LogoutRequest, ended: EndedSession[], cookies: string[]): Promise<Response> {
+async function finish(c: OpContext, locale: Locale, req: LogoutRequest, ended: EndedSession[], cookies: string[]): Promise<Response> {
   const config = getConfig(c.env);
   const next = req.postLogoutRedirectUri ? withState(req.postLogoutRedirectUri, req.state) : undefined;
   const frames = (await Promise.all(ended.map((e) => frontchannelFrames(c.env, e)))).flat();
@@ -128,7 +132,7 @@ async function finish(c: OpContext, req: LogoutRequest, ended: EndedSession[], c
     for (const cookie of cookies) res.headers.append("Set-Cookie", cookie);
     return res;
   }
-  return signedOutPage({ frames, next, waitMs: config.logoutWait.frontchannelMs, lang: req.uiLocales?.[0], cookies });
+  return signedOutPage(c.env, locale, { frames, next, waitMs: config.logoutWait.frontchannelMs, cookies });
 }
 
 const withState = (uri: string, state: string | undefined) => {
@@ -140,7 +144,7 @@ const withState = (uri: string, state: string | undefined) => {
 /** OIDC Front-Channel Logout §3: the frontchannel_logout_uri of every client the session served, with iss and sid. */
 async function frontchannelFrames(env: Env, ended: EndedSession): Promise<string[]> {
   const issuer = getConfig(env).issuer;
-  const clients = await Promise.all(ended.clients.map((id) => getClient(env, id)));
+  const clients = await Promise.all(ended.clients.map((id) => cachedClient(env, id)));
   return clients.flatMap((client) => {
     const url = client?.frontchannel_logout_uri ? frontchannelLogoutUrl(client.frontchannel_logout_uri, { issuer, sid: ended.sid }) : null;
     return url ? [url] : [];

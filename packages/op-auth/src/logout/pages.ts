@@ -1,6 +1,8 @@
 import { type Client, randomToken } from "@op/core";
-import { cspSourceFor, html, page, raw } from "../html";
-import { localizedClientValue } from "../interaction/pages";
+import type { Env } from "@op/storage";
+import { cspSourceFor, html, page, pageHeaders, raw } from "../html";
+import { clientName } from "../interaction/pages";
+import { type Locale, t, text } from "../ui/i18n";
 
 /** What the confirmation form carries to /session/end/confirm: the request, never the hint itself. */
 export interface ConfirmationRequest {
@@ -14,24 +16,29 @@ export interface ConfirmationRequest {
 }
 
 /** OIDC RP-Initiated Logout §2: the OP asks the user, on a form bound to this browser by a CSRF token (double submit). */
-export function confirmationPage(req: ConfirmationRequest, csrf: string): Promise<Response> {
+export function confirmationPage(env: Env, locale: Locale, req: ConfirmationRequest, csrf: string): Promise<Response> {
   const locales = req.uiLocales;
-  const name = req.client ? (localizedClientValue(req.client, "client_name", locales) ?? req.client.client_id) : undefined;
+  const name = req.client ? clientName(req.client, locales) : undefined;
   return page(
-    "Sign out",
-    html`<h1>Sign out?</h1>${req.signedInAs ? html`<p>You are signed in as <strong id="signed-in-as">${req.signedInAs}</strong>.</p>` : ""}
-${req.namesAnotherUser ? html`<p id="another-user" class="error">The application asked to sign out a different account. Signing out here ends the session of the account shown above.</p>` : ""}
-${name ? html`<p>Requested by <strong id="client-name">${name}</strong>.</p>` : ""}
+    { env, locale, title: text(locale, "logout.confirm.title"), formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [] },
+    html`<h1>${t(locale, "logout.confirm.heading")}</h1>
+${req.signedInAs ? html`<p>${t(locale, "logout.confirm.signedInAs", { user: html`<strong id="signed-in-as">${req.signedInAs}</strong>` })}</p>` : ""}
+${req.namesAnotherUser ? html`<p id="another-user" class="error" role="alert">${t(locale, "logout.confirm.anotherUser")}</p>` : ""}
+${name ? html`<p>${t(locale, "logout.confirm.requestedBy", { client: html`<strong id="client-name">${name}</strong>` })}</p>` : ""}
 <form method="post" action="/session/end/confirm">
 <input type="hidden" name="csrf" value="${csrf}">
 ${req.client ? html`<input type="hidden" name="client_id" value="${req.client.client_id}">` : ""}
 ${req.postLogoutRedirectUri ? html`<input type="hidden" name="post_logout_redirect_uri" value="${req.postLogoutRedirectUri}">` : ""}
 ${req.state !== undefined ? html`<input type="hidden" name="state" value="${req.state}">` : ""}
 ${locales?.length ? html`<input type="hidden" name="ui_locales" value="${locales.join(" ")}">` : ""}
-<button type="submit" name="logout" value="yes" id="logout">Sign out</button><button type="submit" name="logout" value="no" id="stay">Stay signed in</button>
-${req.signedInAs ? html`<p><button type="submit" name="logout" value="everywhere" id="logout-everywhere">Sign out everywhere</button> ends every session of this account, on every device, and signs it out of every application.</p>` : ""}
+<div class="actions"><button class="primary" type="submit" name="logout" value="yes" id="logout">${t(locale, "logout.confirm.yes")}</button><button class="secondary" type="submit" name="logout" value="no" id="stay">${t(locale, "logout.confirm.no")}</button></div>
+${
+  req.signedInAs
+    ? html`<div class="actions"><button class="secondary" type="submit" name="logout" value="everywhere" id="logout-everywhere" aria-describedby="everywhere-note">${t(locale, "logout.confirm.everywhere")}</button></div>
+<p class="note" id="everywhere-note">${t(locale, "logout.confirm.everywhereNote")}</p>`
+    : ""
+}
 </form>`,
-    { formTargets: req.postLogoutRedirectUri ? [cspSourceFor(req.postLogoutRedirectUri)] : [], lang: locales?.[0] },
   );
 }
 
@@ -41,16 +48,20 @@ ${req.signedInAs ? html`<p><button type="submit" name="logout" value="everywhere
  * that goes on to `next` (the post_logout_redirect_uri with its state) once every iframe has
  * loaded or `waitMs` have passed, whichever is first. Without script the user follows the link.
  */
-export function signedOutPage(opts: { frames: string[]; next?: string; waitMs: number; lang?: string; cookies: string[] }): Promise<Response> {
+export function signedOutPage(env: Env, locale: Locale, opts: { frames: string[]; next?: string; waitMs: number; cookies: string[] }): Promise<Response> {
   const nonce = randomToken(16);
   const origins = [...new Set(opts.frames.map(cspSourceFor))];
-  const body = html`<h1>You are signed out</h1>
-${opts.next ? html`<p id="continuing">Returning to the application…</p><p><a id="continue" href="${opts.next}">Continue</a></p>` : html`<p id="signed-out">You can close this window.</p>`}
+  const body = html`<h1>${t(locale, "logout.done.heading")}</h1>
+${
+  opts.next
+    ? html`<p id="continuing" role="status">${t(locale, "logout.done.returning")}</p><p><a id="continue" href="${opts.next}">${t(locale, "logout.done.continue")}</a></p>`
+    : html`<p id="signed-out">${t(locale, "logout.done.body")}</p>`
+}
 <div id="frontchannel" data-wait="${String(opts.waitMs)}" data-next="${opts.next ?? ""}">${opts.frames.map(
-    (src) => html`<iframe hidden src="${src}" title="Signing out of an application" data-logout></iframe>`,
+    (src) => html`<iframe hidden src="${src}" title="${text(locale, "logout.done.frameTitle")}" data-logout></iframe>`,
   )}</div>
 ${opts.frames.length && opts.next ? html`<script nonce="${nonce}">${raw(CONTINUE_SCRIPT)}</script>` : ""}`;
-  return page("Signed out", body, { lang: opts.lang, scriptNonce: nonce, framing: { frameSources: origins } }).then((res) => {
+  return page({ env, locale, title: text(locale, "logout.done.title"), nonce, framing: { frameSources: origins } }, body).then((res) => {
     for (const c of opts.cookies) res.headers.append("Set-Cookie", c);
     return res;
   });
@@ -70,12 +81,12 @@ setTimeout(go,Number(box.dataset.wait));})();`;
  * message it cannot read. The answer goes back only to the sender's origin. Any site may embed
  * it; nothing it answers says more than whether that origin's own session_state still holds.
  */
-export function checkSessionPage(cookieName: string): Promise<Response> {
+export async function checkSessionPage(cookieName: string): Promise<Response> {
   const nonce = randomToken(16);
-  return page("Session check", html`<script nonce="${nonce}" data-cookie="${cookieName}">${raw(CHECK_SESSION_SCRIPT)}</script>`, {
-    scriptNonce: nonce,
-    framing: { embeddable: true },
-  });
+  // No one sees it (the RP's frame is hidden): a bare document, not the branded page.
+  const doc = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Session check</title></head>
+<body><script nonce="${nonce}" data-cookie="${cookieName}">${raw(CHECK_SESSION_SCRIPT)}</script></body></html>`;
+  return new Response(String(await doc), { headers: pageHeaders([], nonce, { embeddable: true }) });
 }
 
 const CHECK_SESSION_SCRIPT = `(function(){var name=document.currentScript.dataset.cookie;

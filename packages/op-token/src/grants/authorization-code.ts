@@ -5,7 +5,7 @@ import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §4.1.3: redeem an authorization code. */
-export async function authorizationCodeGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
+export async function authorizationCodeGrant({ env, client, params, resources, registry, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   const code = requireCode(params.code);
   const { record, refreshToken } = await redeemAuthorizationCode(env, code, {
     clientId: client.client_id,
@@ -15,13 +15,13 @@ export async function authorizationCodeGrant({ env, client, params, resources, b
     codeVerifierS256: await s256Of(params.code_verifier),
     resources,
   });
-  const { grantId, redirectUri, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
+  const { grantId, redirectUri, redirectUriSent, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
   const omitAtHash = responseType.split(" ").includes("token");
   const tokens = await accessAndIdToken(
     env,
     client,
     { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash },
-    { resources: narrowResources(record.resources, resources) },
+    { registry, resources: narrowResources(record.resources, resources) },
   );
   return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;
 }

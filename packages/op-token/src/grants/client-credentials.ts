@@ -1,29 +1,23 @@
-import { type Client, getConfig, invalidScope } from "@op/core";
+import { getConfig, isolateCache } from "@op/core";
+import { accessTokenLifetime, clientTokenScope, effectiveGrants } from "@op/rules";
 import { clientCredentialsGrantId, type Env, grantObject } from "@op/storage";
 import { issueAccessToken } from "@op/tokens";
 import type { GrantContext, TokenResponse } from "./context";
 
-/** Scopes a client may ask for on its own behalf: its registered `scope`, never user scopes. */
-const USER_ONLY_SCOPES = new Set(["openid", "offline_access"]);
-
-function clientCredentialsScope(client: Client, requested: string | undefined): string {
-  const allowed = (client.scope ?? "").split(" ").filter((s) => s && !USER_ONLY_SCOPES.has(s));
-  if (requested === undefined) return allowed.join(" ");
-  const wanted = [...new Set(requested.split(" ").filter(Boolean))];
-  const refused = wanted.find((s) => !allowed.includes(s));
-  if (refused) throw invalidScope(`scope ${refused} is not allowed for this client`);
-  return wanted.join(" ");
-}
-
 /**
- * RFC 6749 §4.4: the client acts for itself; no refresh token (§4.4.3). Every token of a client
- * names the client's one grant (`gid` = `cc:<client_id>`), which holds the revocation records
+ * RFC 6749 §4.4: the client acts for itself; no refresh token (§4.4.3). What it may obtain is
+ * the operator's to say (its grants, docs/resources.md): which registered resources and which of
+ * their scopes; the client's own `scope` metadata grants nothing. Every token of a client names
+ * the client's one grant (`gid` = `cc:<client_id>`), which holds the revocation records
  * userinfo and introspection check (RFC 7009), so a token costs no new object.
  */
-export async function clientCredentialsGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
-  const scope = clientCredentialsScope(client, params.scope);
+export async function clientCredentialsGrant({ env, client, params, targets, userinfo, registry, boundThumbprint }: GrantContext): Promise<TokenResponse> {
+  const config = getConfig(env);
+  const { grants } = effectiveGrants(client, client.operatorGrants, config, registry);
+  const { resources, scope } = clientTokenScope(registry, grants, { targets, userinfo, scope: params.scope }, { forUser: false });
+  const lifetime = accessTokenLifetime(registry, resources, config.ttl.accessToken);
   const grantId = await liveClientGrant(env, client.client_id);
-  const at = await issueAccessToken(env, { grantId, client, sub: client.client_id, scope, resources, certificateThumbprint: boundThumbprint });
+  const at = await issueAccessToken(env, { grantId, client, sub: client.client_id, scope, resources, lifetime, certificateThumbprint: boundThumbprint });
   return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
 }
 
@@ -31,10 +25,10 @@ export async function clientCredentialsGrant({ env, client, params, resources, b
  * Until when this isolate last extended each client's grant. The grant must outlive every token
  * naming it, clock skew included (its alarm deletes the revocation records), so it is extended
  * to twice that, and again once a new token could outlive it: one Durable Object call per
- * client, isolate and token lifetime instead of one per token.
+ * client, isolate and token lifetime instead of one per token. Each entry is kept one token
+ * lifetime (after that it would not spare a call), for at most 10 000 clients.
  */
-const extendedUntil = new Map<string, number>();
-const MAX_REMEMBERED_CLIENTS = 10_000;
+const extendedUntil = isolateCache<string, number>({ name: "client-grant-extensions", maxEntries: 10_000, maxAgeMs: 24 * 3_600_000 });
 
 async function liveClientGrant(env: Env, clientId: string): Promise<string> {
   const grantId = clientCredentialsGrantId(clientId);
@@ -54,7 +48,7 @@ async function liveClientGrant(env: Env, clientId: string): Promise<string> {
     expiresAt,
     offline: false,
   });
-  if (extendedUntil.size >= MAX_REMEMBERED_CLIENTS) extendedUntil.clear();
-  extendedUntil.set(clientId, expiresAt);
+  // Forgetting (eviction) only costs one more extension.
+  extendedUntil.set(clientId, expiresAt, { now, maxAgeMs: expiresAt - lifetime - now });
   return grantId;
 }

@@ -1,12 +1,19 @@
-import type { Client } from "@op/core";
+import type { AuthenticatedClient } from "@op/core";
+import type { Registry, Target } from "@op/rules";
 import type { Env } from "@op/storage";
 
 export interface GrantContext {
   env: Env;
-  client: Client;
+  client: AuthenticatedClient;
   params: Record<string, string>;
-  /** RFC 8707 resource parameters of the token request, validated. */
+  /** RFC 8707 resource parameters of the token request, validated: each a registered resource or the OP's userinfo audience. */
   resources: string[];
+  /** The registered resources among them (userinfo left out). */
+  targets: Target[];
+  /** Whether they named the OP's userinfo audience. */
+  userinfo: boolean;
+  /** The resource registry as this request sees it (docs/resources.md). */
+  registry: Registry;
   /** RFC 8693 audience parameters, as sent. */
   audiences: string[];
   /** RFC 8705 §3: x5t#S256 the access tokens are bound to, for clients that asked for binding. */

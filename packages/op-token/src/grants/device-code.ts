@@ -5,7 +5,7 @@ import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 
 /** RFC 8628 §3.4-3.5: the client polls with its device code until the user has answered. */
-export async function deviceCodeGrant({ env, client, params, resources }: GrantContext): Promise<TokenResponse> {
+export async function deviceCodeGrant({ env, client, params, resources, registry }: GrantContext): Promise<TokenResponse> {
   const deviceCode = requireDeviceCode(params.device_code);
   const { record, approval } = approvedOrThrow(await deviceAuthorizationObject(env, deviceCode.userCode).poll(deviceCode.secret, client.client_id, resources));
   const authorization = {
@@ -16,7 +16,7 @@ export async function deviceCodeGrant({ env, client, params, resources }: GrantC
     authTimeRequired: client.require_auth_time ?? false,
     grantId: record.grantId ?? randomToken(16),
   };
-  return startGrant(env, client, authorization, narrowResources(record.resources, resources));
+  return startGrant(env, client, authorization, { registry, resources: narrowResources(record.resources, resources) });
 }
 
 function requireDeviceCode(deviceCode: string | undefined) {

@@ -1,7 +1,7 @@
 import { type Client, type GrantedAuthorization, getConfig, invalidGrant } from "@op/core";
-import { wantsRefreshToken } from "@op/rules";
+import { accessTokenLifetime, type Registry, stillRegistered, wantsRefreshToken } from "@op/rules";
 import { type Env, grantObject, userBySub } from "@op/storage";
-import { issueAccessToken, issueIdToken } from "@op/tokens";
+import { issueAccessToken, issueIdToken, userinfoAudience } from "@op/tokens";
 import type { TokenResponse } from "./context";
 
 /** What tokens are issued for: the authorization, its grant, and the RFC 8705 certificate binding if any. */
@@ -22,22 +22,27 @@ export async function userClaims(env: Env, sub: string) {
 
 /**
  * Access token, and an ID token for OpenID requests, for an authorization of `grantId`; the
- * access token is restricted to `resources` (RFC 8707), by default all the grant's.
+ * access token is restricted to `resources` (RFC 8707), by default all the grant's, of which
+ * only those still registered, and lives as long as the shortest-lived of them allows (their
+ * `access_token_lifetime`).
  */
 export async function accessAndIdToken(
   env: Env,
   client: Client,
   a: IssuedAuthorization,
-  opts: { omitNonce?: boolean; resources?: string[] } = {},
+  opts: { registry: Registry; omitNonce?: boolean; resources?: string[] },
 ): Promise<TokenResponse> {
-  const at = await issueAccessToken(env, { ...a, client, resources: opts.resources ?? a.resources });
+  const config = getConfig(env);
+  const resources = stillRegistered(opts.registry, opts.resources ?? a.resources, userinfoAudience(config.issuer));
+  const lifetime = accessTokenLifetime(opts.registry, resources, config.ttl.accessToken);
+  const at = await issueAccessToken(env, { ...a, client, resources, lifetime });
   const response: TokenResponse = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: a.scope };
   if (scopesOf(a.scope).includes("openid")) {
     response.id_token = await issueIdToken(env, {
       client,
       authorization: a,
       user: await userClaims(env, a.sub),
-      includeScopeClaims: false, // an access token is issued, so scope claims come from userinfo (OIDC Core §5.4)
+      accessTokenIssued: true, // scope claims: userinfo, and the ID token as the client's setting says (OIDC Core §5.4)
       accessToken: at.token,
       omitAtHash: a.omitAtHash,
       omitNonce: opts.omitNonce,
@@ -46,8 +51,8 @@ export async function accessAndIdToken(
   return response;
 }
 
-/** Starts the grant family in its Durable Object and issues the first tokens. */
-export async function startGrant(env: Env, client: Client, a: IssuedAuthorization, resources?: string[]): Promise<TokenResponse> {
+/** Starts the grant family in its Durable Object and issues the first tokens (for `resources`, by default all the grant's). */
+export async function startGrant(env: Env, client: Client, a: IssuedAuthorization, opts: { registry: Registry; resources?: string[] }): Promise<TokenResponse> {
   const config = getConfig(env);
   const offline = wantsRefreshToken(client.grant_types, a.scope);
   const now = Date.now();
@@ -57,6 +62,6 @@ export async function startGrant(env: Env, client: Client, a: IssuedAuthorizatio
     expiresAt: now + (offline ? config.ttl.refreshToken : config.ttl.accessToken) * 1000,
     offline,
   });
-  const tokens = await accessAndIdToken(env, client, a, { resources });
+  const tokens = await accessAndIdToken(env, client, a, opts);
   return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;
 }

@@ -5,7 +5,7 @@ import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §6 with rotation (RFC 9700 §4.14.2); scope narrowing is checked inside the grant's step. */
-export async function refreshTokenGrant({ env, client, params, resources, boundThumbprint }: GrantContext): Promise<TokenResponse> {
+export async function refreshTokenGrant({ env, client, params, resources, registry, boundThumbprint }: GrantContext): Promise<TokenResponse> {
   if (!params.refresh_token) throw invalidRequest("refresh_token is required");
   const parsed = parseRefreshToken(params.refresh_token);
   if (!parsed) throw invalidGrant("refresh token is invalid");
@@ -18,7 +18,7 @@ export async function refreshTokenGrant({ env, client, params, resources, boundT
     env,
     client,
     { ...result.grant, certificateThumbprint: boundThumbprint },
-    { omitNonce: true, resources: narrowResources(result.grant.resources, resources) },
+    { registry, omitNonce: true, resources: narrowResources(result.grant.resources, resources) },
   );
   return { ...tokens, refresh_token: result.refreshToken };
 }

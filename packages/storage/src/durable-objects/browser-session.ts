@@ -40,11 +40,12 @@ export class BrowserSession extends DurableObject<Env> {
    * and starts the relying parties' notifications. An expired session ends silently (null).
    */
   async end(now = Date.now()): Promise<SessionRecord | null> {
-    const s = this.ctx.storage.kv.get<SessionRecord>("session");
+    const s = this.ctx.storage.kv.get<SessionRecord>("session") ?? null;
+    if (!s) return null; // nothing stored, nothing to write
     this.ctx.storage.kv.delete("session");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    return s && now < s.expiresAt ? s : null;
+    return now < s.expiresAt ? s : null;
   }
 
   async alarm() {

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Client, ClientSchema, hashSecret, timingSafeEqual } from "@op/core";
+import { type AuthenticatedClient, type Client, type ClientGrants, ClientGrantsSchema, ClientSchema, hashSecret, timingSafeEqual } from "@op/core";
 import type { Env } from "../env";
 
 interface StoredClient {
@@ -10,12 +10,19 @@ interface StoredClient {
   registrationTokenHash: string;
   /** The secret before the last rotation, still accepted until `expiresAt` (ms). */
   previous?: { secretHash?: string; sealedSecret?: string; expiresAt: number };
+  /** The operator's grants (admin API), apart from `client`, which the client writes (RFC 7592). */
+  grants?: ClientGrants;
 }
+
+/** What authentication sees: the client's record with the operator's grants beside it. */
+const authenticated = (s: StoredClient): AuthenticatedClient => ({ ...s.client, operatorGrants: s.grants ?? null });
 
 /**
  * One object per client (the atom: a client's metadata and credentials change together). This
  * is the source of truth; KV holds a read-through copy of the public metadata. Secrets and the
  * registration access token are kept only as SHA-256 digests (they are 256-bit random values).
+ * The operator's grants live here too, beside the metadata, so that the read which
+ * authenticates a client brings them along; RFC 7592 updates replace the metadata only.
  */
 export class ClientRegistration extends DurableObject<Env> {
   private stored(): StoredClient | undefined {
@@ -29,11 +36,11 @@ export class ClientRegistration extends DurableObject<Env> {
   }
 
   /** The client and its sealed secrets (current first, then one in its rotation overlap), for client_secret_jwt. */
-  sealedSecrets(now = Date.now()): { client: Client; sealedSecrets: string[] } | null {
+  sealedSecrets(now = Date.now()): { client: AuthenticatedClient; sealedSecrets: string[] } | null {
     const s = this.stored();
     if (!s) return null;
     const previous = s.previous && now < s.previous.expiresAt ? s.previous.sealedSecret : undefined;
-    return { client: s.client, sealedSecrets: [s.sealedSecret, previous].filter((x): x is string => x !== undefined) };
+    return { client: authenticated(s), sealedSecrets: [s.sealedSecret, previous].filter((x): x is string => x !== undefined) };
   }
 
   /**
@@ -48,8 +55,18 @@ export class ClientRegistration extends DurableObject<Env> {
     return true;
   }
 
-  get(): Client | null {
-    return this.stored()?.client ?? null;
+  get(): AuthenticatedClient | null {
+    const s = this.stored();
+    return s ? authenticated(s) : null;
+  }
+
+  /** Replaces the operator's grants; null returns the client to CLIENT_GRANTS_DEFAULT. False when there is no such client. */
+  setGrants(grants: ClientGrants | null): boolean {
+    const s = this.stored();
+    if (!s) return false;
+    const { grants: _previous, ...rest } = s;
+    this.ctx.storage.kv.put("client", grants ? { ...rest, grants: ClientGrantsSchema.parse(grants) } : rest);
+    return true;
   }
 
   /** Replaces the metadata (RFC 7592 §2.2); a new secret hash replaces the old one when given. */
@@ -66,13 +83,13 @@ export class ClientRegistration extends DurableObject<Env> {
   }
 
   /** The client if `secret` is its secret, or its previous one within the rotation overlap (constant-time). */
-  async authenticateSecret(secret: string, now = Date.now()): Promise<Client | null> {
+  async authenticateSecret(secret: string, now = Date.now()): Promise<AuthenticatedClient | null> {
     const presented = await hashSecret(secret);
     const s = this.stored();
     if (!s) return null;
     const current = !!s.secretHash && timingSafeEqual(presented, s.secretHash);
     const previous = !!s.previous?.secretHash && now < s.previous.expiresAt && timingSafeEqual(presented, s.previous.secretHash);
-    return current || previous ? s.client : null;
+    return current || previous ? authenticated(s) : null;
   }
 
   async checkRegistrationToken(token: string): Promise<Client | null> {

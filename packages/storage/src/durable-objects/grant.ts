@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type AuthorizationCodeRecord,
+  type AuthorizationCodeRecordInput,
   AuthorizationCodeRecordSchema,
   base64url,
   type GrantRecord,
@@ -10,7 +11,7 @@ import {
   randomToken,
   sha256,
 } from "@op/core";
-import { narrowScope, pkceRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
+import { narrowScope, pkceRefusal, redirectUriRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
 import type { Env } from "../env";
 
 export type RotateResult =
@@ -63,7 +64,7 @@ export class Grant extends DurableObject<Env> {
   }
 
   /** Holds the grant's authorization code (named by `grantIdOfCode`) until it is redeemed. */
-  async holdCode(record: AuthorizationCodeRecord): Promise<void> {
+  async holdCode(record: AuthorizationCodeRecordInput): Promise<void> {
     const parsed = AuthorizationCodeRecordSchema.parse(record);
     if (this.ctx.storage.kv.get("code") !== undefined) throw new Error("authorization code collision");
     this.ctx.storage.kv.put("code", parsed);
@@ -77,7 +78,6 @@ export class Grant extends DurableObject<Env> {
    * uses the code up, even if its redirect URI, verifier or resources are refused.
    */
   async redeemCode(r: CodeRedemption, now = Date.now()): Promise<RedeemCodeResult> {
-    this.init();
     const refresh = await mintRefreshSecret();
     // From here on no await until the writes are done: check and write are one atomic step.
     const code = this.ctx.storage.kv.get<AuthorizationCodeRecord>("code");
@@ -91,8 +91,8 @@ export class Grant extends DurableObject<Env> {
     // Its session ended before the code came back (endWithSession): no tokens for a logged-out session.
     if (this.ctx.storage.kv.get("revoked") !== undefined) return { status: "revoked" };
     if (now >= code.expiresAt) return { status: "expired" };
-    // RFC 6749 §4.1.3: identical to the authorization request's redirect_uri.
-    if (r.redirectUri !== code.redirectUri) return { status: "refused", description: "redirect_uri does not match the authorization request" };
+    const redirect = redirectUriRefusal(code, r.redirectUri);
+    if (redirect) return { status: "refused", description: redirect };
     const pkce = pkceRefusal(code, r.codeVerifier, r.codeVerifierS256);
     if (pkce) return { status: "refused", description: pkce };
     const extra = resourceNotGranted(code.resources, r.resources);
@@ -105,18 +105,12 @@ export class Grant extends DurableObject<Env> {
     return { status: "ok", code, refreshToken: offline ? `${grant.grantId}.${refresh.secret}` : undefined };
   }
 
-  private init() {
-    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS refresh_tokens (
-      hash TEXT PRIMARY KEY, status TEXT NOT NULL, issued_at INTEGER NOT NULL)`);
-  }
-
   /**
    * Starts the grant, or extends it: a hybrid flow activates it for the access token from the
    * authorization endpoint, and `redeemCode` extends it with the refresh token. A revocation
    * (a replayed code) is kept apart from the record, so it survives either order.
    */
   async activate(record: GrantRecord): Promise<{ refreshToken?: string }> {
-    this.init();
     const grant = GrantRecordSchema.parse(record);
     const refresh = grant.offline ? await mintRefreshSecret() : undefined;
     this.storeGrant(grant, refresh?.hash);
@@ -144,7 +138,10 @@ export class Grant extends DurableObject<Env> {
     for (const [key] of expired) this.ctx.storage.kv.delete(key);
   }
 
+  /** The family's table is created with its first token: a lookup never creates it (a stranger's guess leaves nothing). */
   private insertActive(hash: string) {
+    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS refresh_tokens (
+      hash TEXT PRIMARY KEY, status TEXT NOT NULL, issued_at INTEGER NOT NULL)`);
     this.ctx.storage.sql.exec("INSERT INTO refresh_tokens (hash, status, issued_at) VALUES (?, 'active', ?)", hash, Date.now());
   }
 
@@ -160,7 +157,7 @@ export class Grant extends DurableObject<Env> {
     return grant;
   }
 
-  revoke(): void {
+  private revoke(): void {
     this.ctx.storage.kv.put("revoked", Date.now());
   }
 
@@ -192,10 +189,15 @@ export class Grant extends DurableObject<Env> {
    * a SHA-256 of a 256-bit secret reveals nothing useful through timing: no one can aim at a hash.
    */
   private findRefreshToken(hash: string) {
-    this.init();
+    if (!this.hasRefreshTokens()) return undefined;
     return this.ctx.storage.sql
       .exec<{ hash: string; status: string; issued_at: number }>("SELECT hash, status, issued_at FROM refresh_tokens WHERE hash = ?", hash)
       .toArray()[0];
+  }
+
+  /** Whether a refresh token was ever stored here; reading sqlite_master writes nothing. */
+  private hasRefreshTokens(): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refresh_tokens'").toArray().length > 0;
   }
 
   /** RFC 7662: the grant and issue time of a refresh token, if it is the family's current one. */

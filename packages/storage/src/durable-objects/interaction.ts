@@ -29,10 +29,10 @@ export class Interaction extends DurableObject<Env> {
     return true;
   }
 
-  /** Returns the interaction and deletes it, in one step. */
+  /** Returns the interaction and deletes it, in one step. Nothing is written when there is none (even a delete stores a table). */
   finish(): InteractionRecord | null {
     const r = this.get();
-    this.ctx.storage.kv.delete("interaction");
+    if (this.ctx.storage.kv.get("interaction") !== undefined) this.ctx.storage.kv.delete("interaction");
     return r;
   }
 

@@ -1,17 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { type BackchannelDelivery, type Client, getConfig, type LogoutEvent, LogoutEventSchema, type LogoutRecord } from "@op/core";
 import { backchannelOutcome, backchannelRetryDelay } from "@op/rules";
-import { authoritativeClient } from "../clients";
+import { FETCH_TIMEOUT_MS, postToClient } from "../client-documents";
+import { freshClient } from "../clients";
 import type { Env } from "../env";
-import { OUTBOUND_TIMEOUT_MS, postForm } from "../outbound";
 import { grantObject } from "./grant";
 
 /** How long a logout's record stays for the operator after its last delivery settled. */
 export const LOGOUT_RECORD_RETENTION_MS = 7 * 86400 * 1000;
 /** The alarm `begin` sets in case the first attempt never reports back (the isolate that ran it went away). */
-const FIRST_ATTEMPT_SAFETY_MS = OUTBOUND_TIMEOUT_MS * 3;
+const FIRST_ATTEMPT_SAFETY_MS = FETCH_TIMEOUT_MS * 3;
 /** An attempt under way is not started again before this (the request's own bound, and some). */
-const IN_FLIGHT_MS = OUTBOUND_TIMEOUT_MS + 2_000;
+const IN_FLIGHT_MS = FETCH_TIMEOUT_MS + 2_000;
 
 type StoredDelivery = BackchannelDelivery & { inFlightUntil?: number };
 
@@ -80,7 +80,7 @@ export abstract class LogoutDeliveryObject extends DurableObject<Env> {
 
   /** The clients of the event that registered a backchannel_logout_uri, each a pending delivery. */
   private async listTargets(event: LogoutEvent) {
-    const clients = await Promise.all(event.clients.map((id) => authoritativeClient(this.env, id)));
+    const clients = await Promise.all(event.clients.map((id) => freshClient(this.env, id)));
     // Written after the awaits, each only if absent: a concurrent listing (deliver and the alarm) adds nothing twice.
     for (const client of clients) {
       if (!client?.backchannel_logout_uri || this.ctx.storage.kv.get(`delivery:${client.client_id}`)) continue;
@@ -128,7 +128,7 @@ export abstract class LogoutDeliveryObject extends DurableObject<Env> {
 
   /** One POST of a fresh logout token (§2.5), to the URI the client has now; what it came to. */
   private async send(event: LogoutEvent, d: StoredDelivery): Promise<{ answer: number | "timeout" | "unreachable" } | { refused: string }> {
-    const client = await authoritativeClient(this.env, d.clientId);
+    const client = await freshClient(this.env, d.clientId);
     if (!client) return { refused: "the client no longer exists" };
     if (!client.backchannel_logout_uri) return { refused: "the client no longer has a backchannel_logout_uri" };
     let token: string;
@@ -139,7 +139,7 @@ export abstract class LogoutDeliveryObject extends DurableObject<Env> {
       console.error(JSON.stringify({ level: "error", message: "logout token", clientId: d.clientId, error: String(err) }));
       return { answer: "unreachable" };
     }
-    return postForm(getConfig(this.env), client.backchannel_logout_uri, { logout_token: token });
+    return postToClient(getConfig(this.env), client.backchannel_logout_uri, { logout_token: token });
   }
 
   /** The alarm at the next due attempt, or, once every delivery has settled, when the record is deleted. */

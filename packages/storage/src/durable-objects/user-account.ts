@@ -102,7 +102,7 @@ export class UserAccount extends DurableObject<Env> {
   }
 
   revokeConsent(clientId: string): void {
-    this.ctx.storage.kv.delete(`consent:${clientId}`);
+    if (this.consent(clientId)) this.ctx.storage.kv.delete(`consent:${clientId}`); // a delete of nothing would still store a table
   }
 
   /**

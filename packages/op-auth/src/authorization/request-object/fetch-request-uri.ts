@@ -1,6 +1,6 @@
-import type { Client, Config } from "@op/core";
-import { DocumentFetchError, fetchBoundedDocument, invalidRequestUri } from "@op/core";
-import { isInternalHost } from "@op/rules";
+import type { Client } from "@op/core";
+import { invalidRequestUri } from "@op/core";
+import { clientDocuments, DocumentUnavailable, type Env } from "@op/storage";
 
 /** OIDC Core §6.2 / OIDC DCR §2: only a registered request_uri (its fragment, a content hash, included). */
 export function checkRegisteredRequestUri(client: Pick<Client, "request_uris">, uri: string): void {
@@ -8,38 +8,27 @@ export function checkRegisteredRequestUri(client: Pick<Client, "request_uris">, 
 }
 
 /**
- * RFC 9101 §10.4.1 (SSRF): https only, and no address of the OP's own network: no loopback,
- * private, link-local or unique-local IP literal and no localhost / .local / .internal name.
- * Development (a local OP and RP) may use http and local hosts.
+ * RFC 9101 §5.2.3 / §10.4.1: request objects behind a request_uri, through the one
+ * client-document fetcher (the SSRF guard, the client's fetch budget, no redirects, a timeout, at
+ * most REQUEST_OBJECT_MAX_BYTES). OIDC Core §6.2 lets the OP keep them: only when the server
+ * says so (Cache-Control max-age, at most 5 min), and keyed by the URL with its fragment, which
+ * the client changes when the content does.
  */
-export function checkFetchableUri(uri: string, config: Pick<Config, "development">): URL {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw invalidRequestUri("request_uri is not an absolute URL");
-  }
-  if (url.username || url.password) throw invalidRequestUri("request_uri must not carry credentials");
-  if (config.development) {
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw invalidRequestUri("request_uri must be an http(s) URL");
-    return url;
-  }
-  if (url.protocol !== "https:") throw invalidRequestUri("request_uri must be an https URL");
-  if (isInternalHost(url.hostname)) throw invalidRequestUri("request_uri points into a private network");
-  return url;
-}
+const requestObjects = clientDocuments<string>({
+  member: "request_uri",
+  accept: "application/oauth-authz-req+jwt, application/jwt",
+  maxBytes: (config) => config.requestObject.maxBytes,
+  lifetime: { defaultMs: 0, minMs: 0, maxMs: 5 * 60_000 },
+  maxEntries: 64,
+  parse: (text) => text.trim(),
+});
 
-/**
- * RFC 9101 §5.2.3: GET the request object (no redirects, a timeout, at most `maxBytes`); any
- * failure is invalid_request_uri.
- */
-export async function fetchRequestObject(url: URL, maxBytes: number): Promise<string> {
-  const target = new URL(url);
-  target.hash = ""; // OIDC Core §6.2: a fragment (e.g. a content hash) is for the OP, not the server
+/** The request object at a registered request_uri; any failure to fetch it is the same invalid_request_uri. */
+export async function fetchRequestObject(env: Env, clientId: string, uri: string): Promise<string> {
   try {
-    return (await fetchBoundedDocument(target.href, { accept: "application/oauth-authz-req+jwt, application/jwt", maxBytes })).trim();
+    return await requestObjects.get(env, uri, { clientId });
   } catch (err) {
-    if (err instanceof DocumentFetchError) throw invalidRequestUri(`request_uri ${err.message}`);
+    if (err instanceof DocumentUnavailable) throw invalidRequestUri(err.message, { debug: err.reason });
     throw err;
   }
 }

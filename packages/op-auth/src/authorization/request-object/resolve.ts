@@ -27,7 +27,7 @@ export async function resolveAuthorizationRequest(
   const source: Arrival["requestObject"] = outside.request !== undefined ? "request" : outside.request_uri !== undefined ? "request_uri" : "absent";
   const { signatureRequired } = enforceHardening(getConfig(env), client, { pushed: false, requestObject: source });
   if (source === "absent") return { params: outside, resources: outsideResources, requestObject: "absent" };
-  const jwt = outside.request ?? (await fetchRegisteredRequestObject(getConfig(env), client, outside.request_uri!));
+  const jwt = outside.request ?? (await fetchRegisteredRequestObject(env, client, outside.request_uri!));
   const content = await validateRequestObject(env, client, jwt, { signatureRequired });
   return { params: mergeRequiredOutsideParameters(outside, content.params), resources: content.resources, requestObject: source };
 }

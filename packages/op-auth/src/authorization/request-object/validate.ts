@@ -1,4 +1,4 @@
-import { type Client, type Config, ENCRYPTION_ALGS, ENCRYPTION_ENCS, getConfig, invalidRequestObject, OAuthError } from "@op/core";
+import { type Client, ENCRYPTION_ALGS, ENCRYPTION_ENCS, getConfig, invalidRequestObject, OAuthError } from "@op/core";
 import {
   checkAlg,
   checkIssuerAndAudience,
@@ -15,9 +15,9 @@ import {
   toAuthorizationParams,
 } from "@op/rules";
 import { claimJti, type Env, keyStore } from "@op/storage";
-import { clientVerificationKeys, warnIfClientKeysUnavailable } from "@op/tokens";
+import { checkJwtRole, clientVerificationKeys, warnIfClientKeysUnavailable } from "@op/tokens";
 import { compactVerify } from "jose";
-import { checkFetchableUri, checkRegisteredRequestUri, fetchRequestObject } from "./fetch-request-uri";
+import { checkRegisteredRequestUri, fetchRequestObject } from "./fetch-request-uri";
 
 /** The authorization request a request object carries. */
 export interface RequestObjectContent {
@@ -32,21 +32,17 @@ export interface RequestObjectContent {
  * by the client's keys, claim limits, times, iss/aud, then the parameters; the jti is claimed
  * last so an object rejected for another reason does not burn it.
  */
-export async function validateRequestObject(
-  env: Pick<Env, "KEY_STORE" | "REPLAY_GUARD" | "ISSUER">,
-  client: Client,
-  jwt: string,
-  opts: { signatureRequired: boolean },
-): Promise<RequestObjectContent> {
+export async function validateRequestObject(env: Env, client: Client, jwt: string, opts: { signatureRequired: boolean }): Promise<RequestObjectContent> {
   const config = getConfig(env);
   checkSize(jwt, config);
   const jws = await decryptIfEncrypted(env, jwt);
   checkSize(jws, config);
   const alg = headerAlg(jws);
   checkAlg(client, alg, opts.signatureRequired);
-  const payload = await verifySignature(client, jws, alg);
+  const payload = await verifySignature(env, client, jws, alg);
   const signed = alg !== "none";
   checkLimits(payload);
+  checkJwtRole("request_object", decodeJson(jws.split(".")[0]!, "header"), payload, invalidRequestObject); // RFC 9101 §10.8
   checkTimes(payload, config);
   checkIssuerAndAudience(payload, client, config.issuer, signed);
   const content = toAuthorizationParams(payload, client);
@@ -66,14 +62,14 @@ async function decryptIfEncrypted(env: Pick<Env, "KEY_STORE">, jwt: string): Pro
 }
 
 /** RFC 9101 §6.2: the client's registered keys (jwks or jwks_uri) verify the signature; the payload is returned. */
-async function verifySignature(client: Client, jws: string, alg: string): Promise<JsonObject> {
+async function verifySignature(env: Env, client: Client, jws: string, alg: string): Promise<JsonObject> {
   if (alg === "none") {
     const [, payload, signature] = jws.split(".");
     if (signature !== "") throw invalidRequestObject("an unsigned request object has an empty signature");
     return decodeJson(payload!, "payload");
   }
   try {
-    const keys = await clientVerificationKeys(client, headerKid(jws));
+    const keys = await clientVerificationKeys(env, client, headerKid(jws));
     if (!keys) throw invalidRequestObject("the client has no registered keys to verify the request object");
     const { payload } = await compactVerify(jws, keys, { algorithms: [alg] });
     return parseJson(new TextDecoder().decode(payload), "payload");
@@ -84,13 +80,8 @@ async function verifySignature(client: Client, jws: string, alg: string): Promis
   }
 }
 
-/** RFC 9101 §5.2 / OIDC Core §6.2: the request object behind a registered request_uri, fetched with the SSRF guard. */
-export async function fetchRegisteredRequestObject(
-  config: Pick<Config, "development" | "requestObject">,
-  client: Pick<Client, "request_uris">,
-  uri: string,
-): Promise<string> {
+/** RFC 9101 §5.2 / OIDC Core §6.2: the request object behind a registered request_uri, fetched through the one client-document fetcher. */
+export async function fetchRegisteredRequestObject(env: Env, client: Pick<Client, "client_id" | "request_uris">, uri: string): Promise<string> {
   checkRegisteredRequestUri(client, uri);
-  const url = checkFetchableUri(uri, config);
-  return fetchRequestObject(url, config.requestObject.maxBytes);
+  return fetchRequestObject(env, client.client_id, uri);
 }

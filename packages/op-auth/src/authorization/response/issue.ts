@@ -41,8 +41,8 @@ export async function issueAuthorizationResponse(
       client,
       authorization,
       user: (await userBySub(env, session.record.sub)?.profile())?.claims ?? {},
-      // OIDC Core §5.4: scope claims ride in the ID token only when no access token is issued at all.
-      includeScopeClaims: req.responseType === "id_token",
+      // OIDC Core §5.4: scope claims ride in the ID token when no access token is issued, else as the client's setting says.
+      accessTokenIssued: req.responseType !== "id_token",
       accessToken: params.access_token,
       code: params.code,
       state: req.state,

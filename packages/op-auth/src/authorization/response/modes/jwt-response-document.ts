@@ -17,7 +17,7 @@ export async function jwtResponseDocument(env: Env, client: Client, params: Reco
   const alg = client.authorization_encrypted_response_alg;
   if (!alg) return signed;
   try {
-    return await encryptForClient(client, signed, { alg, enc: client.authorization_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
+    return await encryptForClient(env, client, signed, { alg, enc: client.authorization_encrypted_response_enc ?? "A128CBC-HS256", nested: true });
   } catch {
     // No usable key (none in the set, or jwks_uri unreachable): the response cannot go out as the client asked, so it goes nowhere.
     throw invalidClient("the authorization response cannot be encrypted: the client has no usable key for authorization_encrypted_response_alg", {

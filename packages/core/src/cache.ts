@@ -1,0 +1,115 @@
+/**
+ * The one per-isolate cache. A Worker's module state lives as long as its isolate and is shared
+ * by every request the isolate serves, so anything kept there must say how much it keeps and
+ * for how long. Every such cache is made here, with explicit bounds:
+ *
+ * - `maxEntries`: beyond it the least recently used entry goes (a `get` that hits counts as a use);
+ * - `maxAgeMs`: no entry is served older than that, counted from when its load began (a value
+ *   read just before a change is never served longer than the bound); `Infinity` only for values
+ *   that cannot go stale (derived from configuration, or from an immutable key);
+ * - per entry, a shorter lifetime of the value's own (`set`'s `maxAgeMs`, `getOrLoad`'s
+ *   `maxAgeMs(value)`, e.g. from `Cache-Control`); 0 or less means "do not keep".
+ *
+ * `getOrLoad` is single-flight: concurrent misses of one key share one load, and a failed load
+ * is shared by its waiters and not kept. `clearIsolateCaches()` empties every cache of the
+ * calling isolate (tests; a Worker's sibling isolates are not reached). Make caches at module
+ * level only: each registers itself for the isolate's life.
+ */
+export interface IsolateCacheOptions {
+  /** For tests and logs; say what is cached. */
+  name: string;
+  maxEntries: number;
+  maxAgeMs: number;
+}
+
+export interface LoadOptions<V> {
+  /** The clock (tests pass a later one); defaults to `Date.now()`. */
+  now?: number;
+  /** The loaded value's own lifetime in ms when shorter than the cache's bound; 0 or less: not kept. */
+  maxAgeMs?: (value: V) => number;
+  /** True for a cached value that must be loaded again now (e.g. a key set without the wanted kid). */
+  reload?: (value: V) => boolean;
+}
+
+export interface IsolateCache<K, V> {
+  readonly name: string;
+  readonly size: number;
+  get(key: K, now?: number): V | undefined;
+  set(key: K, value: V, opts?: { maxAgeMs?: number; now?: number }): void;
+  delete(key: K): void;
+  getOrLoad(key: K, load: () => Promise<V>, opts?: LoadOptions<V>): Promise<V>;
+  clear(): void;
+}
+
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+}
+
+const registry = new Set<{ clear(): void }>();
+
+/** Empties every isolate cache of this isolate, loads in flight included (they complete but are not kept). */
+export function clearIsolateCaches(): void {
+  for (const cache of registry) cache.clear();
+}
+
+export function isolateCache<K, V>({ name, maxEntries, maxAgeMs }: IsolateCacheOptions): IsolateCache<K, V> {
+  if (!(maxEntries >= 1) || !(maxAgeMs > 0)) throw new Error(`isolate cache ${name}: maxEntries and maxAgeMs must be positive`);
+  // A Map iterates in insertion order; re-inserting on use makes its first key the least recently used.
+  const entries = new Map<K, Entry<V>>();
+  const loading = new Map<K, Promise<V>>();
+
+  const store = (key: K, value: V, started: number, ownMaxAgeMs: number) => {
+    const lifetime = Math.min(maxAgeMs, ownMaxAgeMs);
+    entries.delete(key);
+    if (!(lifetime > 0)) return;
+    while (entries.size >= maxEntries) entries.delete(entries.keys().next().value as K);
+    entries.set(key, { value, expiresAt: started + lifetime });
+  };
+
+  const fresh = (key: K, now: number): Entry<V> | undefined => {
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    entries.delete(key);
+    if (now >= entry.expiresAt) return undefined;
+    entries.set(key, entry);
+    return entry;
+  };
+
+  const cache: IsolateCache<K, V> = {
+    name,
+    get size() {
+      return entries.size;
+    },
+    get: (key, now = Date.now()) => fresh(key, now)?.value,
+    set: (key, value, opts = {}) => store(key, value, opts.now ?? Date.now(), opts.maxAgeMs ?? maxAgeMs),
+    delete: (key) => {
+      entries.delete(key);
+      loading.delete(key); // a load in flight still answers its waiters, but is not kept
+    },
+    getOrLoad(key, load, opts = {}) {
+      const inFlight = loading.get(key);
+      if (inFlight) return inFlight;
+      const started = opts.now ?? Date.now();
+      const hit = fresh(key, started);
+      if (hit && !opts.reload?.(hit.value)) return Promise.resolve(hit.value);
+      const promise: Promise<V> = load().then((value) => {
+        // Kept only if neither `delete` nor `clear` came in between.
+        if (loading.get(key) === promise) store(key, value, started, opts.maxAgeMs?.(value) ?? maxAgeMs);
+        return value;
+      });
+      const settled = () => {
+        if (loading.get(key) === promise) loading.delete(key);
+      };
+      promise.then(settled, settled);
+      loading.set(key, promise);
+      return promise;
+    },
+    clear() {
+      entries.clear();
+      loading.clear();
+    },
+  };
+  registry.add(cache);
+  return cache;
+}
