@@ -2,6 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { LogoutRecord } from "@op/core";
 import { logoutDeliveryObject } from "@op/storage";
+import { jwtRoleRefusal } from "@op/tokens";
 import { compactDecrypt, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, type JWTPayload, jwtVerify } from "jose";
 import { describe, expect, inject, it } from "vitest";
 import { authorize, type Browser, basicAuth, completeFlow, decodeJwt, op, redeemCode, registerClient, TEST_ADMIN_TOKEN } from "./helpers";
@@ -47,6 +48,10 @@ async function opKeys() {
 async function verifyLogoutToken(token: string, clientId: string, alg: string): Promise<JWTPayload> {
   const { payload, protectedHeader } = await jwtVerify(token, await opKeys(), { issuer: "http://localhost:8787", audience: clientId, algorithms: [alg] });
   expect(protectedHeader.typ).toBe("logout+jwt");
+  // The role the OP's acceptance points know it by (RFC 8725 §3.11-3.12): a logout token and nothing else.
+  expect(jwtRoleRefusal("logout_token", protectedHeader, payload)).toBeUndefined();
+  expect(jwtRoleRefusal("id_token", protectedHeader, payload)).toBeDefined();
+  expect(jwtRoleRefusal("access_token", protectedHeader, payload)).toBeDefined();
   return payload;
 }
 

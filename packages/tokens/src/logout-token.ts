@@ -3,14 +3,15 @@ import { getConfig, randomToken } from "@op/core";
 import { logoutTokenClaims, subjectFor } from "@op/rules";
 import type { Env } from "@op/storage";
 import { encryptForClient } from "./encryption";
+import { JWT_ROLES } from "./jwt-roles";
 import { nowSeconds, signJwt } from "./keys";
 
 /**
- * OIDC Back-Channel Logout §2.4 (RFC 8725 §3.11 explicit typing): the logout token's `typ`.
- * Named here once; the JWT roles module (jwt-roles.ts, once it lands) names the same value for
- * the logout_token role, and this constant should then be read from it.
+ * OIDC Back-Channel Logout §2.4 (RFC 8725 §3.11 explicit typing): the logout token's `typ`, the
+ * one the JWT roles name for the logout_token role (jwt-roles.ts), so that what the OP issues is
+ * what every acceptance point recognises as a logout token and refuses in any other role.
  */
-export const LOGOUT_TOKEN_TYP = "logout+jwt";
+export const LOGOUT_TOKEN_TYP = JWT_ROLES.logout_token.typ[0]!;
 
 /**
  * OIDC Back-Channel Logout §2.4: a logout token for `client` about the session `sid` of account
