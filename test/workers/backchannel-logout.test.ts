@@ -374,9 +374,23 @@ describe("registration of logout URIs (OIDC Back-Channel Logout §2.2, Front-Cha
     });
   });
 
-  it("refuses a frontchannel_logout_uri that is not https (loopback http in development aside) or has a fragment", async () => {
-    for (const uri of ["http://rp.example.com/fc", "https://rp.example.com/fc#x", "javascript:alert(1)", "relative/fc"]) {
-      expect((await register({ frontchannel_logout_uri: uri })).status, uri).toBe(400);
+  it("refuses a frontchannel_logout_uri that is not https (loopback http in development aside), has a fragment, or that the fetch guard refuses", async () => {
+    for (const uri of [
+      "http://rp.example.com/fc",
+      "https://rp.example.com/fc#x",
+      "javascript:alert(1)",
+      "relative/fc",
+      // The fetch guard's (rules/fetch-guard.ts): the signed-out page must not frame the user's private network, nor the OP itself.
+      "https://192.168.1.1/admin",
+      "https://169.254.169.254/latest",
+      "https://[fd00::1]/fc",
+      "https://router.local/fc",
+      "https://user:pw@rp.example.com/fc",
+      "http://localhost:8787/session/end",
+    ]) {
+      const { status, body } = await register({ frontchannel_logout_uri: uri });
+      expect(status, uri).toBe(400);
+      expect(body.error, uri).toBe("invalid_client_metadata");
     }
     expect((await register({ frontchannel_logout_uri: "http://127.0.0.1:9999/fc" })).status).toBe(201);
   });

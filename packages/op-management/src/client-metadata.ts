@@ -147,17 +147,19 @@ function checkRequestObjects(m: ClientMetadata, config: Config) {
  * OIDC Back-Channel Logout §2.2: backchannel_logout_uri carries no fragment; the OP POSTs to it
  * itself, so it is also one of the `fetchedUrls`, refused by the fetch guard now rather than at
  * the first logout. OIDC Front-Channel Logout §2: frontchannel_logout_uri is loaded by the
- * user's browser, not the OP, so it follows the redirect URI rules (https for web clients,
- * loopback http only in development) instead. Both are absolute and carry no fragment.
+ * user's browser in an iframe of the OP's signed-out page, so it follows the redirect URI rules
+ * (absolute, no fragment, https for web clients, loopback http only in development) and the same
+ * fetch guard: the OP's page must not make a browser request a host of the user's private
+ * network (a router's admin page) or the OP's own origin on a client's say-so.
  */
 function checkLogoutUris(m: ClientMetadata, config: Config) {
   if (m.backchannel_logout_uri?.includes("#")) throw invalidClientMetadata("backchannel_logout_uri must not contain a fragment");
-  if (m.frontchannel_logout_uri !== undefined) {
-    checkRedirectUri(m.frontchannel_logout_uri, m.application_type, config, (d) => invalidClientMetadata(`frontchannel_logout_uri: ${d}`));
-    if (!/^https?:$/.test(new URL(m.frontchannel_logout_uri).protocol)) throw invalidClientMetadata("frontchannel_logout_uri must be an http(s) URL");
+  const front = m.frontchannel_logout_uri;
+  if (front !== undefined) {
+    checkRedirectUri(front, m.application_type, config, (d) => invalidClientMetadata(`frontchannel_logout_uri: ${d}`));
+    refuseUnfetchable("frontchannel_logout_uri", front, config);
   }
 }
-
 /** OIDC DCR §2: enc needs alg; alg needs keys to encrypt to (inline keys are checked for a fitting one now). */
 function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "authorization") {
   const alg = m[`${what}_encrypted_response_alg`];
@@ -188,12 +190,14 @@ function fetchedUrls(m: ClientMetadata): { member: string; uri: string }[] {
 }
 
 function checkFetchedUrls(m: ClientMetadata, config: Config) {
-  for (const { member, uri } of fetchedUrls(m)) {
-    const refusal = fetchRefusal(uri, config);
-    if (refusal) {
-      const allowed = config.development ? `${FETCHABLE_URL_RULE}, or http(s) to loopback in development` : FETCHABLE_URL_RULE;
-      throw invalidClientMetadata(`${member}: ${uri} is not a URL this OP fetches (${refusal}); it must be ${allowed}`);
-    }
+  for (const { member, uri } of fetchedUrls(m)) refuseUnfetchable(member, uri, config);
+}
+
+function refuseUnfetchable(member: string, uri: string, config: Config) {
+  const refusal = fetchRefusal(uri, config);
+  if (refusal) {
+    const allowed = config.development ? `${FETCHABLE_URL_RULE}, or http(s) to loopback in development` : FETCHABLE_URL_RULE;
+    throw invalidClientMetadata(`${member}: ${uri} is not a URL this OP fetches (${refusal}); it must be ${allowed}`);
   }
 }
 
