@@ -2,11 +2,11 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { getConfig, invalidRequest, invalidToken, missingToken, notFound, PATHS, timingSafeEqual } from "@op/core";
 import { bearerToken, type OpEnv } from "@op/http";
 import { createMiddleware } from "hono/factory";
-import { listSessions, showLogout, signOutEverywhere } from "../sessions";
 import { clientRoutes } from "./clients";
 import { keyRoutes } from "./keys";
 import { resourceRoutes } from "./resources";
 import { describeIssues } from "./responses";
+import { sessionRoutes } from "./sessions";
 
 /** Where the admin API's own description is served, relative to /admin (public: it holds no secret). */
 export const OPENAPI_PATH = "/openapi.json";
@@ -32,15 +32,14 @@ export function adminApp(): OpenAPIHono<OpEnv> {
   keyRoutes(app);
   clientRoutes(app);
   resourceRoutes(app);
-  app.get("/users/:sub/sessions", listSessions);
-  app.delete("/users/:sub/sessions", signOutEverywhere);
-  app.get("/logouts/:sid", showLogout);
+  sessionRoutes(app);
   app.doc31(OPENAPI_PATH, (c) => ({
     openapi: "3.1.0",
     info: {
       title: "OpenID Provider admin API",
       version: "1",
-      description: "The operator's API: signing keys, client secrets and grants, resource servers. docs/configuration.md (Admin API).",
+      description:
+        "The operator's API: signing keys, client secrets and grants, resource servers, users' sessions and logouts. docs/configuration.md (Admin API).",
     },
     servers: [{ url: `${getConfig(c.env).issuer}/admin` }],
   }));
