@@ -23,7 +23,7 @@ import {
 } from "@op/tokens";
 import { type CryptoKey, type JWK, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { authorize, Browser, codeRequestParams, decodeJwt, ISSUER, op, type RegisteredClient, registerClient, requestObjectKey } from "./helpers";
+import { authorize, Browser, codeRequestParams, decodeJwt, grantClient, ISSUER, op, type RegisteredClient, registerClient, requestObjectKey } from "./helpers";
 
 /**
  * RFC 8725 §3.11-3.12, RFC 9101 §10.8: every JWT the OP accepts is accepted only in its own role.
@@ -208,6 +208,8 @@ beforeAll(async () => {
     token_exchange_audiences: [API],
     userinfo_signed_response_alg: "RS256",
   });
+  // What it may obtain without a user is the operator's to grant (docs/resources.md).
+  await grantClient(rp.client_id, { client_credentials: [{ resource: "test-api", scopes: ["read"] }], token_exchange: ["test-api"] });
   const flow = await authorize(new Browser(), rp, { params: { response_mode: "jwt", scope: "openid email" } });
   issued.jarm = flow.redirect!.searchParams.get("response")!;
   const res = await op(

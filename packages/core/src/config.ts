@@ -122,6 +122,11 @@ export const ConfigSchema = z
     LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
+    // Outgoing mail (docs/users.md, Mail): the transport, the sender, the webhook's URL and signing secret.
+    MAIL_TRANSPORT: z.enum(["send_email", "webhook", "mailbox", "none"]).optional(),
+    MAIL_FROM: z.email().optional(),
+    MAIL_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    MAIL_WEBHOOK_SECRET: z.string().min(32).optional(),
     // The pages' branding (docs/pages.md).
     BRAND_NAME: z.string().min(1).max(100).optional(),
     BRAND_LOGO_URI: z.url({ protocol: /^(https|data)$/, error: "BRAND_LOGO_URI must be an https or data URL" }).optional(),
@@ -145,6 +150,16 @@ export const ConfigSchema = z
     path: ["LOGIN_LOCKOUT_MAX"],
   })
   .superRefine((c, ctx) => {
+    const transport = c.MAIL_TRANSPORT ?? (c.ENVIRONMENT === "development" ? "mailbox" : "none");
+    if (transport === "mailbox" && c.ENVIRONMENT !== "development")
+      ctx.addIssue({ code: "custom", path: ["MAIL_TRANSPORT"], message: "MAIL_TRANSPORT=mailbox keeps mail in the OP: development only" });
+    if (transport === "send_email" && !c.MAIL_FROM) ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: "MAIL_TRANSPORT=send_email needs MAIL_FROM" });
+    if (transport === "webhook") {
+      if (!c.MAIL_WEBHOOK_URL || !c.MAIL_WEBHOOK_SECRET)
+        ctx.addIssue({ code: "custom", path: ["MAIL_WEBHOOK_URL"], message: "MAIL_TRANSPORT=webhook needs MAIL_WEBHOOK_URL and MAIL_WEBHOOK_SECRET" });
+      else if (c.ENVIRONMENT !== "development" && !c.MAIL_WEBHOOK_URL.startsWith("https://"))
+        ctx.addIssue({ code: "custom", path: ["MAIL_WEBHOOK_URL"], message: "MAIL_WEBHOOK_URL must be https outside development" });
+    }
     const resources = c.RESOURCES ?? [];
     const conflict = registryConflict(resources, `${c.ISSUER.replace(/\/$/, "")}/userinfo`);
     if (conflict) ctx.addIssue({ code: "custom", path: ["RESOURCES"], message: conflict });
@@ -237,6 +252,13 @@ export const ConfigSchema = z
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),
+      /** Where mail leaves (mail/transport.ts): the development mailbox by default locally, nothing otherwise. */
+      mail: {
+        transport: c.MAIL_TRANSPORT ?? (development ? "mailbox" : "none"),
+        from: c.MAIL_FROM ?? `no-reply@${new URL(issuer).hostname}`,
+        webhookUrl: c.MAIL_WEBHOOK_URL,
+        webhookSecret: c.MAIL_WEBHOOK_SECRET,
+      },
       /** How the pages look: name and logo, the primary colour, extra CSS, a layout template (docs/pages.md). */
       brand: {
         name: c.BRAND_NAME ?? new URL(issuer).host,

@@ -1,6 +1,16 @@
 export { ACR_PASSWORD, AMR_PASSWORD } from "./authentication";
 export { clearIsolateCaches, type IsolateCache, type IsolateCacheOptions, isolateCache, type LoadOptions } from "./cache";
-export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, MAX_RESOURCES, type SigningAlg, signedArtifactMaxLifetime } from "./config";
+export {
+  type Config,
+  ConfigSchema,
+  contrastWithWhite,
+  getConfig,
+  HARDENING_MODES,
+  type HardeningMode,
+  MAX_RESOURCES,
+  type SigningAlg,
+  signedArtifactMaxLifetime,
+} from "./config";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
 export {
   accessDenied,

@@ -20,6 +20,8 @@ export const PATHS = {
   jwks: "/jwks",
   registration: "/register",
   admin: "/admin",
+  /** Local development only: the mail the OP sent (MAIL_TRANSPORT=mailbox). */
+  devMailbox: "/dev/mailbox",
 } as const;
 
 export type WorkerName = "op-auth" | "op-token" | "op-discovery" | "op-management";

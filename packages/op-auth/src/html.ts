@@ -72,6 +72,7 @@ a{color:var(--primary)}
 ul.list{padding-inline-start:1.25rem;margin:.5rem 0}ul.list li{margin:.25rem 0}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-weight:700;letter-spacing:.05em}
 details{margin-top:1rem;color:var(--muted);font-size:.9rem}
+pre.mail-text{white-space:pre-wrap;overflow-wrap:anywhere}
 footer{margin-top:1.5rem;font-size:.9rem;display:flex;gap:1rem;flex-wrap:wrap}`;
 
 /** A client logo that fails to load leaves no gap: removed once it errors (a nonce-allowed script). */

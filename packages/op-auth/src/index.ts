@@ -7,6 +7,7 @@ import { authorizationEndpoint } from "./authorization/endpoints/authorize";
 import { deviceAuthorizationEndpoint } from "./authorization/endpoints/device-authorization";
 import { pushedAuthorizationRequestEndpoint } from "./authorization/endpoints/par";
 import { authorizationErrorResponse } from "./authorization/response/respond";
+import { showMailbox } from "./dev/mailbox";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
@@ -20,6 +21,7 @@ export {
   BrowserSession,
   ClientRegistration,
   DeviceAuthorization,
+  DevMailbox,
   Grant,
   Interaction,
   KeyStore,
@@ -71,6 +73,7 @@ app.get(PATHS.deviceVerification, (c) => showDeviceVerification(c.req.raw, c.env
 app.post(PATHS.deviceVerification, (c) => submitUserCode(c.req.raw, c.env));
 app.post(`${PATHS.deviceVerification}/login`, (c) => submitDeviceLogin(c.req.raw, c.env));
 app.post(`${PATHS.deviceVerification}/consent`, (c) => submitDeviceConsent(c.req.raw, c.env));
+app.get(PATHS.devMailbox, showMailbox);
 app.get("/", (c) => c.redirect(PATHS.openidConfiguration));
 
 const siblings = { "op-token": "OP_TOKEN", "op-discovery": "OP_DISCOVERY", "op-management": "OP_MANAGEMENT" } as const;

@@ -1,5 +1,6 @@
 import type { BrowserSession } from "./durable-objects/browser-session";
 import type { ClientRegistration } from "./durable-objects/client-registration";
+import type { DevMailbox } from "./durable-objects/dev-mailbox";
 import type { DeviceAuthorization } from "./durable-objects/device-authorization";
 import type { Grant } from "./durable-objects/grant";
 import type { Interaction } from "./durable-objects/interaction";
@@ -37,6 +38,8 @@ export interface Env {
   /** Bound to op-auth's LogoutDelivery, the concrete class (it signs the logout tokens). */
   LOGOUT_DELIVERIES: DurableObjectNamespace<LogoutDeliveryObject>;
   RESOURCE_REGISTRY: DurableObjectNamespace<ResourceRegistry>;
+  /** Development only (MAIL_TRANSPORT=mailbox): the mail the OP sent. */
+  DEV_MAILBOX: DurableObjectNamespace<DevMailbox>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

@@ -19,6 +19,7 @@ export {
 } from "./clients";
 export { BrowserSession, sessionById, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
+export { type DeliveredMail, DevMailbox, devMailbox, MAILBOX_MAX_MESSAGES } from "./durable-objects/dev-mailbox";
 export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
 export {
   type CodeRedemption,
@@ -67,6 +68,10 @@ export {
   userByUsername,
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
+export { type MailMessage, type MailSender, type MailTransport, mimeMessage } from "./mail/message";
+export { type SendEmailBinding, sendEmailTransport } from "./mail/send-email";
+export { mailTransport, sendMail } from "./mail/transport";
+export { webhookSignature, webhookTransport } from "./mail/webhook";
 export {
   beginLoginAttempt,
   countProven,
