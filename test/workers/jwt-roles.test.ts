@@ -18,7 +18,6 @@ import {
   missingClaims,
   normalizedTyp,
   rolesMarkedByClaims,
-  signJwt,
   typedRole,
 } from "@op/tokens";
 import { type CryptoKey, type JWK, SignJWT } from "jose";
