@@ -92,6 +92,12 @@ export const ConfigSchema = z
     INTERACTION_TTL: seconds(600, 3600),
     DEVICE_CODE_TTL: seconds(600, 3600), // RFC 8628 §3.2 expires_in
     CLOCK_SKEW: seconds(60, 600),
+    // OIDC Back-Channel Logout §2.4: logout tokens are short-lived (the spec suggests two minutes).
+    LOGOUT_TOKEN_TTL: seconds(120, 600),
+    // How long the end-session endpoint waits for back-channel deliveries before answering the browser (the rest continue behind it).
+    BACKCHANNEL_LOGOUT_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
+    // How long the logout page waits for the relying parties' front-channel iframes before going on.
+    FRONTCHANNEL_LOGOUT_WAIT_MS: z.coerce.number().int().min(500).max(10_000).default(3000),
     ID_TOKEN_SCOPE_CLAIMS: flag(true),
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
     LOG_REQUESTS: z.enum(["true", "false"]).optional(),
@@ -210,9 +216,12 @@ export const ConfigSchema = z
         interaction: c.INTERACTION_TTL,
         deviceCode: c.DEVICE_CODE_TTL,
         jarmResponse: c.JARM_RESPONSE_TTL,
+        logoutToken: c.LOGOUT_TOKEN_TTL,
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,
+      /** What the end-session endpoint waits for, in milliseconds (docs/logout.md): back-channel deliveries, front-channel iframes. */
+      logoutWait: { backchannelMs: c.BACKCHANNEL_LOGOUT_WAIT_MS, frontchannelMs: c.FRONTCHANNEL_LOGOUT_WAIT_MS },
       /**
        * OIDC Core §5.4: whether the claims of the granted scopes ride in ID tokens issued beside an
        * access token too (they always do when none is: response_type id_token); a client's
@@ -282,5 +291,5 @@ export function getConfig(env: Record<string, unknown>): Config {
 
 /** The maximum lifetime of anything signed with a key; a retired key stays published this long. */
 export function signedArtifactMaxLifetime(config: Config): number {
-  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse) + config.clockSkew;
+  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse, config.ttl.logoutToken) + config.clockSkew;
 }

@@ -108,6 +108,25 @@ export {
   DeviceAuthorizationRecordSchema,
 } from "./schemas/device";
 export {
+  AccountIdSchema,
+  AccountSessionsResponseSchema,
+  BACKCHANNEL_STATUSES,
+  type BackchannelDelivery,
+  BackchannelDeliverySchema,
+  type EndSessionParams,
+  EndSessionParamsSchema,
+  LOGOUT_REASONS,
+  type LogoutEvent,
+  LogoutEventSchema,
+  type LogoutReason,
+  type LogoutRecord,
+  LogoutRecordSchema,
+  SessionIdSchema,
+  type SessionSummary,
+  SessionSummarySchema,
+  SignOutEverywhereResponseSchema,
+} from "./schemas/logout";
+export {
   type Authentication,
   AuthenticationSchema,
   type AuthorizationCodeRecord,

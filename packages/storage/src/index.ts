@@ -1,4 +1,13 @@
-export { type ClientDocumentKind, type ClientDocuments, clientDocuments, DocumentUnavailable, FETCH_TIMEOUT_MS, type FetchOptions } from "./client-documents";
+export {
+  type ClientDocumentKind,
+  type ClientDocuments,
+  clientDocuments,
+  DocumentUnavailable,
+  FETCH_TIMEOUT_MS,
+  type FetchOptions,
+  type PostResult,
+  postToClient,
+} from "./client-documents";
 export {
   CACHED_CLIENT_ISOLATE_MS,
   CACHED_CLIENT_MAX_STALENESS_S,
@@ -8,7 +17,7 @@ export {
   freshClient,
   uncacheClient,
 } from "./clients";
-export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
+export { BrowserSession, sessionById, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
 export { type DeliveredMail, DevMailbox, devMailbox, MAILBOX_MAX_MESSAGES } from "./durable-objects/dev-mailbox";
 export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
@@ -33,6 +42,7 @@ export {
   type SigningKey,
   signingKeyAt,
 } from "./durable-objects/key-store";
+export { LOGOUT_RECORD_RETENTION_MS, LogoutDeliveryObject, logoutDeliveryObject } from "./durable-objects/logout-delivery";
 export {
   newPushedRequestUri,
   PAR_REQUEST_URI_PREFIX,
@@ -47,6 +57,7 @@ export { backoffSeconds, LOGIN_WAIT_MS, type LockoutPolicy, RateLimiter, type Re
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
 export { DEFAULT_REALM, MAX_REGISTRY_BYTES, type RegistryWriteResult, ResourceRegistry, resourceRegistryObject } from "./durable-objects/resource-registry";
 export {
+  type AccountSession,
   type ConsentRecord,
   type NewUser,
   NewUserSchema,
@@ -76,3 +87,12 @@ export {
 } from "./rate-limits";
 export { forgetResourceRegistry, resourceRegistry } from "./resources";
 export { DEV_USERS } from "./seeds";
+export {
+  type EndedSession,
+  endBrowserSession,
+  endSessionsOf,
+  logoutRecord,
+  noticesWithin,
+  sessionsOf,
+  startBrowserSession,
+} from "./sessions";

@@ -51,6 +51,8 @@ async function redeemAuthorizationCode(
       throw invalidGrant("authorization code has already been used");
     case "expired":
       throw invalidGrant("authorization code has expired");
+    case "revoked":
+      throw invalidGrant("the session this authorization code was issued in has ended");
     case "refused":
       throw invalidGrant(result.description);
     case "invalid_target":
