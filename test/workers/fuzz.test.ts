@@ -478,7 +478,7 @@ async function runAuthorize(method: "GET" | "POST", c: AuthorizeCase) {
   }
   // Once our parameters are removed, what remains must be the registered redirect URI itself.
   if (fragment) loc.hash = "";
-  else for (const k of ["code", "error", "error_description", "state", "iss", "response"]) loc.searchParams.delete(k);
+  else for (const k of ["code", "error", "error_description", "state", "iss", "response", "session_state"]) loc.searchParams.delete(k);
   expect(loc.href, ctx).toBe(new URL(target.redirectUri).href);
 }
 
