@@ -116,7 +116,7 @@ describe("form_post response mode", () => {
     const form = parseForms(r.page!)[0]!;
     expect(form.action).toBe(client.redirect_uris[0]);
     expect(form.method).toBe("post");
-    expect(Object.keys(form.hidden).sort()).toEqual(["code", "id_token", "iss", "state"]);
+    expect(Object.keys(form.hidden).sort()).toEqual(["code", "id_token", "iss", "session_state", "state"]);
     expect(form.hidden.state).toBe("fp");
     expect(r.page).toContain("<noscript>");
     expect(r.page).toMatch(/<script nonce="[A-Za-z0-9_-]+">document\.forms\[0\]\.submit\(\)<\/script>/);
