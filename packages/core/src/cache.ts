@@ -93,7 +93,9 @@ export function isolateCache<K, V>({ name, maxEntries, maxAgeMs }: IsolateCacheO
       const started = opts.now ?? Date.now();
       const hit = fresh(key, started);
       if (hit && !opts.reload?.(hit.value)) return Promise.resolve(hit.value);
-      const promise: Promise<V> = load().then((value) => {
+      // Through an async function: a load that returns an RPC promise (an I/O object of this
+      // request) still gives waiters from other requests a native promise they may await.
+      const promise: Promise<V> = (async () => load())().then((value) => {
         // Kept only if neither `delete` nor `clear` came in between.
         if (loading.get(key) === promise) store(key, value, started, opts.maxAgeMs?.(value) ?? maxAgeMs);
         return value;

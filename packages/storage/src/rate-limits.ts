@@ -72,7 +72,9 @@ async function count(env: Env, action: LimitedAction, key: string, limit: { coun
       await pending.catch(() => {}); // its batch may serve this request too; if it failed, ask again
     }
   }
-  const taking = limiter(env, key).take(limit.count, limit.window, batched ? BATCH_SIZE : 1);
+  // A native promise: an RPC promise is an I/O object of the request that made it, which another
+  // request of the isolate may not await ("Cannot perform I/O on behalf of a different request").
+  const taking = (async () => limiter(env, key).take(limit.count, limit.window, batched ? BATCH_SIZE : 1))();
   if (batched) asking.set(key, taking);
   try {
     const decision = await taking;

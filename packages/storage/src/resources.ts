@@ -15,9 +15,8 @@ export function resourceRegistry(env: Pick<Env, "RESOURCE_REGISTRY" | "ISSUER" |
   const config = getConfig(env);
   const copy = copies.get(DEFAULT_REALM);
   if (copy && now < copy.until) return copy.registry;
-  const registry = resourceRegistryObject(env)
-    .list()
-    .then((stored) => mergeRegistry(config.configuredResources, stored));
+  // A native promise (not the RPC promise itself, an I/O object of this request): later requests share it.
+  const registry = (async () => mergeRegistry(config.configuredResources, await resourceRegistryObject(env).list()))();
   if (config.resourceCacheTtl > 0) {
     copies.set(DEFAULT_REALM, { until: now + config.resourceCacheTtl * 1000, registry });
     // A failed read is not remembered: the next request asks again.
