@@ -245,6 +245,8 @@ describe("a wrangler dev started from staged settings", () => {
         redirect_uris: ["http://127.0.0.1/settings/cb"],
         grant_types: ["authorization_code", "client_credentials"],
         response_types: ["code"],
+        // Development's CLIENT_GRANTS_DEFAULT=requested grants it the resource's read scope (docs/resources.md).
+        scope: "read",
         token_endpoint_auth_method: "client_secret_basic",
       }),
     });
@@ -256,7 +258,7 @@ describe("a wrangler dev started from staged settings", () => {
       headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams(params),
     });
-    const token = await (await fetch(`${issuer}/token`, form({ grant_type: "client_credentials" }))).json();
+    const token = await (await fetch(`${issuer}/token`, form({ grant_type: "client_credentials", resource: "https://api.example.com/" }))).json();
     const par = await fetch(
       `${issuer}/par`,
       form({
@@ -273,12 +275,13 @@ describe("a wrangler dev started from staged settings", () => {
 
   it("honours them in every Worker: discovery, /par (op-auth), /token (op-token), /register (op-management)", async () => {
     const settings = parseSettings(`PAR_MODE=disabled\nACCESS_TOKEN_TTL=1234  # seconds\nINITIAL_ACCESS_TOKEN='${INITIAL_ACCESS_TOKEN}'\n`).values;
-    op = await startLocalOp({ tmpPrefix: "op-settings-e2e-", vars: settings });
+    const resources = [{ id: "api", name: "Example API", identifiers: ["https://api.example.com/"], scopes: [{ name: "read", description: "Read" }] }];
+    op = await startLocalOp({ tmpPrefix: "op-settings-e2e-", vars: { ...settings, RESOURCES: JSON.stringify(resources) } });
 
     const before = await probe(defaults);
     expect(before.discovery.pushed_authorization_request_endpoint).toBe(`${defaults}/par`);
     expect(before.par.status).toBe(201);
-    expect(before.token.expires_in).toBe(3600);
+    expect(before.token.expires_in, JSON.stringify(before.token)).toBe(3600);
 
     const unauthenticated = await fetch(`${op.issuer}/register`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(unauthenticated.status).toBe(401);
