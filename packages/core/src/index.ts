@@ -1,11 +1,13 @@
 export { ACR_PASSWORD, AMR_PASSWORD } from "./authentication";
 export { clearIsolateCaches, type IsolateCache, type IsolateCacheOptions, isolateCache, type LoadOptions } from "./cache";
 export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, MAX_RESOURCES, type SigningAlg, signedArtifactMaxLifetime } from "./config";
+export { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS, type DpopAlg } from "./dpop-algs";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
 export {
   accessDenied,
   accountSelectionRequired,
   asOAuthError,
+  atProtectedResource,
   authorizationPending,
   type ChallengeScheme,
   consentRequired,
@@ -16,6 +18,7 @@ export {
   interactionRequired,
   invalidClient,
   invalidClientMetadata,
+  invalidDpopProof,
   invalidGrant,
   invalidRedirectUri,
   invalidRequest,
@@ -45,6 +48,7 @@ export {
   unsupportedResponseMode,
   unsupportedResponseType,
   unsupportedTokenType,
+  useDpopNonce,
 } from "./errors";
 export { hashPassword, needsRehash, verifyPassword } from "./password";
 export { PATHS, type WorkerName, workerFor } from "./routes";
