@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The in-repo conformance runner: starts the OP's four Workers with `wrangler dev` (or uses a
 // deployed OP, --issuer), launches a headless Chromium as the user, and runs every module of
-// the OpenID conformance suite's Basic, Config, Dynamic, Implicit, Hybrid and Form Post OP
-// plans (conformance/plans.json) the way the suite does, with oauth4webapi/openid-client and
-// jose as the strict relying party.
+// the OpenID conformance suite's Basic, Config, Dynamic, Implicit, Hybrid, Form Post, logout
+// (RP-Initiated, Back-Channel, Front-Channel, Session Management) and Third-Party-Initiated
+// Login OP plans (conformance/plans.json) the way the suite does, with oauth4webapi/openid-client
+// and jose as the strict relying party.
 // Prints plan × module → passed / failed / not applicable and writes conformance/results/latest.{md,json}.
 // Options: --only <text> (plan label, response type or module id contains it; given twice,
 // both must match; results/ is then left alone), --concurrency N (default 4), --issuer <url>
@@ -24,6 +25,7 @@ import { startRp } from "./lib/rp.mjs";
 import config from "./modules/config.mjs";
 import core from "./modules/core.mjs";
 import dynamic from "./modules/dynamic.mjs";
+import logout from "./modules/logout.mjs";
 import requestObjects from "./modules/request-objects.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -51,7 +53,7 @@ const rpPort = opt("--rp-port");
 const MODULE_TIMEOUT_MS = 120_000;
 
 // Plan-specific implementations first: the Dynamic plan's versions of shared module ids win there.
-const shared = new Map([...core, ...config, ...requestObjects].map((m) => [m.id, m]));
+const shared = new Map([...core, ...config, ...requestObjects, ...logout].map((m) => [m.id, m]));
 const dynamicOnly = new Map(dynamic.map((m) => [m.id, m]));
 const lookup = (plan, id) => (plan.dynamic && dynamicOnly.get(id)) || shared.get(id) || dynamicOnly.get(id);
 

@@ -40,9 +40,12 @@ class Session {
    * Opens `start` (a URL, or { url, params } sent as an HTML form POST) and acts as the user
    * until the browser reaches a URL starting with `redirectBase` or stops on another page.
    * Returns { callback?: { url, method, body }, page?: { status, url, text, html }, pages }:
-   * `pages` lists the interaction pages seen ("login", "consent").
+   * `pages` lists the interaction pages seen ("login", "consent", "logout-confirmation",
+   * "frontchannel"). `logout` answers the OP's logout confirmation ("confirm" or "stay");
+   * without it the browser stops there. The front-channel logout page, which goes on by itself
+   * once its relying parties' iframes have loaded, is waited for.
    */
-  async authorize(start, { redirectBase, login = true, consent = true } = {}) {
+  async authorize(start, { redirectBase, login = true, consent = true, logout } = {}) {
     this.last = "opening a page";
     const page = await this.context.newPage();
     const step = (what) => (this.last = `${what} (at ${page.url()})`);
@@ -117,6 +120,14 @@ class Session {
           pages.push("consent");
           if (!consent) return { page: await snapshot(page, doc), pages };
           await page.click("#approve");
+        } else if (kind === "logout-confirmation") {
+          pages.push(kind);
+          if (!logout) return { page: await snapshot(page, doc), pages };
+          await page.click(logout === "confirm" ? "#logout" : "#stay");
+        } else if (kind === "frontchannel") {
+          pages.push(kind);
+          // The page loads the iframes, then moves on by itself (FRONTCHANNEL_LOGOUT_WAIT_MS at most).
+          if (!(await docArrives(docs, STEP_TIMEOUT_MS))) return { page: await snapshot(page, doc), pages };
         } else if (kind === "form_post") {
           // response_mode=form_post: the page submits itself; without script the button does.
           const moved = await docArrives(docs, 3000);
@@ -134,6 +145,26 @@ class Session {
   }
 }
 
+/**
+ * Opens `url` in a new page of this profile and waits until the top-level URL starts with
+ * `until` (a page of the RP that script moved to, e.g. the session check's result); returns that URL.
+ */
+Session.prototype.visit = async function visit(url, { until, timeoutMs = STEP_TIMEOUT_MS } = {}) {
+  this.last = `visiting ${url}`;
+  const page = await this.context.newPage();
+  try {
+    if (process.env.CONFORMANCE_DEBUG) page.on("console", (m) => console.log("console", m.text()));
+    await page.goto(String(url), { waitUntil: "commit" });
+    await page.waitForURL((u) => u.href.startsWith(until), { waitUntil: "commit", timeout: timeoutMs });
+    return new URL(page.url());
+  } catch (e) {
+    throw new Error(`the browser did not reach ${until} within ${timeoutMs / 1000} s (at ${page.url()}): ${e.message.split("\n")[0]}`);
+  } finally {
+    await bounded(page.close(), 5_000).catch(() => {});
+    this.last = "idle";
+  }
+};
+
 /** What the current page asks of the user, once the document `doc` is the one shown. */
 async function pageKind(page, doc, docs, redirectBase) {
   const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -150,6 +181,8 @@ async function pageKind(page, doc, docs, redirectBase) {
       const has = async (selector) => (await page.$(selector)) !== null;
       if (await has('form[action$="/login"] input[name=password]')) return "login";
       if (await has('form[action$="/consent"]')) return "consent";
+      if (await has('form[action$="/session/end/confirm"]')) return "logout-confirmation";
+      if (await has('#frontchannel[data-next]:not([data-next=""])')) return "frontchannel";
       const formPost = await page.evaluate((base) => [...document.forms].some((f) => (f.getAttribute("action") ?? "").startsWith(base)), redirectBase);
       if (formPost) return "form_post";
       // An error page stays; a page that was only passing through (a form_post page that

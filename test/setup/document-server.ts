@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 
@@ -18,6 +18,13 @@ import type { TestProject } from "vitest/node";
  *   /slow?ms=<n>&body=<text>                              the body after n milliseconds
  *   /stall                                                200 and a first byte, then nothing more
  *
+ * and one stateful endpoint, for back-channel logout (the OP POSTs logout tokens to it), each
+ * sink named by its test so that files in parallel never share one:
+ *
+ *   POST /logout/<name>?fail=<n>[&status=<s>]   answers s (default 503) to the first n requests, then 200
+ *   POST /logout/<name>?hang=1                  never answers (the OP's own timeout ends the request)
+ *   GET  /logout/<name>/received                every request so far: [{ at, contentType, body, answered }]
+ *
  * Tests read the origin with `inject("documentServer")` (typed in test/workers/provided-context.d.ts) (http://127.0.0.1:<port>), which the OP
  * accepts because ENVIRONMENT is development (loopback http allowed for fetched client URLs).
  */
@@ -29,7 +36,15 @@ declare module "vitest" {
   }
 }
 
+interface Received {
+  at: number;
+  contentType: string | undefined;
+  body: string;
+  answered: number | null;
+}
+
 function serve(): Server {
+  const sinks = new Map<string, Received[]>();
   const hits = new Map<string, number>();
   const hit = (id: string | null) => {
     if (!id) return 0;
@@ -40,6 +55,8 @@ function serve(): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const q = url.searchParams;
+    const sink = /^\/logout\/([\w-]{1,100})(\/received)?$/.exec(url.pathname);
+    if (sink) return logoutSink(sinks, sink[1]!, !!sink[2], q, req, res);
     const send = (status: number, body: string, type = "application/json") => {
       res.writeHead(status, { "content-type": type, "cache-control": q.get("cc") ?? "no-store" });
       res.end(body);
@@ -84,6 +101,27 @@ function serve(): Server {
       default:
         return send(404, "not found", "text/plain");
     }
+  });
+}
+
+/** The back-channel logout sink: records every request, fails the first `fail` of them, or never answers. */
+function logoutSink(sinks: Map<string, Received[]>, name: string, listing: boolean, q: URLSearchParams, req: IncomingMessage, res: ServerResponse) {
+  const received = sinks.get(name) ?? [];
+  sinks.set(name, received);
+  if (listing) {
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    return res.end(JSON.stringify(received));
+  }
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    const entry: Received = { at: Date.now(), contentType: req.headers["content-type"], body: Buffer.concat(chunks).toString("utf8"), answered: null };
+    received.push(entry);
+    if (q.get("hang")) return; // the socket stays open until the OP gives up
+    const failing = received.length <= Number(q.get("fail") ?? 0);
+    entry.answered = failing ? Number(q.get("status") ?? 503) : 200;
+    res.writeHead(entry.answered, { "cache-control": "no-store", "content-type": "text/plain" });
+    res.end(failing ? "try later" : "");
   });
 }
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { Validator } from "@cfworker/json-schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import opManagement from "../../packages/op-management/src/index";
-import { admin, ISSUER, newResource, op, registerClient } from "./helpers";
+import { admin, completeFlow, decodeJwt, ISSUER, newResource, op, registerClient } from "./helpers";
 
 /**
  * The admin API against its own OpenAPI 3.1 document (/admin/openapi.json): every operation,
@@ -70,7 +70,7 @@ describe("the document", () => {
     expect(doc.servers).toEqual([{ url: `${ISSUER}/admin` }]);
     expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: "http", scheme: "bearer" });
     const operations = Object.values<Json>(doc.paths).flatMap((ops) => Object.values<Json>(ops));
-    expect(operations.length).toBe(11);
+    expect(operations.length).toBe(14);
     for (const operation of operations) {
       expect(operation.security).toEqual([{ adminToken: [] }]);
       expect(operation.operationId).toEqual(expect.any(String));
@@ -102,8 +102,11 @@ describe("authentication", () => {
     ["get", "/clients/{client_id}/grants"],
     ["put", "/clients/{client_id}/grants"],
     ["delete", "/clients/{client_id}/grants"],
+    ["get", "/users/{sub}/sessions"],
+    ["delete", "/users/{sub}/sessions"],
+    ["get", "/logouts/{sid}"],
   ])("%s %s: 401 with a Bearer challenge, realm <issuer>/admin, before the body is looked at", async (method, template) => {
-    const params = { id: "test-api", client_id: "someone" };
+    const params = { id: "test-api", client_id: "someone", sub: "0".repeat(64), sid: "some-sid" };
     const missing = await call(method, template, { params, token: null, body: method === "post" || method === "put" ? "{not json" : undefined });
     expect(missing.res.status).toBe(401);
     expect(missing.body).toMatchObject({ error: "invalid_token" });
@@ -307,5 +310,29 @@ describe("client grants", () => {
       expect(bad.body.error_description).toMatch(/^client_id: /);
     }
     expect((await call("post", "/clients/{client_id}/secret", { params: { client_id: tooLong } })).res.status).toBe(400);
+  });
+});
+
+describe("sessions and logouts", () => {
+  it("lists a user's sessions, signs the user out everywhere, and shows each logout's deliveries", async () => {
+    const { tokens, client } = await completeFlow();
+    const { sub, sid } = decodeJwt(tokens.id_token) as { sub: string; sid: string };
+    const listed = await call("get", "/users/{sub}/sessions", { params: { sub } });
+    expect(listed.body.sub).toBe(sub);
+    expect(listed.body.sessions).toContainEqual(expect.objectContaining({ sid, clients: [client.client_id] }));
+    const ended = await call("delete", "/users/{sub}/sessions", { params: { sub } });
+    expect(ended.body.ended).toContainEqual(expect.objectContaining({ sid, clients: [client.client_id] }));
+    expect((await call("get", "/users/{sub}/sessions", { params: { sub } })).body.sessions).toEqual([]);
+    const logout = await call("get", "/logouts/{sid}", { params: { sid } });
+    expect(logout.body).toMatchObject({ sub, sid, reason: "admin", clients: [client.client_id], deliveries: [] });
+  });
+
+  it("refuses a malformed account id or sid (400) and an unknown one (404)", async () => {
+    for (const method of ["get", "delete"]) {
+      expect((await call(method, "/users/{sub}/sessions", { params: { sub: "not-an-account" } })).body).toMatchObject({ error: "invalid_request" });
+      expect((await call(method, "/users/{sub}/sessions", { params: { sub: "0".repeat(64) } })).body).toMatchObject({ error: "not_found" });
+    }
+    expect((await call("get", "/logouts/{sid}", { params: { sid: "not a sid!" } })).body).toMatchObject({ error: "invalid_request" });
+    expect((await call("get", "/logouts/{sid}", { params: { sid: "never-ended" } })).body).toMatchObject({ error: "not_found" });
   });
 });

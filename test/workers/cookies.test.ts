@@ -19,11 +19,18 @@ describe("cookies (issue #11 point 8: every cookie __Host- on https)", () => {
     expect(cookie).toMatch(/^__Host-op_[a-z_]+=/);
     expect(cookie).toMatch(/; Path=\/(;|$)/);
     expect(cookie).toMatch(/; Secure/);
-    expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).not.toMatch(/Domain=/i);
+    if (cookie.startsWith("__Host-op_browser_state=")) {
+      // OIDC Session Management §3: read by the check_session_iframe's script inside relying parties' pages.
+      expect(cookie).not.toMatch(/HttpOnly/i);
+      expect(cookie).toMatch(/; SameSite=None/);
+    } else {
+      expect(cookie).toMatch(/; HttpOnly/);
+      expect(cookie).toMatch(/; SameSite=Lax/);
+    }
   }
 
-  it("session, interaction binding, device and logout CSRF cookies are all __Host-, Secure, HttpOnly, Path=/", async () => {
+  it("session, browser state, interaction binding, device and logout CSRF cookies are all __Host-, Secure, Path=/, all but the browser state HttpOnly", async () => {
     const client = await registerClient();
     const { params } = await codeRequestParams(client.redirect_uris[0]!);
     const signedIn = await navigate(browser, `/authorize?${new URLSearchParams({ client_id: client.client_id, ...params })}`);
@@ -32,7 +39,7 @@ describe("cookies (issue #11 point 8: every cookie __Host- on https)", () => {
     const logout = await browser.fetch("/session/end"); // a session and no hint: the confirmation page, with its CSRF cookie
     expect(logout.status).toBe(200);
     const names = new Set(seen.map((c) => c.split("=")[0]));
-    expect([...names].sort()).toEqual(["__Host-op_browser", "__Host-op_device_csrf", "__Host-op_logout_csrf", "__Host-op_session"]);
+    expect([...names].sort()).toEqual(["__Host-op_browser", "__Host-op_browser_state", "__Host-op_device_csrf", "__Host-op_logout_csrf", "__Host-op_session"]);
     for (const cookie of seen) expectHostCookie(cookie);
   });
 });

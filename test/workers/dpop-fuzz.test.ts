@@ -18,14 +18,25 @@ let client: RegisteredClient;
 let accessToken: string;
 beforeAll(async () => {
   key = await DpopKey.generate();
-  client = await machineClient({ client_credentials: [{ resource: "test-api", scopes: ["read"] }] }, { grant_types: ["client_credentials"], redirect_uris: undefined });
+  client = await machineClient(
+    { client_credentials: [{ resource: "test-api", scopes: ["read"] }] },
+    { grant_types: ["client_credentials"], redirect_uris: undefined },
+  );
   // A DPoP-bound token for userinfo's cases (a client's own token: userinfo refuses it in the end, after every DPoP check).
   const res = await key.fetch("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(client.client_id, client.client_secret!) }));
   expect(res.status).toBe(200);
   accessToken = (await res.json<{ access_token: string }>()).access_token;
 });
 
-const jsonValue = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const jsonValue = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 const headerMutation = fc.record({
   member: fc.constantFrom("alg", "typ", "jwk", "kid", "crit", "b64", "x5c"),
   value: fc.oneof(jsonValue, fc.constantFrom("none", "HS256", "RS256", "ES512", "dpop+jwt", "DPOP+JWT", "application/dpop+jwt", "JWT")),
@@ -37,7 +48,13 @@ const claimMutation = fc.record({
 
 async function mutatedProof(h: { member: string; value: unknown }[], c: { member: string; value: unknown }[], signed: boolean): Promise<string> {
   const header: Record<string, unknown> = { alg: "ES256", typ: "dpop+jwt", jwk: key.publicJwk };
-  const claims: Record<string, unknown> = { jti: crypto.randomUUID(), htm: "POST", htu: `${ISSUER}/token`, iat: Math.floor(Date.now() / 1000), nonce: key.nonce };
+  const claims: Record<string, unknown> = {
+    jti: crypto.randomUUID(),
+    htm: "POST",
+    htu: `${ISSUER}/token`,
+    iat: Math.floor(Date.now() / 1000),
+    nonce: key.nonce,
+  };
   for (const m of h) header[m.member] = m.value;
   for (const m of c) claims[m.member] = m.value;
   if (!signed) return `${b64json(header)}.${b64json(claims)}.${b64json("sig")}`;
@@ -48,11 +65,19 @@ async function mutatedProof(h: { member: string; value: unknown }[], c: { member
   }
 }
 
-const dpopValue: fc.Arbitrary<DpopCase> = fc.oneof<DpopCase[]>(
-  { weight: 4, arbitrary: fc.tuple(fc.array(headerMutation, { maxLength: 2 }), fc.array(claimMutation, { maxLength: 3 }), fc.boolean()).map((t) => ({ kind: "mutated" as const, t })) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((s) => ({ kind: "text" as const, s })) },
-  { weight: 1, arbitrary: fc.array(fc.base64String({ maxLength: 60 }), { minLength: 1, maxLength: 5 }).map((parts) => ({ kind: "text" as const, s: parts.join(".") })) },
-  { weight: 1, arbitrary: fc.integer({ min: 8000, max: 20000 }).map((n) => ({ kind: "text" as const, s: "A".repeat(n) })) },
+const dpopValue: fc.Arbitrary<DpopCase> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.array(headerMutation, { maxLength: 2 }), fc.array(claimMutation, { maxLength: 3 }), fc.boolean())
+      .map((t): DpopCase => ({ kind: "mutated", t })),
+  },
+  { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((s): DpopCase => ({ kind: "text", s })) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.base64String({ maxLength: 60 }), { minLength: 1, maxLength: 5 }).map((parts): DpopCase => ({ kind: "text", s: parts.join(".") })),
+  },
+  { weight: 1, arbitrary: fc.integer({ min: 8000, max: 20000 }).map((n): DpopCase => ({ kind: "text", s: "A".repeat(n) })) },
 );
 
 type Mutation = { member: string; value: unknown };

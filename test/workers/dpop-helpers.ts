@@ -1,5 +1,5 @@
 import { hmacNonces } from "@op/resource-server";
-import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { b64url, ISSUER, op } from "./helpers";
 
 /** The nonce secret of the test configuration (vitest.workers.config.ts), for nonces of other times. */

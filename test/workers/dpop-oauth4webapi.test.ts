@@ -74,7 +74,11 @@ describe("oauth4webapi 3: code + PKCE + DPoP, refresh, userinfo (RFC 9449)", () 
     const sub = oauth.getValidatedIdTokenClaims(tokens)!.sub;
 
     const refreshed = await withNonceRetry(async () =>
-      oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, { ...options, DPoP })),
+      oauth.processRefreshTokenResponse(
+        as,
+        client,
+        await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, { ...options, DPoP }),
+      ),
     );
     expect(refreshed.retried).toBe(false); // the handle kept the nonce the token endpoint gave
     expect(refreshed.result.token_type).toBe("dpop");

@@ -31,7 +31,7 @@ async function ccToken(client: RegisteredClient, key: DpopKey, extra: Parameters
 }
 
 /** A public client's code flow, redeemed with `key`'s proofs. */
-async function publicFlow(key: DpopKey, client?: RegisteredClient, params: Record<string, string> = {}) {
+async function publicFlow(client?: RegisteredClient, params: Record<string, string> = {}) {
   const c = client ?? (await registerClient({ token_endpoint_auth_method: "none" }));
   const browser = new Browser();
   const { redirect, verifier } = await authorize(browser, c, { params: { scope: "openid offline_access", prompt: "consent", ...params } });
@@ -64,7 +64,12 @@ describe("discovery (RFC 9449 §5.1)", () => {
 describe("server nonces (RFC 9449 §8, §9)", () => {
   it("asks for a nonce with 400 use_dpop_nonce and DPoP-Nonce, and accepts it", async () => {
     const fresh = await DpopKey.generate();
-    const first = await op("/token", { ...form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop: await fresh.proof("POST", "/token") }) });
+    const first = await op("/token", {
+      ...form(
+        { grant_type: "client_credentials" },
+        { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop: await fresh.proof("POST", "/token") },
+      ),
+    });
     expect(await errorOf(first)).toMatchObject({ status: 400, error: "use_dpop_nonce" });
     expect(first.headers.get("www-authenticate")).toBeNull(); // §8: at the token endpoint, a plain RFC 6749 §5.2 error
     const nonce = first.headers.get("dpop-nonce");
@@ -78,7 +83,8 @@ describe("server nonces (RFC 9449 §8, §9)", () => {
   it("refuses an unknown nonce, and one from two steps ago; the previous step's is still good", async () => {
     const k = await DpopKey.generate();
     const basic = { authorization: basicAuth(confidential.client_id, confidential.client_secret!) };
-    const send = async (nonce: string) => op("/token", form({ grant_type: "client_credentials" }, { ...basic, dpop: await k.proof("POST", "/token", { nonce }) }));
+    const send = async (nonce: string) =>
+      op("/token", form({ grant_type: "client_credentials" }, { ...basic, dpop: await k.proof("POST", "/token", { nonce }) }));
     expect(await errorOf(await send("A".repeat(43)))).toMatchObject({ status: 400, error: "use_dpop_nonce" });
     expect(await errorOf(await send("not-a-nonce"))).toMatchObject({ status: 400, error: "use_dpop_nonce" });
     const window = NONCE_WINDOW * 1000;
@@ -94,16 +100,26 @@ describe("the token endpoint binds tokens to the proof's key (RFC 9449 §5)", ()
     const body = await res.json<Record<string, any>>();
     expect(body.token_type).toBe("DPoP");
     expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt });
-    const intro = await op("/introspect", form({ token: body.access_token }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!) }));
+    const intro = await op(
+      "/introspect",
+      form({ token: body.access_token }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!) }),
+    );
     expect(await intro.json()).toMatchObject({ active: true, token_type: "DPoP", cnf: { jkt: key.jkt } });
   });
 
   it("without a proof, tokens stay Bearer; a dpop_bound_access_tokens client is refused without one (§5.2)", async () => {
-    const plain = await op("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!) }));
+    const plain = await op(
+      "/token",
+      form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!) }),
+    );
     expect((await plain.json<Record<string, any>>()).token_type).toBe("Bearer");
     const strict = await machineClient(M2M_GRANTS, { ...m2m, dpop_bound_access_tokens: true });
     const refused = await op("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(strict.client_id, strict.client_secret!) }));
-    expect(await errorOf(refused)).toMatchObject({ status: 400, error: "invalid_dpop_proof", error_description: expect.stringMatching(/dpop_bound_access_tokens/) });
+    expect(await errorOf(refused)).toMatchObject({
+      status: 400,
+      error: "invalid_dpop_proof",
+      error_description: expect.stringMatching(/dpop_bound_access_tokens/),
+    });
     expect((await ccToken(strict, key)).status).toBe(200);
   });
 
@@ -135,14 +151,18 @@ describe("proofs the token endpoint refuses (RFC 9449 §4.3)", () => {
     ["future iat", () => key.proof("POST", "/token", { iat: now() + 600 }), /in the future/],
     ["typ JWT", () => key.proof("POST", "/token", { header: { typ: "JWT" } }), /typed "dpop\+jwt"/],
     ["no jwk", () => key.proof("POST", "/token", { header: { jwk: undefined } }), /public key in jwk/],
-    ["a jwk that did not sign", async () => key.proof("POST", "/token", { header: { jwk: (await DpopKey.generate()).publicJwk } }), /signature verification failed/],
+    [
+      "a jwk that did not sign",
+      async () => key.proof("POST", "/token", { header: { jwk: (await DpopKey.generate()).publicJwk } }),
+      /signature verification failed/,
+    ],
     ["no jti", () => key.proof("POST", "/token", { claims: { jti: undefined } }), /jti/],
     ["alg none", async () => unsigned({ alg: "none", typ: "dpop+jwt", jwk: key.publicJwk }), /alg none is refused/],
     [
       "HS256",
       () =>
         new SignJWT({ jti: crypto.randomUUID(), htm: "POST", htu: `${ISSUER}/token`, iat: now(), nonce: key.nonce })
-          .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk: { kty: "oct", k: "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0" } })
+          .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk: { kty: "oct", k: "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0" } } as never)
           .sign(new TextEncoder().encode("secretsecretsecretsecret")),
       /not an asymmetric/,
     ],
@@ -162,12 +182,18 @@ describe("proofs the token endpoint refuses (RFC 9449 §4.3)", () => {
     ["not a JWT", async () => "not.a-jwt", /malformed header|not a JWT/],
   ];
   it.each(cases)("%s: 400 invalid_dpop_proof, no token", async (_name, make, message) => {
-    const res = await op("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop: await make() }));
+    const res = await op(
+      "/token",
+      form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop: await make() }),
+    );
     expect(await errorOf(res)).toMatchObject({ status: 400, error: "invalid_dpop_proof", error_description: expect.stringMatching(message) });
   });
 
   it("two DPoP headers", async () => {
-    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", authorization: basicAuth(confidential.client_id, confidential.client_secret!) });
+    const headers = new Headers({
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: basicAuth(confidential.client_id, confidential.client_secret!),
+    });
     headers.append("dpop", await key.proof("POST", "/token"));
     headers.append("dpop", await key.proof("POST", "/token"));
     const res = await op("/token", { method: "POST", headers, body: "grant_type=client_credentials" });
@@ -176,7 +202,8 @@ describe("proofs the token endpoint refuses (RFC 9449 §4.3)", () => {
 
   it("a replayed proof", async () => {
     const dpop = await key.proof("POST", "/token");
-    const send = () => op("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop }));
+    const send = () =>
+      op("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop }));
     expect((await send()).status).toBe(200);
     expect(await errorOf(await send())).toMatchObject({ status: 400, error: "invalid_dpop_proof", error_description: expect.stringMatching(/already used/) });
   });
@@ -191,14 +218,19 @@ async function DpopKeyRs() {
   const pair = await generateKeyPair("RS256", { extractable: true });
   const { exportJWK } = await import("jose");
   const publicJwk = await exportJWK(pair.publicKey);
-  return { proof: (htm: string, path: string, o: { nonce?: string }) => new SignJWT({ jti: crypto.randomUUID(), htm, htu: `${ISSUER}${path}`, iat: Math.floor(Date.now() / 1000), nonce: o.nonce }).setProtectedHeader({ alg: "RS256", typ: "dpop+jwt", jwk: publicJwk }).sign(pair.privateKey) };
+  return {
+    proof: (htm: string, path: string, o: { nonce?: string }) =>
+      new SignJWT({ jti: crypto.randomUUID(), htm, htu: `${ISSUER}${path}`, iat: Math.floor(Date.now() / 1000), nonce: o.nonce })
+        .setProtectedHeader({ alg: "RS256", typ: "dpop+jwt", jwk: publicJwk })
+        .sign(pair.privateKey),
+  };
 }
 
 describe("a public client's code flow under DPoP (RFC 9449 §5, §7)", () => {
   let flow: Awaited<ReturnType<typeof publicFlow>>;
   let tokens: Record<string, any>;
   beforeAll(async () => {
-    flow = await publicFlow(key);
+    flow = await publicFlow();
     const res = await flow.redeem(key);
     expect(res.status, await res.clone().text()).toBe(200);
     tokens = await res.json();
@@ -218,7 +250,9 @@ describe("a public client's code flow under DPoP (RFC 9449 §5, §7)", () => {
     const dpopAuth = { authorization: `DPoP ${at}` };
     const bearer = await op("/userinfo", { headers: { authorization: `Bearer ${at}` } });
     expect(bearer.status).toBe(401);
-    expect(bearer.headers.get("www-authenticate")).toMatch(/DPoP realm="[^"]+", error="invalid_token", error_description="[^"]*DPoP scheme[^"]*", algs="ES256 PS256 EdDSA"/);
+    expect(bearer.headers.get("www-authenticate")).toMatch(
+      /DPoP realm="[^"]+", error="invalid_token", error_description="[^"]*DPoP scheme[^"]*", algs="ES256 PS256 EdDSA"/,
+    );
     const noProof = await op("/userinfo", { headers: dpopAuth });
     expect(await errorOf(noProof)).toMatchObject({ status: 401, error: "invalid_dpop_proof" });
     expect(noProof.headers.get("www-authenticate")).toMatch(/^Bearer realm="[^"]+", DPoP realm="[^"]+", error="invalid_dpop_proof"/);
@@ -234,12 +268,18 @@ describe("a public client's code flow under DPoP (RFC 9449 §5, §7)", () => {
     expect(await errorOf(wrongHtm)).toMatchObject({ status: 401, error: "invalid_dpop_proof", error_description: expect.stringMatching(/htm/) });
     const dpop = await key.proof("GET", "/userinfo", { accessToken: at });
     expect((await op("/userinfo", { headers: { ...dpopAuth, dpop } })).status).toBe(200);
-    expect(await errorOf(await op("/userinfo", { headers: { ...dpopAuth, dpop } }))).toMatchObject({ status: 401, error: "invalid_dpop_proof", error_description: expect.stringMatching(/already used/) });
+    expect(await errorOf(await op("/userinfo", { headers: { ...dpopAuth, dpop } }))).toMatchObject({
+      status: 401,
+      error: "invalid_dpop_proof",
+      error_description: expect.stringMatching(/already used/),
+    });
   });
 
   it("userinfo asks for its nonce with 401 use_dpop_nonce and a DPoP challenge (§9)", async () => {
     const at = tokens.access_token as string;
-    const res = await op("/userinfo", { headers: { authorization: `DPoP ${at}`, dpop: await key.proof("GET", "/userinfo", { accessToken: at, nonce: null }) } });
+    const res = await op("/userinfo", {
+      headers: { authorization: `DPoP ${at}`, dpop: await key.proof("GET", "/userinfo", { accessToken: at, nonce: null }) },
+    });
     expect(await errorOf(res)).toMatchObject({ status: 401, error: "use_dpop_nonce" });
     expect(res.headers.get("www-authenticate")).toMatch(/DPoP realm="[^"]+", error="use_dpop_nonce"/);
     expect(res.headers.get("dpop-nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -253,8 +293,16 @@ describe("a public client's code flow under DPoP (RFC 9449 §5, §7)", () => {
     const intro = await op("/introspect", form({ token: tokens.refresh_token, client_id: flow.client.client_id }));
     expect(await intro.json()).toMatchObject({ active: true, token_type: "refresh_token", cnf: { jkt: key.jkt } });
     const other = await DpopKey.generate();
-    expect(await errorOf(await refresh(other, tokens.refresh_token))).toMatchObject({ status: 400, error: "invalid_grant", error_description: expect.stringMatching(/another DPoP key/) });
-    expect(await errorOf(await refresh(undefined, tokens.refresh_token))).toMatchObject({ status: 400, error: "invalid_grant", error_description: expect.stringMatching(/proof is required/) });
+    expect(await errorOf(await refresh(other, tokens.refresh_token))).toMatchObject({
+      status: 400,
+      error: "invalid_grant",
+      error_description: expect.stringMatching(/another DPoP key/),
+    });
+    expect(await errorOf(await refresh(undefined, tokens.refresh_token))).toMatchObject({
+      status: 400,
+      error: "invalid_grant",
+      error_description: expect.stringMatching(/proof is required/),
+    });
     // Neither attempt rotated the family nor set off reuse detection: the holder of the key refreshes.
     const ok = await refresh(key, tokens.refresh_token);
     expect(ok.status, await ok.clone().text()).toBe(200);
@@ -270,7 +318,8 @@ describe("a public client's code flow under DPoP (RFC 9449 §5, §7)", () => {
       const body = form({ token: tokens.refresh_token, client_id: flow.client.client_id });
       return k ? k.fetch("/revoke", body) : op("/revoke", body);
     };
-    const active = async () => (await (await op("/introspect", form({ token: tokens.refresh_token, client_id: flow.client.client_id }))).json<{ active: boolean }>()).active;
+    const active = async () =>
+      (await (await op("/introspect", form({ token: tokens.refresh_token, client_id: flow.client.client_id }))).json<{ active: boolean }>()).active;
     expect((await revoke(undefined)).status).toBe(200);
     expect(await active()).toBe(true);
     expect((await revoke(await DpopKey.generate())).status).toBe(200);
@@ -284,11 +333,19 @@ describe("codes bound to a key by dpop_jkt (RFC 9449 §10)", () => {
   it("authorize's dpop_jkt: the code is redeemed only with a proof by that key", async () => {
     const bound = await DpopKey.generate();
     const other = await DpopKey.generate();
-    const first = await publicFlow(bound, undefined, { dpop_jkt: bound.jkt });
-    expect(await errorOf(await first.redeem(other))).toMatchObject({ status: 400, error: "invalid_grant", error_description: expect.stringMatching(/dpop_jkt/) });
-    const second = await publicFlow(bound, first.client, { dpop_jkt: bound.jkt });
-    expect(await errorOf(await second.redeem(undefined))).toMatchObject({ status: 400, error: "invalid_grant", error_description: expect.stringMatching(/DPoP proof is required/) });
-    const third = await publicFlow(bound, first.client, { dpop_jkt: bound.jkt });
+    const first = await publicFlow(undefined, { dpop_jkt: bound.jkt });
+    expect(await errorOf(await first.redeem(other))).toMatchObject({
+      status: 400,
+      error: "invalid_grant",
+      error_description: expect.stringMatching(/dpop_jkt/),
+    });
+    const second = await publicFlow(first.client, { dpop_jkt: bound.jkt });
+    expect(await errorOf(await second.redeem(undefined))).toMatchObject({
+      status: 400,
+      error: "invalid_grant",
+      error_description: expect.stringMatching(/DPoP proof is required/),
+    });
+    const third = await publicFlow(first.client, { dpop_jkt: bound.jkt });
     expect((await third.redeem(bound)).status).toBe(200);
   });
 
@@ -323,16 +380,40 @@ describe("a DPoP proof in another JWT's role, and another JWT as a proof (RFC 87
     const { key: clientKey, publicJwk } = await requestObjectKey();
     const c = await machineClient(M2M_GRANTS, { ...m2m, token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [publicJwk] } });
     const now = Math.floor(Date.now() / 1000);
-    const proofShaped = await new SignJWT({ iss: c.client_id, sub: c.client_id, aud: `${ISSUER}/token`, exp: now + 60, jti: crypto.randomUUID(), htm: "POST", htu: `${ISSUER}/token`, iat: now })
+    const proofShaped = await new SignJWT({
+      iss: c.client_id,
+      sub: c.client_id,
+      aud: `${ISSUER}/token`,
+      exp: now + 60,
+      jti: crypto.randomUUID(),
+      htm: "POST",
+      htu: `${ISSUER}/token`,
+      iat: now,
+    })
       .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "dpop+jwt", jwk: publicJwk })
       .sign(clientKey);
     const asAssertion = await op(
       "/token",
-      form({ grant_type: "client_credentials", client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: proofShaped }),
+      form({
+        grant_type: "client_credentials",
+        client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        client_assertion: proofShaped,
+      }),
     );
     expect(await errorOf(asAssertion)).toMatchObject({ status: 401, error: "invalid_client" });
     const web = await registerClient({ token_endpoint_auth_method: "none", jwks: { keys: [publicJwk] } });
-    const requestObject = await new SignJWT({ iss: web.client_id, aud: ISSUER, client_id: web.client_id, response_type: "code", redirect_uri: web.redirect_uris[0], scope: "openid", htm: "GET", htu: `${ISSUER}/authorize`, jti: crypto.randomUUID(), iat: now })
+    const requestObject = await new SignJWT({
+      iss: web.client_id,
+      aud: ISSUER,
+      client_id: web.client_id,
+      response_type: "code",
+      redirect_uri: web.redirect_uris[0],
+      scope: "openid",
+      htm: "GET",
+      htu: `${ISSUER}/authorize`,
+      jti: crypto.randomUUID(),
+      iat: now,
+    })
       .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "dpop+jwt", jwk: publicJwk })
       .sign(clientKey);
     const res = await op(`/authorize?${new URLSearchParams({ client_id: web.client_id, request: requestObject })}`);
@@ -347,9 +428,15 @@ describe("a DPoP proof in another JWT's role, and another JWT as a proof (RFC 87
     const assertion = await new SignJWT({ iss: "x", sub: "x", aud: `${ISSUER}/token`, exp: now + 60, jti: crypto.randomUUID(), iat: now })
       .setProtectedHeader({ alg: "ES256", jwk: publicJwk })
       .sign(clientKey);
-    const requestObject = await signRequestObject({ iss: "x", aud: ISSUER, response_type: "code", htm: "POST", htu: `${ISSUER}/token`, jti: crypto.randomUUID(), iat: now }, clientKey);
+    const requestObject = await signRequestObject(
+      { iss: "x", aud: ISSUER, response_type: "code", htm: "POST", htu: `${ISSUER}/token`, jti: crypto.randomUUID(), iat: now },
+      clientKey,
+    );
     for (const dpop of [assertion, requestObject]) {
-      const res = await op("/token", form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop }));
+      const res = await op(
+        "/token",
+        form({ grant_type: "client_credentials" }, { authorization: basicAuth(confidential.client_id, confidential.client_secret!), dpop }),
+      );
       expect(await errorOf(res)).toMatchObject({ status: 400, error: "invalid_dpop_proof", error_description: expect.stringMatching(/typed "dpop\+jwt"/) });
     }
   });

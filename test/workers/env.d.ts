@@ -16,6 +16,7 @@ declare namespace Cloudflare {
       | "DeviceAuthorization"
       | "RateLimiter"
       | "PushedAuthorizationRequest"
-      | "ResourceRegistry";
+      | "ResourceRegistry"
+      | "LogoutDelivery";
   }
 }

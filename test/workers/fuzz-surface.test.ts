@@ -16,6 +16,7 @@ const HTML_PATHS = [
   "/interaction/x/consent",
   "/session/end",
   "/session/end/confirm",
+  "/session/check",
   "/device",
   "/device/login",
   "/device/consent",
@@ -32,6 +33,9 @@ const JSON_PATHS = [
   "/admin/keys",
   "/admin/keys/rotate",
   "/admin/clients/abc/secret",
+  "/admin/users/abc/sessions",
+  `/admin/users/${"0".repeat(64)}/sessions`,
+  "/admin/logouts/abc",
   "/.well-known/nope",
 ];
 const PUBLIC_PATHS = ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/jwks"];

@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
 import { invalidClient, OAuthError } from "@op/core";
+import { freshClient } from "@op/storage";
 import {
   carriesAuthorizationRequest,
   checkJwtRole,
+  issueLogoutToken,
   JWT_ROLES,
   type JwtRole,
   jwtRoleRefusal,
@@ -16,12 +18,11 @@ import {
   missingClaims,
   normalizedTyp,
   rolesMarkedByClaims,
-  signJwt,
   typedRole,
 } from "@op/tokens";
 import { type CryptoKey, type JWK, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { authorize, Browser, codeRequestParams, decodeJwt, ISSUER, op, type RegisteredClient, registerClient, requestObjectKey } from "./helpers";
+import { authorize, Browser, codeRequestParams, decodeJwt, grantClient, ISSUER, op, type RegisteredClient, registerClient, requestObjectKey } from "./helpers";
 
 /**
  * RFC 8725 §3.11-3.12, RFC 9101 §10.8: every JWT the OP accepts is accepted only in its own role.
@@ -183,11 +184,11 @@ const KINDS: Record<string, { make: () => Promise<string>; roles: Role[] }> = {
   "ID token": { make: async () => issued.idToken, roles: ["id_token_hint", "logout_id_token_hint", "actor_token"] },
   "access token": { make: async () => issued.accessToken, roles: ["subject_token", "userinfo_access_token", "introspected_token"] },
   "logout token": {
-    // OIDC Back-Channel Logout §2.4, signed by the OP as its logout tokens would be.
+    // OIDC Back-Channel Logout §2.4: the one the OP sends to back-channel clients (issueLogoutToken), for the session of the ID token.
     make: async () => {
       const { sub, sid } = decodeJwt(issued.idToken);
-      const claims = { iss: ISSUER, sub, sid, aud: rp.client_id, iat: now(), exp: now() + 120, jti: crypto.randomUUID() };
-      return signJwt(env, "RS256", { ...claims, events: { "http://schemas.openid.net/event/backchannel-logout": {} } }, "logout+jwt");
+      const client = await freshClient(env, rp.client_id);
+      return issueLogoutToken(env, client!, { sub: sub as string, sid: sid as string });
     },
     roles: [],
   },
@@ -206,6 +207,8 @@ beforeAll(async () => {
     token_exchange_audiences: [API],
     userinfo_signed_response_alg: "RS256",
   });
+  // What it may obtain without a user is the operator's to grant (docs/resources.md).
+  await grantClient(rp.client_id, { client_credentials: [{ resource: "test-api", scopes: ["read"] }], token_exchange: ["test-api"] });
   const flow = await authorize(new Browser(), rp, { params: { response_mode: "jwt", scope: "openid email" } });
   issued.jarm = flow.redirect!.searchParams.get("response")!;
   const res = await op(

@@ -1,5 +1,26 @@
+import { initiateLoginUrl } from "@op/rules";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { authorize, Browser, basicAuth, completeFlow, decodeJwt, grantClient, op, type RegisteredClient, redeemCode, registerClient } from "./helpers";
+import {
+  authorize,
+  Browser,
+  basicAuth,
+  codeRequestParams,
+  completeFlow,
+  decodeJwt,
+  grantClient,
+  ISSUER,
+  op,
+  type RegisteredClient,
+  redeemCode,
+  registerClient,
+} from "./helpers";
+
+/** Follows OP-internal redirects from `path` and returns the page the browser stops on. */
+async function navigateTo(browser: Browser, path: string): Promise<string> {
+  let res = await browser.fetch(path);
+  for (let i = 0; i < 5 && res.status === 303; i++) res = await browser.fetch(res.headers.get("location")!);
+  return res.text();
+}
 
 /**
  * Pairwise subject identifiers (OIDC Core §8, OIDC DCR §2/§5). The sector_identifier_uri
@@ -96,6 +117,30 @@ describe("initiate_login_uri (OIDC DCR §2)", () => {
     expect(body.initiate_login_uri).toBe("https://rp.example.com/login?from=op");
     const read = await op(`/register/${body.client_id}`, { headers: { authorization: `Bearer ${body.registration_access_token}` } });
     expect((await read.json<Record<string, unknown>>()).initiate_login_uri).toBe("https://rp.example.com/login?from=op");
+  });
+
+  it("third-party-initiated login end to end (OIDC Core §4, initiateLoginUrl): initiator → initiate_login_uri → the RP's request with login_hint → a login prefilled for that user", async () => {
+    const { body } = await register({ initiate_login_uri: "https://rp.example.com/login" });
+    const client = body as RegisteredClient;
+    // The initiator (a portal, or the OP's own pages) sends the browser to the client with the issuer and a hint.
+    const initiation = new URL(
+      initiateLoginUrl(body.initiate_login_uri, { issuer: ISSUER, loginHint: "alice", targetLinkUri: "https://rp.example.com/reports" })!,
+    );
+    expect(initiation.origin + initiation.pathname).toBe("https://rp.example.com/login");
+    // The RP: iss must be an OP it knows (its discovery issuer), target_link_uri on its own origin; then it starts an ordinary request.
+    const discovery = await (await op("/.well-known/openid-configuration")).json<{ issuer: string }>();
+    expect(initiation.searchParams.get("iss")).toBe(discovery.issuer);
+    expect(new URL(initiation.searchParams.get("target_link_uri")!).origin).toBe("https://rp.example.com");
+    const loginHint = initiation.searchParams.get("login_hint")!;
+    const browser = new Browser();
+    const { params } = await codeRequestParams(client.redirect_uris[0]!, { login_hint: loginHint });
+    expect(await navigateTo(browser, `/authorize?${new URLSearchParams({ client_id: client.client_id, ...params })}`)).toMatch(
+      /id="username"[^>]*value="alice"/,
+    );
+    const done = await authorize(browser, client, { params: { login_hint: loginHint } });
+    expect(done.seen).toEqual(["login", "consent"]);
+    const tokens = await (await redeemCode(client, done.redirect!.searchParams.get("code")!, done.verifier)).json<{ id_token: string }>();
+    expect(decodeJwt(tokens.id_token).sub).toMatch(PUBLIC_SUB);
   });
 
   it.each(["http://rp.example.com/login", "http://localhost:3000/login", "not a url", "javascript:alert(1)", 5])("refuses %s", async (value) => {

@@ -3,7 +3,7 @@ import { decide } from "../../packages/op-auth/src/authorization/decision";
 import type { PromptContext } from "../../packages/op-auth/src/authorization/prompts/index";
 
 const now = 1_800_000_000;
-const session = { sub: "a".repeat(64), sid: "sid-1", authTime: now - 600, acr: "x", amr: ["pwd"], createdAt: 0, expiresAt: 0, clients: [] };
+const session = { sub: "a".repeat(64), sid: "sid-1", authTime: now - 600, acr: "x", amr: ["pwd"], createdAt: 0, expiresAt: 0, clients: [], grants: [] };
 const request = {
   clientId: "c",
   redirectUri: "https://rp.example/cb",

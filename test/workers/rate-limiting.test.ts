@@ -5,7 +5,7 @@ import { clientAddress, ipv6Prefix64 } from "@op/http";
 import { backoffSeconds, type LimitedAction, LOGIN_WAIT_MS, loginStreak, userByUsername } from "@op/storage";
 import { describe, expect, it } from "vitest";
 import { Browser as SharedBrowser } from "../support/browser";
-import { authorize, b64url, basicAuth, ISSUER, op, parseForms, pkcePair, registerClient } from "./helpers";
+import { authorize, b64url, basicAuth, ISSUER, machineClient, op, parseForms, pkcePair, registerClient } from "./helpers";
 
 /**
  * Rate limits and the login lockout (packages/common/src/durable-objects/rate-limiter.ts).
@@ -483,7 +483,7 @@ describe("who may spend a budget", () => {
   });
 
   it("a busy relying party is not throttled by its address: 1,300 client_credentials requests from one address in a minute all succeed", async () => {
-    const client = await registerClient({ grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined });
+    const client = await machineClient({ client_credentials: [{ resource: "test-api", scopes: ["read"] }] });
     const ip = newAddress();
     const auth = basicAuth(client.client_id, client.client_secret!);
     expect(1300).toBeGreaterThan(config.rateLimits["token:ip"]!.count);
@@ -499,7 +499,7 @@ describe("who may spend a budget", () => {
   });
 
   it("per address, a confidential client's failures count and its successes do not", async () => {
-    const client = await registerClient({ grant_types: ["client_credentials"], scope: "read", redirect_uris: undefined });
+    const client = await machineClient({ client_credentials: [{ resource: "test-api", scopes: ["read"] }] });
     const ip = newAddress();
     const auth = basicAuth(client.client_id, client.client_secret!);
     await spend("token:ip", ip, 2);

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS } from "./dpop-algs";
 import { isolateCache } from "./cache";
+import { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS } from "./dpop-algs";
 import { type ClientGrants, ClientGrantsSchema, NO_GRANTS, ResourceServerSchema, registryConflict } from "./schemas/resource";
 
 const flag = (dflt: boolean) =>
@@ -93,6 +93,12 @@ export const ConfigSchema = z
     INTERACTION_TTL: seconds(600, 3600),
     DEVICE_CODE_TTL: seconds(600, 3600), // RFC 8628 §3.2 expires_in
     CLOCK_SKEW: seconds(60, 600),
+    // OIDC Back-Channel Logout §2.4: logout tokens are short-lived (the spec suggests two minutes).
+    LOGOUT_TOKEN_TTL: seconds(120, 600),
+    // How long the end-session endpoint waits for back-channel deliveries before answering the browser (the rest continue behind it).
+    BACKCHANNEL_LOGOUT_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(2000),
+    // How long the logout page waits for the relying parties' front-channel iframes before going on.
+    FRONTCHANNEL_LOGOUT_WAIT_MS: z.coerce.number().int().min(500).max(10_000).default(3000),
     ID_TOKEN_SCOPE_CLAIMS: flag(true),
     PASSWORD_PBKDF2_ITERATIONS: z.coerce.number().int().min(10_000).max(100_000).default(100_000),
     LOG_REQUESTS: z.enum(["true", "false"]).optional(),
@@ -127,6 +133,11 @@ export const ConfigSchema = z
     LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
+    // Outgoing mail (docs/users.md, Mail): the transport, the sender, the webhook's URL and signing secret.
+    MAIL_TRANSPORT: z.enum(["send_email", "webhook", "mailbox", "none"]).optional(),
+    MAIL_FROM: z.email().optional(),
+    MAIL_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    MAIL_WEBHOOK_SECRET: z.string().min(32).optional(),
     // The pages' branding (docs/pages.md).
     BRAND_NAME: z.string().min(1).max(100).optional(),
     BRAND_LOGO_URI: z.url({ protocol: /^(https|data)$/, error: "BRAND_LOGO_URI must be an https or data URL" }).optional(),
@@ -154,6 +165,16 @@ export const ConfigSchema = z
     path: ["DPOP_NONCE_SECRET"],
   })
   .superRefine((c, ctx) => {
+    const transport = c.MAIL_TRANSPORT ?? (c.ENVIRONMENT === "development" ? "mailbox" : "none");
+    if (transport === "mailbox" && c.ENVIRONMENT !== "development")
+      ctx.addIssue({ code: "custom", path: ["MAIL_TRANSPORT"], message: "MAIL_TRANSPORT=mailbox keeps mail in the OP: development only" });
+    if (transport === "send_email" && !c.MAIL_FROM) ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: "MAIL_TRANSPORT=send_email needs MAIL_FROM" });
+    if (transport === "webhook") {
+      if (!c.MAIL_WEBHOOK_URL || !c.MAIL_WEBHOOK_SECRET)
+        ctx.addIssue({ code: "custom", path: ["MAIL_WEBHOOK_URL"], message: "MAIL_TRANSPORT=webhook needs MAIL_WEBHOOK_URL and MAIL_WEBHOOK_SECRET" });
+      else if (c.ENVIRONMENT !== "development" && !c.MAIL_WEBHOOK_URL.startsWith("https://"))
+        ctx.addIssue({ code: "custom", path: ["MAIL_WEBHOOK_URL"], message: "MAIL_WEBHOOK_URL must be https outside development" });
+    }
     const resources = c.RESOURCES ?? [];
     const conflict = registryConflict(resources, `${c.ISSUER.replace(/\/$/, "")}/userinfo`);
     if (conflict) ctx.addIssue({ code: "custom", path: ["RESOURCES"], message: conflict });
@@ -210,9 +231,12 @@ export const ConfigSchema = z
         interaction: c.INTERACTION_TTL,
         deviceCode: c.DEVICE_CODE_TTL,
         jarmResponse: c.JARM_RESPONSE_TTL,
+        logoutToken: c.LOGOUT_TOKEN_TTL,
         clientCache: c.CLIENT_CACHE_TTL,
       },
       clockSkew: c.CLOCK_SKEW,
+      /** What the end-session endpoint waits for, in milliseconds (docs/logout.md): back-channel deliveries, front-channel iframes. */
+      logoutWait: { backchannelMs: c.BACKCHANNEL_LOGOUT_WAIT_MS, frontchannelMs: c.FRONTCHANNEL_LOGOUT_WAIT_MS },
       /**
        * OIDC Core §5.4: whether the claims of the granted scopes ride in ID tokens issued beside an
        * access token too (they always do when none is: response_type id_token); a client's
@@ -256,6 +280,13 @@ export const ConfigSchema = z
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),
+      /** Where mail leaves (mail/transport.ts): the development mailbox by default locally, nothing otherwise. */
+      mail: {
+        transport: c.MAIL_TRANSPORT ?? (development ? "mailbox" : "none"),
+        from: c.MAIL_FROM ?? `no-reply@${new URL(issuer).hostname}`,
+        webhookUrl: c.MAIL_WEBHOOK_URL,
+        webhookSecret: c.MAIL_WEBHOOK_SECRET,
+      },
       /** How the pages look: name and logo, the primary colour, extra CSS, a layout template (docs/pages.md). */
       brand: {
         name: c.BRAND_NAME ?? new URL(issuer).host,
@@ -288,5 +319,5 @@ export function getConfig(env: Record<string, unknown>): Config {
 
 /** The maximum lifetime of anything signed with a key; a retired key stays published this long. */
 export function signedArtifactMaxLifetime(config: Config): number {
-  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse) + config.clockSkew;
+  return Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.jarmResponse, config.ttl.logoutToken) + config.clockSkew;
 }

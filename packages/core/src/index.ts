@@ -1,8 +1,18 @@
 export { ACR_PASSWORD, AMR_PASSWORD } from "./authentication";
 export { clearIsolateCaches, type IsolateCache, type IsolateCacheOptions, isolateCache, type LoadOptions } from "./cache";
-export { type Config, ConfigSchema, getConfig, HARDENING_MODES, type HardeningMode, MAX_RESOURCES, type SigningAlg, signedArtifactMaxLifetime } from "./config";
-export { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS, type DpopAlg } from "./dpop-algs";
+export {
+  type Config,
+  ConfigSchema,
+  contrastWithWhite,
+  getConfig,
+  HARDENING_MODES,
+  type HardeningMode,
+  MAX_RESOURCES,
+  type SigningAlg,
+  signedArtifactMaxLifetime,
+} from "./config";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
+export { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS, type DpopAlg } from "./dpop-algs";
 export {
   accessDenied,
   accountSelectionRequired,
@@ -101,6 +111,25 @@ export {
   type DeviceAuthorizationRecord,
   DeviceAuthorizationRecordSchema,
 } from "./schemas/device";
+export {
+  AccountIdSchema,
+  AccountSessionsResponseSchema,
+  BACKCHANNEL_STATUSES,
+  type BackchannelDelivery,
+  BackchannelDeliverySchema,
+  type EndSessionParams,
+  EndSessionParamsSchema,
+  LOGOUT_REASONS,
+  type LogoutEvent,
+  LogoutEventSchema,
+  type LogoutReason,
+  type LogoutRecord,
+  LogoutRecordSchema,
+  SessionIdSchema,
+  type SessionSummary,
+  SessionSummarySchema,
+  SignOutEverywhereResponseSchema,
+} from "./schemas/logout";
 export {
   type Authentication,
   AuthenticationSchema,

@@ -5,6 +5,8 @@ export const PATHS = {
   pushedAuthorizationRequest: "/par",
   interaction: "/interaction",
   endSession: "/session/end",
+  /** OIDC Session Management 1.0 §3.3: the check_session_iframe (op-auth). */
+  checkSession: "/session/check",
   token: "/token",
   /** RFC 8628 §3.1 (op-auth: it shares the authorization endpoint's steps). */
   deviceAuthorization: "/device_authorization",
@@ -18,6 +20,8 @@ export const PATHS = {
   jwks: "/jwks",
   registration: "/register",
   admin: "/admin",
+  /** Local development only: the mail the OP sent (MAIL_TRANSPORT=mailbox). */
+  devMailbox: "/dev/mailbox",
 } as const;
 
 export type WorkerName = "op-auth" | "op-token" | "op-discovery" | "op-management";

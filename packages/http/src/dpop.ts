@@ -1,14 +1,4 @@
-import {
-  type Config,
-  getConfig,
-  invalidDpopProof,
-  invalidRequest,
-  invalidToken,
-  isolateCache,
-  type OAuthError,
-  serverError,
-  useDpopNonce,
-} from "@op/core";
+import { type Config, getConfig, invalidDpopProof, invalidRequest, invalidToken, isolateCache, type OAuthError, serverError, useDpopNonce } from "@op/core";
 import {
   type AccessTokenClaims,
   AuthError,

@@ -1,13 +1,13 @@
 import { type AuthenticatedClient, asOAuthError, type ChallengeScheme, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
+import type { DpopProof } from "@op/resource-server";
 import { countProven, type Env, enforceRateLimit, type LimitedAction, refundRateLimit, refuseIfSpent } from "@op/storage";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { createMiddleware } from "hono/factory";
-import type { DpopProof } from "@op/resource-server";
 import { clientAddress } from "./client-address";
-import { dpopProof } from "./dpop";
 import { authenticateClient } from "./client-auth";
+import { dpopProof } from "./dpop";
 import { type ErrorRenderers, type ErrorSurface, errorHandler } from "./errors";
 import { discardBody, type ReadParams, readForm, rejectDuplicates } from "./form";
 

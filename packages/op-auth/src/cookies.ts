@@ -14,6 +14,13 @@ const COOKIES = {
   /** Double-submit CSRF tokens of the device verification and logout forms. */
   deviceCsrf: "op_device_csrf",
   logoutCsrf: "op_logout_csrf",
+  /**
+   * OIDC Session Management §3: the OP browser state, which the check_session_iframe reads with
+   * script, inside relying parties' pages (a third-party context): so not HttpOnly and, on https,
+   * SameSite=None. It is no credential: a random value naming nothing, changed by every login and
+   * logout, which only this origin's script can read.
+   */
+  browserState: "op_browser_state",
 } as const;
 export type CookieName = keyof typeof COOKIES;
 
@@ -36,7 +43,17 @@ export function readCookie(request: Request, env: Env, name: CookieName): string
 
 export function setCookie(env: Env, name: CookieName, value: string, opts: { maxAge: number }): string {
   const secure = getConfig(env).secureCookies;
-  return [`${cookieName(env, name)}=${value}`, "Path=/", `Max-Age=${opts.maxAge}`, "HttpOnly", "SameSite=Lax", ...(secure ? ["Secure"] : [])].join("; ");
+  // The browser state is read by script in cross-site frames; on plain http (development) SameSite=None would be refused, so it is Lax there.
+  const scriptReadable = name === "browserState";
+  const sameSite = scriptReadable && secure ? "SameSite=None" : "SameSite=Lax";
+  return [
+    `${cookieName(env, name)}=${value}`,
+    "Path=/",
+    `Max-Age=${opts.maxAge}`,
+    ...(scriptReadable ? [] : ["HttpOnly"]),
+    sameSite,
+    ...(secure ? ["Secure"] : []),
+  ].join("; ");
 }
 
 export const clearCookie = (env: Env, name: CookieName) => setCookie(env, name, "", { maxAge: 0 });

@@ -12,17 +12,26 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
  * Headers for every HTML page. form-action lists the client's redirect origin because
  * browsers apply it to the redirects that follow a form submission (CSP3 §6.3.1).
  */
-export function pageHeaders(formTargets: string[] = [], scriptNonce?: string): Record<string, string> {
+export function pageHeaders(formTargets: string[] = [], scriptNonce?: string, framing: Framing = {}): Record<string, string> {
   const formAction = ["'self'", ...formTargets].join(" ");
   const script = scriptNonce ? `; script-src 'nonce-${scriptNonce}'` : "";
+  // Only the origins the page itself loads in frames (front-channel logout), never more.
+  const frames = framing.frameSources?.length ? `; frame-src ${framing.frameSources.join(" ")}` : "";
+  const ancestors = framing.embeddable ? "*" : "'none'";
   return {
     "Content-Type": "text/html;charset=UTF-8",
     ...NO_STORE,
-    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'${script}`,
+    "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action ${formAction}; frame-ancestors ${ancestors}; base-uri 'none'${script}${frames}`,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
+    ...(framing.embeddable ? {} : { "X-Frame-Options": "DENY" }),
   };
+}
+
+/** What a page frames and who may frame it: only check_session_iframe is embeddable (OIDC Session Management §3.3). */
+export interface Framing {
+  frameSources?: string[];
+  embeddable?: boolean;
 }
 
 /** The CSP source that allows navigation to a redirect URI (origin, or scheme for private-use schemes). */
@@ -63,6 +72,7 @@ a{color:var(--primary)}
 ul.list{padding-inline-start:1.25rem;margin:.5rem 0}ul.list li{margin:.25rem 0}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-weight:700;letter-spacing:.05em}
 details{margin-top:1rem;color:var(--muted);font-size:.9rem}
+pre.mail-text{white-space:pre-wrap;overflow-wrap:anywhere}
 footer{margin-top:1.5rem;font-size:.9rem;display:flex;gap:1rem;flex-wrap:wrap}`;
 
 /** A client logo that fails to load leaves no gap: removed once it errors (a nonce-allowed script). */
@@ -75,12 +85,16 @@ export interface PageOptions {
   status?: number;
   formTargets?: string[];
   headers?: Record<string, string>;
+  /** What the page frames (front-channel logout iframes) and whether it may be framed. */
+  framing?: Framing;
+  /** The nonce of the page's own scripts in `body`, when it has any; the page's CSP allows it (one is made otherwise). */
+  nonce?: string;
 }
 
 /** Every page: the operator's brand and layout (BRAND_TEMPLATE, docs/pages.md) around the content. */
 export async function page(opts: PageOptions, body: Html): Promise<Response> {
   const brand = getConfig(opts.env).brand;
-  const nonce = randomToken(16);
+  const nonce = opts.nonce ?? randomToken(16);
   const style = `${STYLE(brand.primaryColor)}${brand.css ? `\n${brand.css}` : ""}`;
   const head = html`<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${opts.title} – ${brand.name}</title><style>${raw(style)}</style>`;
   const header = html`<header class="brand">${brand.logoUri ? html`<img src="${brand.logoUri}" alt="${brand.name}">` : html`<span>${brand.name}</span>`}</header>`;
@@ -98,16 +112,16 @@ export async function page(opts: PageOptions, body: Html): Promise<Response> {
 <html lang="${opts.locale}"><head>${head}</head>
 <body><div class="shell">${header}<main class="card">${content}</main></div></body></html>`,
       );
-  return new Response(doc, { status: opts.status ?? 200, headers: { ...pageHeaders(opts.formTargets, nonce), ...opts.headers } });
+  return new Response(doc, { status: opts.status ?? 200, headers: { ...pageHeaders(opts.formTargets, nonce, opts.framing), ...opts.headers } });
 }
 
 /** The operator's template with its {{slots}} filled (the values are already HTML). */
 const fill = (template: string, slots: Record<string, string>) => template.replace(/\{\{(\w+)\}\}/g, (m, name: string) => slots[name] ?? m);
 
 /** 303 (RFC 9700 §4.12: never 307 after a form post) to a page of this OP, never cached. */
-export function seeOther(location: string, cookie?: string): Response {
+export function seeOther(location: string, cookies: string | string[] = []): Response {
   const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
-  if (cookie) headers.append("Set-Cookie", cookie);
+  for (const cookie of typeof cookies === "string" ? [cookies] : cookies) headers.append("Set-Cookie", cookie);
   return new Response(null, { status: 303, headers });
 }
 

@@ -7,9 +7,11 @@ import { authorizationEndpoint } from "./authorization/endpoints/authorize";
 import { deviceAuthorizationEndpoint } from "./authorization/endpoints/device-authorization";
 import { pushedAuthorizationRequestEndpoint } from "./authorization/endpoints/par";
 import { authorizationErrorResponse } from "./authorization/response/respond";
+import { showMailbox } from "./dev/mailbox";
 import { showDeviceVerification, submitDeviceConsent, submitDeviceLogin, submitUserCode } from "./device/verification";
 import { errorPage } from "./html";
 import { showInteraction, submitConsent, submitLogin } from "./interaction/routes";
+import { checkSessionIframe } from "./logout/check-session";
 import { confirmLogoutEndpoint, endSessionEndpoint } from "./logout/end-session";
 import { freshPublicDocument, viaPublicCache } from "./public-cache";
 import { localeOf } from "./ui/i18n";
@@ -19,6 +21,7 @@ export {
   BrowserSession,
   ClientRegistration,
   DeviceAuthorization,
+  DevMailbox,
   Grant,
   Interaction,
   KeyStore,
@@ -28,6 +31,7 @@ export {
   ResourceRegistry,
   UserAccount,
 } from "@op/storage";
+export { LogoutDelivery } from "./logout/delivery";
 
 /** Paths of this Worker that answer machines with JSON (RFC 9126 §2.3, RFC 8628 §3.2); every other one of its paths is a page. */
 const JSON_PATHS = new Set<string>([PATHS.pushedAuthorizationRequest, PATHS.deviceAuthorization]);
@@ -62,12 +66,14 @@ app.all(PATHS.deviceAuthorization, onlyMethods("POST"));
 app.get(`${PATHS.interaction}/:uid`, showInteraction);
 app.post(`${PATHS.interaction}/:uid/login`, submitLogin);
 app.post(`${PATHS.interaction}/:uid/consent`, submitConsent);
-app.on(["GET", "POST"], PATHS.endSession, (c) => endSessionEndpoint(c.req.raw, c.env));
-app.post(`${PATHS.endSession}/confirm`, (c) => confirmLogoutEndpoint(c.req.raw, c.env));
+app.on(["GET", "POST"], PATHS.endSession, endSessionEndpoint);
+app.post(`${PATHS.endSession}/confirm`, confirmLogoutEndpoint);
+app.get(PATHS.checkSession, checkSessionIframe);
 app.get(PATHS.deviceVerification, (c) => showDeviceVerification(c.req.raw, c.env));
 app.post(PATHS.deviceVerification, (c) => submitUserCode(c.req.raw, c.env));
 app.post(`${PATHS.deviceVerification}/login`, (c) => submitDeviceLogin(c.req.raw, c.env));
 app.post(`${PATHS.deviceVerification}/consent`, (c) => submitDeviceConsent(c.req.raw, c.env));
+app.get(PATHS.devMailbox, showMailbox);
 app.get("/", (c) => c.redirect(PATHS.openidConfiguration));
 
 const siblings = { "op-token": "OP_TOKEN", "op-discovery": "OP_DISCOVERY", "op-management": "OP_MANAGEMENT" } as const;

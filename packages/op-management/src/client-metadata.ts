@@ -21,6 +21,7 @@ export function validateClientMetadata(body: unknown, config: Config): Validated
   checkAuthenticationMethod(metadata, config);
   checkHardeningModes(metadata, config);
   checkRequestObjects(metadata, config);
+  checkLogoutUris(metadata, config);
   checkFetchedUrls(metadata, config);
   return { metadata, localized: localizedMembers(body as Record<string, unknown>) };
 }
@@ -142,6 +143,23 @@ function checkRequestObjects(m: ClientMetadata, config: Config) {
     throw invalidClientMetadata("request_object_signing_alg none contradicts a required signed request object");
 }
 
+/**
+ * OIDC Back-Channel Logout §2.2: backchannel_logout_uri carries no fragment; the OP POSTs to it
+ * itself, so it is also one of the `fetchedUrls`, refused by the fetch guard now rather than at
+ * the first logout. OIDC Front-Channel Logout §2: frontchannel_logout_uri is loaded by the
+ * user's browser in an iframe of the OP's signed-out page, so it follows the redirect URI rules
+ * (absolute, no fragment, https for web clients, loopback http only in development) and the same
+ * fetch guard: the OP's page must not make a browser request a host of the user's private
+ * network (a router's admin page) or the OP's own origin on a client's say-so.
+ */
+function checkLogoutUris(m: ClientMetadata, config: Config) {
+  if (m.backchannel_logout_uri?.includes("#")) throw invalidClientMetadata("backchannel_logout_uri must not contain a fragment");
+  const front = m.frontchannel_logout_uri;
+  if (front !== undefined) {
+    checkRedirectUri(front, m.application_type, config, (d) => invalidClientMetadata(`frontchannel_logout_uri: ${d}`));
+    refuseUnfetchable("frontchannel_logout_uri", front, config);
+  }
+}
 /** OIDC DCR §2: enc needs alg; alg needs keys to encrypt to (inline keys are checked for a fitting one now). */
 function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "authorization") {
   const alg = m[`${what}_encrypted_response_alg`];
@@ -159,23 +177,27 @@ function checkEncryption(m: ClientMetadata, what: "id_token" | "userinfo" | "aut
  * Every URL in the metadata that the OP will fetch (RFC 7591 §5, RFC 9101 §10.4.1, OIDC DCR §2):
  * refused now by the same guard the fetcher applies (rules/fetch-guard.ts), so a URL that could
  * never be fetched shows at registration. Add a member here when the OP starts fetching it
- * (logout and notification endpoints, …).
+ * (notification endpoints, …); backchannel_logout_uri is POSTed to (storage client-documents.ts
+ * postToClient, under the same guard).
  */
 function fetchedUrls(m: ClientMetadata): { member: string; uri: string }[] {
   return [
     ...(m.jwks_uri ? [{ member: "jwks_uri", uri: m.jwks_uri }] : []),
+    ...(m.backchannel_logout_uri ? [{ member: "backchannel_logout_uri", uri: m.backchannel_logout_uri }] : []),
     ...(m.sector_identifier_uri ? [{ member: "sector_identifier_uri", uri: m.sector_identifier_uri }] : []),
     ...(m.request_uris ?? []).map((uri) => ({ member: "request_uris", uri })),
   ];
 }
 
 function checkFetchedUrls(m: ClientMetadata, config: Config) {
-  for (const { member, uri } of fetchedUrls(m)) {
-    const refusal = fetchRefusal(uri, config);
-    if (refusal) {
-      const allowed = config.development ? `${FETCHABLE_URL_RULE}, or http(s) to loopback in development` : FETCHABLE_URL_RULE;
-      throw invalidClientMetadata(`${member}: ${uri} is not a URL this OP fetches (${refusal}); it must be ${allowed}`);
-    }
+  for (const { member, uri } of fetchedUrls(m)) refuseUnfetchable(member, uri, config);
+}
+
+function refuseUnfetchable(member: string, uri: string, config: Config) {
+  const refusal = fetchRefusal(uri, config);
+  if (refusal) {
+    const allowed = config.development ? `${FETCHABLE_URL_RULE}, or http(s) to loopback in development` : FETCHABLE_URL_RULE;
+    throw invalidClientMetadata(`${member}: ${uri} is not a URL this OP fetches (${refusal}); it must be ${allowed}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { type Client, invalidRequest, isPublicClient, unsupportedTokenType } from "@op/core";
-import { refreshBindingRefusal } from "@op/rules";
 import { NO_STORE, type OpContext, provedPossession } from "@op/http";
+import { refreshBindingRefusal } from "@op/rules";
 import { grantObject } from "@op/storage";
 import { type ActiveToken, lookupActiveToken } from "./token-lookup";
 

@@ -1,4 +1,13 @@
-import { type Client, getConfig, invalidDpopProof, invalidRequest, OAuthError, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
+import {
+  type Client,
+  getConfig,
+  invalidDpopProof,
+  invalidRequest,
+  OAuthError,
+  type SUPPORTED_GRANT_TYPES,
+  unauthorizedClient,
+  unsupportedGrantType,
+} from "@op/core";
 import { json, type OpContext, type OpEnv, presentedClientCertificate, provedPossession } from "@op/http";
 import type { DpopProof } from "@op/resource-server";
 import { dpopRequiredRefusal, parseResources, registeredTargets } from "@op/rules";

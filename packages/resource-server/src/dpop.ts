@@ -152,7 +152,12 @@ export async function verifyDpopProof(check: DpopProofCheck): Promise<DpopProof>
   let payload: JWTPayload;
   try {
     // RFC 9449 §4.3 step 6: the signature by the embedded key; iat is checked below with its own window.
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { algorithms, typ: "dpop+jwt", currentDate: new Date(now), requiredClaims: ["jti", "htm", "htu", "iat"] }));
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+      algorithms,
+      typ: "dpop+jwt",
+      currentDate: new Date(now),
+      requiredClaims: ["jti", "htm", "htu", "iat"],
+    }));
   } catch (e) {
     throw invalid(`is invalid: ${(e as Error).message}`);
   }

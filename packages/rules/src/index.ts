@@ -59,6 +59,22 @@ export {
   specialIPv6Range,
 } from "./fetch-guard";
 export { type Arrival, clientMode, conflictingClientMode, effectiveMode, enforceHardening, type HardenedFeature, isEnabled, isRequired } from "./hardening";
+export {
+  BACKCHANNEL_LOGOUT_EVENT,
+  BACKCHANNEL_RETRY_DELAYS_MS,
+  type BackchannelAnswer,
+  type BackchannelOutcome,
+  backchannelOutcome,
+  backchannelRetryDelay,
+  frontchannelLogoutUrl,
+  initiateLoginUrl,
+  type LogoutHints,
+  type LogoutTokenInput,
+  logoutNeedsConfirmation,
+  logoutTokenClaims,
+  rpOrigin,
+  sessionState,
+} from "./logout";
 export { enabledTokenAuthMethods, providerMetadata } from "./metadata";
 export { checkCodeChallenge, PKCE_VALUE, pkceRefusal, pkceRequired, s256Of } from "./pkce";
 export { isRegisteredRedirectUri, loopbackMatches, redirectUriRefusal, resolveRedirectUri } from "./redirect-uri";

@@ -32,7 +32,13 @@ export function providerMetadata(config: Config) {
     userinfo_endpoint: url(PATHS.userinfo),
     jwks_uri: url(PATHS.jwks),
     ...(config.registration !== "disabled" ? { registration_endpoint: url(PATHS.registration) } : {}),
+    // OIDC RP-Initiated Logout §2.1, Session Management §3.3, Front-Channel Logout §3, Back-Channel Logout §2.1.
     end_session_endpoint: url(PATHS.endSession),
+    check_session_iframe: url(PATHS.checkSession),
+    frontchannel_logout_supported: true,
+    frontchannel_logout_session_supported: true,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     introspection_endpoint: url(PATHS.introspection),
     revocation_endpoint: url(PATHS.revocation),
     device_authorization_endpoint: url(PATHS.deviceAuthorization),

@@ -1,12 +1,13 @@
 import { type Config, getConfig, isolateCache, OAuthError } from "@op/core";
-import { documentLifetime, fetchRefusal } from "@op/rules";
+import { type BackchannelAnswer, documentLifetime, fetchRefusal } from "@op/rules";
 import type { Env } from "./env";
 import { enforceRateLimit } from "./rate-limits";
 
 /**
  * The one way the OP fetches a URL a client gave it (jwks_uri, request_uri,
- * sector_identifier_uri, and any later one): nothing else in the OP calls `fetch` on a client's
- * URL. In order:
+ * sector_identifier_uri, and any later one), and, in `postToClient` below, the one way it POSTs
+ * to one (backchannel_logout_uri): nothing else in the OP calls `fetch` on a client's URL. In
+ * order:
  *
  * 1. The guard (`@op/rules` fetch-guard.ts: https only outside development, no special-purpose
  *    IP literal, no local-only name) decides on the URL before anything is sent.
@@ -158,4 +159,37 @@ async function readBounded(res: Response, maxBytes: number, timedOut: Promise<ne
     at += c.byteLength;
   }
   return new TextDecoder().decode(bytes);
+}
+
+export type PostResult = { answer: BackchannelAnswer } | { refused: string };
+
+/**
+ * One POST of an application/x-www-form-urlencoded body to a URL a client registered (OIDC
+ * Back-Channel Logout §2.5: the logout token to backchannel_logout_uri). The same guard as every
+ * fetch first (`fetchRefusal`, before any connection), the same request rules: no cookies or
+ * credentials, redirects not followed, FETCH_TIMEOUT_MS for the answer's status; its body is left
+ * unread (cancelled), so a relying party can neither hold the OP nor make it buffer. Not cached
+ * and not charged to the client's fetch budget: each POST is a logout the user or the operator
+ * asked for, which a relying party's other traffic must not be able to stop. What the answer
+ * means (delivered, retry, give up) is the caller's (rules/logout.ts backchannelOutcome).
+ */
+export async function postToClient(config: Pick<Config, "development" | "issuer">, uri: string, form: Record<string, string>): Promise<PostResult> {
+  const refusal = fetchRefusal(uri, config);
+  if (refusal) return { refused: `refused before any connection: ${refusal}` };
+  const target = new URL(uri);
+  target.hash = "";
+  try {
+    const res = await fetch(target.href, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "*/*" },
+      body: new URLSearchParams(form),
+      redirect: "manual",
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
+    await res.body?.cancel().catch(() => {});
+    return { answer: res.status };
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    return { answer: name === "TimeoutError" || name === "AbortError" ? "timeout" : "unreachable" };
+  }
 }

@@ -1,9 +1,11 @@
 import type { BrowserSession } from "./durable-objects/browser-session";
 import type { ClientRegistration } from "./durable-objects/client-registration";
+import type { DevMailbox } from "./durable-objects/dev-mailbox";
 import type { DeviceAuthorization } from "./durable-objects/device-authorization";
 import type { Grant } from "./durable-objects/grant";
 import type { Interaction } from "./durable-objects/interaction";
 import type { KeyStore } from "./durable-objects/key-store";
+import type { LogoutDeliveryObject } from "./durable-objects/logout-delivery";
 import type { PushedAuthorizationRequest } from "./durable-objects/pushed-authorization-request";
 import type { RateLimiter } from "./durable-objects/rate-limiter";
 import type { ReplayGuard } from "./durable-objects/replay-guard";
@@ -33,7 +35,11 @@ export interface Env {
   DEVICE_AUTHORIZATIONS: DurableObjectNamespace<DeviceAuthorization>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   PUSHED_AUTHORIZATION_REQUESTS: DurableObjectNamespace<PushedAuthorizationRequest>;
+  /** Bound to op-auth's LogoutDelivery, the concrete class (it signs the logout tokens). */
+  LOGOUT_DELIVERIES: DurableObjectNamespace<LogoutDeliveryObject>;
   RESOURCE_REGISTRY: DurableObjectNamespace<ResourceRegistry>;
+  /** Development only (MAIL_TRANSPORT=mailbox): the mail the OP sent. */
+  DEV_MAILBOX: DurableObjectNamespace<DevMailbox>;
 
   OP_TOKEN?: Fetcher;
   OP_DISCOVERY?: Fetcher;

@@ -1,4 +1,13 @@
-export { type ClientDocumentKind, type ClientDocuments, clientDocuments, DocumentUnavailable, FETCH_TIMEOUT_MS, type FetchOptions } from "./client-documents";
+export {
+  type ClientDocumentKind,
+  type ClientDocuments,
+  clientDocuments,
+  DocumentUnavailable,
+  FETCH_TIMEOUT_MS,
+  type FetchOptions,
+  type PostResult,
+  postToClient,
+} from "./client-documents";
 export {
   CACHED_CLIENT_ISOLATE_MS,
   CACHED_CLIENT_MAX_STALENESS_S,
@@ -8,8 +17,9 @@ export {
   freshClient,
   uncacheClient,
 } from "./clients";
-export { BrowserSession, sessionObject } from "./durable-objects/browser-session";
+export { BrowserSession, sessionById, sessionObject } from "./durable-objects/browser-session";
 export { ClientRegistration, clientObject, isPlausibleClientId, MAX_CLIENT_ID_BYTES } from "./durable-objects/client-registration";
+export { type DeliveredMail, DevMailbox, devMailbox, MAILBOX_MAX_MESSAGES } from "./durable-objects/dev-mailbox";
 export { DeviceAuthorization, type DevicePollResult, deviceAuthorizationObject, type PendingDeviceAuthorization } from "./durable-objects/device-authorization";
 export {
   type CodeRedemption,
@@ -32,6 +42,7 @@ export {
   type SigningKey,
   signingKeyAt,
 } from "./durable-objects/key-store";
+export { LOGOUT_RECORD_RETENTION_MS, LogoutDeliveryObject, logoutDeliveryObject } from "./durable-objects/logout-delivery";
 export {
   newPushedRequestUri,
   PAR_REQUEST_URI_PREFIX,
@@ -46,6 +57,7 @@ export { backoffSeconds, LOGIN_WAIT_MS, type LockoutPolicy, RateLimiter, type Re
 export { claimJti, ReplayGuard, type ReplayPurpose } from "./durable-objects/replay-guard";
 export { DEFAULT_REALM, MAX_REGISTRY_BYTES, type RegistryWriteResult, ResourceRegistry, resourceRegistryObject } from "./durable-objects/resource-registry";
 export {
+  type AccountSession,
   type ConsentRecord,
   type NewUser,
   NewUserSchema,
@@ -56,6 +68,10 @@ export {
   userByUsername,
 } from "./durable-objects/user-account";
 export type { Env } from "./env";
+export { type MailMessage, type MailSender, type MailTransport, mimeMessage } from "./mail/message";
+export { type SendEmailBinding, sendEmailTransport } from "./mail/send-email";
+export { mailTransport, sendMail } from "./mail/transport";
+export { webhookSignature, webhookTransport } from "./mail/webhook";
 export {
   beginLoginAttempt,
   countProven,
@@ -71,3 +87,12 @@ export {
 } from "./rate-limits";
 export { forgetResourceRegistry, resourceRegistry } from "./resources";
 export { DEV_USERS } from "./seeds";
+export {
+  type EndedSession,
+  endBrowserSession,
+  endSessionsOf,
+  logoutRecord,
+  noticesWithin,
+  sessionsOf,
+  startBrowserSession,
+} from "./sessions";

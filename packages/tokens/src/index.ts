@@ -32,3 +32,4 @@ export {
   typedRole,
 } from "./jwt-roles";
 export { audiencesOf, halfHash, joseErrors, nowSeconds, signingKey, signJwt, verifyIdTokenHint, verifyOwnJwt } from "./keys";
+export { issueLogoutToken, LOGOUT_TOKEN_TYP } from "./logout-token";

@@ -130,6 +130,15 @@ export const ClientMetadataSchema = z.object({
   id_token_scope_claims: z.boolean({ error: "id_token_scope_claims must be a boolean" }).optional(),
   default_acr_values: z.array(z.string()).optional(),
   post_logout_redirect_uris: z.array(z.string()).optional(),
+  /**
+   * OIDC Back-Channel Logout 1.0 §2.2: where the OP POSTs logout tokens (checked at registration
+   * by the outbound fetch guard, as every URL the OP requests); with session_required, the token carries sid.
+   */
+  backchannel_logout_uri: z.string().max(2000).optional(),
+  backchannel_logout_session_required: z.boolean().optional(),
+  /** OIDC Front-Channel Logout 1.0 §2: the page the OP's logout page loads in an iframe, with iss and sid when required. */
+  frontchannel_logout_uri: z.string().max(2000).optional(),
+  frontchannel_logout_session_required: z.boolean().optional(),
   require_pkce: z.boolean().optional(),
   /** OIDC DCR §2: the only request_uri values (outside PAR) this client may use; https outside development. */
   request_uris: z.array(z.string().max(2000)).max(20).optional(),

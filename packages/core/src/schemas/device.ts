@@ -28,6 +28,8 @@ export const DeviceAuthorizationRecordSchema = z.object({
   status: z.enum(["pending", "approved", "denied", "used"]),
   /** Set on approval: the user and the session they approved from. */
   approval: AuthenticationSchema.optional(),
+  /** Set on approval: the grant the tokens will belong to, known to the approving session so that its logout reaches them. */
+  grantId: z.string().optional(),
 });
 export type DeviceAuthorizationRecord = z.output<typeof DeviceAuthorizationRecordSchema>;
 

@@ -75,5 +75,12 @@ export const SessionRecordSchema = AuthenticationSchema.extend({
   expiresAt: z.number().int(),
   /** Clients that received tokens in this session (for logout propagation). */
   clients: z.array(z.string()).default([]),
+  /**
+   * Grants started in this session (codes, hybrid and implicit responses, device approvals), so
+   * that logout revokes those without offline_access (OIDC Back-Channel Logout §2.7).
+   */
+  grants: z.array(z.string()).default([]),
+  /** OIDC Session Management §3: the OP browser state this session's session_state values hash; the browser-state cookie holds it. */
+  browserState: z.string().optional(),
 });
 export type SessionRecord = z.output<typeof SessionRecordSchema>;

@@ -55,7 +55,7 @@ export const submitDeviceLogin = (request: Request, env: Env) =>
     const login = await authenticateUser(env, request, form);
     if ("error" in login) return renderDeviceLogin(p, found.client, formatUserCode(found.userCode), { refusal: login, username: form.username?.slice(0, 100) });
     const res = await consentPage(p, found);
-    res.headers.append("Set-Cookie", login.cookie);
+    for (const cookie of login.cookies) res.headers.append("Set-Cookie", cookie);
     return res;
   });
 
@@ -118,8 +118,9 @@ async function approve(p: DevicePageContext, found: Found, session: CurrentSessi
   if (!account) throw new Error("session subject is not an account");
   await account.grantConsent(found.client.client_id, found.request.scopes, []);
   const { sub, sid, authTime, acr, amr } = session.record;
-  if (!(await deviceAuthorizationObject(p.env, found.userCode).approve({ sub, sid, authTime, acr, amr }))) return unknownCode(p, {});
-  await sessionObject(p.env, session.key).addClient(found.client.client_id); // for logout propagation
+  const grantId = randomToken(16); // chosen now, so the approving session knows the grant its logout must reach
+  if (!(await deviceAuthorizationObject(p.env, found.userCode).approve({ sub, sid, authTime, acr, amr }, grantId))) return unknownCode(p, {});
+  await sessionObject(p.env, session.key).addClient(found.client.client_id, grantId); // for logout propagation
   return renderDeviceDone(p, true);
 }
 

@@ -26,7 +26,7 @@ export async function authenticateUser(
   env: Env,
   request: Request,
   form: Record<string, string>,
-): Promise<{ session: CurrentSession; cookie: string } | LoginRefusal> {
+): Promise<{ session: CurrentSession; cookies: string[] } | LoginRefusal> {
   const username = (form.username ?? "").slice(0, 100);
   const password = (form.password ?? "").slice(0, 1000);
   const account = userByUsername(env, username);

@@ -81,7 +81,7 @@ export async function submitLogin(c: OpContext): Promise<Response> {
     return renderLogin(c.env, locale, await clientOf(c.env, record), record, { refusal: login, username: form.username?.slice(0, 100) });
   }
   if (!(await interactionObject(c.env, uid).update({ loggedInSid: login.session.record.sid }))) throw expired();
-  return seeOther(interactionPath(uid), login.cookie);
+  return seeOther(interactionPath(uid), login.cookies);
 }
 
 /** POST /interaction/:uid/consent: the consent is remembered, then the decision answers at once (one request fewer). */

@@ -6,6 +6,7 @@ import { clientRoutes } from "./clients";
 import { keyRoutes } from "./keys";
 import { resourceRoutes } from "./resources";
 import { describeIssues } from "./responses";
+import { sessionRoutes } from "./sessions";
 
 /** Where the admin API's own description is served, relative to /admin (public: it holds no secret). */
 export const OPENAPI_PATH = "/openapi.json";
@@ -31,12 +32,14 @@ export function adminApp(): OpenAPIHono<OpEnv> {
   keyRoutes(app);
   clientRoutes(app);
   resourceRoutes(app);
+  sessionRoutes(app);
   app.doc31(OPENAPI_PATH, (c) => ({
     openapi: "3.1.0",
     info: {
       title: "OpenID Provider admin API",
       version: "1",
-      description: "The operator's API: signing keys, client secrets and grants, resource servers. docs/configuration.md (Admin API).",
+      description:
+        "The operator's API: signing keys, client secrets and grants, resource servers, users' sessions and logouts. docs/configuration.md (Admin API).",
     },
     servers: [{ url: `${getConfig(c.env).issuer}/admin` }],
   }));

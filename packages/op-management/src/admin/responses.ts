@@ -27,7 +27,7 @@ const ERROR_RESPONSES = {
     }),
     content: errorContent,
   },
-  404: { description: "not_found: no such client or resource.", content: errorContent },
+  404: { description: "not_found: no such client, resource, account or logout.", content: errorContent },
   409: {
     description: "invalid_request: in conflict with the registry (an id or identifier taken, a configured resource, the registry full).",
     content: errorContent,

@@ -1,4 +1,15 @@
-import { ClientGrantsSchema, OAUTH_ERROR_CODES, RESOURCE_SOURCES, ResourceIdSchema, ResourceServerSchema } from "@op/core";
+import {
+  AccountIdSchema,
+  AccountSessionsResponseSchema,
+  ClientGrantsSchema,
+  LogoutRecordSchema,
+  OAUTH_ERROR_CODES,
+  RESOURCE_SOURCES,
+  ResourceIdSchema,
+  ResourceServerSchema,
+  SessionIdSchema,
+  SignOutEverywhereResponseSchema,
+} from "@op/core";
 import { z } from "zod";
 
 /**
@@ -60,3 +71,22 @@ export const SecretRotation = z
 
 export const ClientIdParam = z.object({ client_id: z.string().min(1).max(200).meta({ description: "The client's client_id." }) });
 export const ResourceIdParam = z.object({ id: ResourceIdSchema.meta({ description: "The resource's id." }) });
+
+export const AccountParam = z.object({ sub: AccountIdSchema.meta({ description: "The account id (its public `sub`): 64 hexadecimal digits." }) });
+export const SessionIdParam = z.object({ sid: SessionIdSchema.meta({ description: "The session's `sid`, as its ID tokens and logout tokens carry it." }) });
+
+export const AccountSessions = AccountSessionsResponseSchema.meta({
+  id: "AccountSessions",
+  description: "An account's live sessions, each with the clients it served (never a session's cookie secret).",
+});
+
+export const LogoutRecord = LogoutRecordSchema.meta({
+  id: "LogoutRecord",
+  description:
+    "A logout (docs/logout.md): the ended session, why, its clients and grants, and each back-channel delivery (kept a week after the last attempt).",
+});
+
+export const SignOutEverywhere = SignOutEverywhereResponseSchema.meta({
+  id: "SignOutEverywhere",
+  description: "Every session that ended, with its logout as it stood when the answer was sent (null when the session had already ended).",
+});

@@ -17,7 +17,18 @@ export async function authorizationCodeGrant({ env, client, params, resources, r
     dpopJkt,
     refreshJkt: refreshTokenJkt(client, dpopJkt),
   });
-  const { grantId, redirectUri, redirectUriSent, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt: _codeJkt, responseType, ...authorization } = record;
+  const {
+    grantId,
+    redirectUri,
+    redirectUriSent,
+    codeChallenge,
+    codeChallengeMethod,
+    issuedAt,
+    expiresAt,
+    dpopJkt: _codeJkt,
+    responseType,
+    ...authorization
+  } = record;
   const omitAtHash = responseType.split(" ").includes("token");
   const tokens = await accessAndIdToken(
     env,
@@ -53,6 +64,8 @@ async function redeemAuthorizationCode(
       throw invalidGrant("authorization code has already been used");
     case "expired":
       throw invalidGrant("authorization code has expired");
+    case "revoked":
+      throw invalidGrant("the session this authorization code was issued in has ended");
     case "refused":
       throw invalidGrant(result.description);
     case "invalid_target":

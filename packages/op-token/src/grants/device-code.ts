@@ -14,7 +14,7 @@ export async function deviceCodeGrant({ env, client, params, resources, registry
     scope: record.scopes.join(" "),
     resources: record.resources,
     authTimeRequired: client.require_auth_time ?? false,
-    grantId: randomToken(16),
+    grantId: record.grantId ?? randomToken(16),
     certificateThumbprint: boundThumbprint,
     dpopJkt,
     refreshJkt: refreshTokenJkt(client, dpopJkt),

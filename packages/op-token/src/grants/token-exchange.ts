@@ -1,5 +1,14 @@
 import { type AuthenticatedClient, getConfig, invalidGrant, invalidRequest, invalidTarget, randomToken } from "@op/core";
-import { accessTokenLifetime, checkExchangeTargets, dpopTokenType, effectiveGrants, exchangedScope, type Registry, registeredTargets, type Target } from "@op/rules";
+import {
+  accessTokenLifetime,
+  checkExchangeTargets,
+  dpopTokenType,
+  effectiveGrants,
+  exchangedScope,
+  type Registry,
+  registeredTargets,
+  type Target,
+} from "@op/rules";
 import { type Env, grantObject } from "@op/storage";
 import { type ActorClaim, audiencesOf, issueAccessToken, userinfoAudience, verifyIdTokenHint } from "@op/tokens";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";

@@ -51,8 +51,8 @@ export class DeviceAuthorization extends DurableObject<Env> {
   }
 
   /** RFC 8628 §3.3: the user approved; false when the request is no longer pending. */
-  approve(approval: Authentication, now = Date.now()): boolean {
-    return this.answer({ status: "approved", approval }, now);
+  approve(approval: Authentication, grantId?: string, now = Date.now()): boolean {
+    return this.answer({ status: "approved", approval, grantId }, now);
   }
 
   /** The user denied; the client's next poll gets access_denied (RFC 8628 §3.5). */
@@ -60,7 +60,7 @@ export class DeviceAuthorization extends DurableObject<Env> {
     return this.answer({ status: "denied" }, now);
   }
 
-  private answer(patch: Pick<DeviceAuthorizationRecord, "status" | "approval">, now: number): boolean {
+  private answer(patch: Pick<DeviceAuthorizationRecord, "status" | "approval" | "grantId">, now: number): boolean {
     const r = this.record();
     if (r?.status !== "pending" || now >= r.expiresAt) return false;
     this.ctx.storage.kv.put("record", { ...r, ...patch });

@@ -49,6 +49,7 @@ export type RedeemCodeResult =
   | { status: "expired" }
   | { status: "client_mismatch" }
   | { status: "reused" }
+  | { status: "revoked" }
   | { status: "refused"; description: string }
   | { status: "invalid_target"; resource: string };
 
@@ -92,6 +93,8 @@ export class Grant extends DurableObject<Env> {
       return { status: "reused" };
     }
     this.ctx.storage.kv.put("code-redeemed", now);
+    // Its session ended before the code came back (endWithSession): no tokens for a logged-out session.
+    if (this.ctx.storage.kv.get("revoked") !== undefined) return { status: "revoked" };
     if (now >= code.expiresAt) return { status: "expired" };
     const redirect = redirectUriRefusal(code, r.redirectUri);
     if (redirect) return { status: "refused", description: redirect };
@@ -169,6 +172,21 @@ export class Grant extends DurableObject<Env> {
 
   private revoke(): void {
     this.ctx.storage.kv.put("revoked", Date.now());
+  }
+
+  /**
+   * OIDC Back-Channel Logout §2.7: the session this grant was started in has ended. Without
+   * offline_access the grant (its refresh tokens, its access tokens, a code not yet redeemed)
+   * ends with it; with offline_access it stays, as the user asked for access beyond the session.
+   * True when it was revoked.
+   */
+  endWithSession(): boolean {
+    const grant = this.ctx.storage.kv.get<GrantRecord>("grant");
+    const code = this.ctx.storage.kv.get<AuthorizationCodeRecord>("code");
+    const scope = grant?.scope ?? code?.scope;
+    if (scope === undefined || outlivesSession(scope)) return false;
+    this.revoke();
+    return true;
   }
 
   /** RFC 7009 §2.1: revokes one access token of this grant, if it belongs to `clientId`. */
@@ -251,6 +269,9 @@ export class Grant extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 }
+
+/** OIDC Core §11: offline_access asks for access while the user is not logged in, so such a grant outlives the session. */
+const outlivesSession = (scope: string) => scope.split(" ").includes("offline_access");
 
 async function mintRefreshSecret() {
   const secret = randomToken(32);

@@ -24,6 +24,14 @@ export interface UserProfile {
   claims: z.output<typeof StandardClaimsSchema>;
 }
 
+/** An entry of the account's session index: the BrowserSession's object id (not its cookie secret) and when it ends. */
+export interface AccountSession {
+  sessionId: string;
+  sid: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface ConsentRecord {
   scopes: string[];
   claims: string[];
@@ -95,6 +103,28 @@ export class UserAccount extends DurableObject<Env> {
 
   revokeConsent(clientId: string): void {
     if (this.consent(clientId)) this.ctx.storage.kv.delete(`consent:${clientId}`); // a delete of nothing would still store a table
+  }
+
+  /**
+   * The account's sessions, so that it (sign-out-everywhere), the operator and deprovisioning can
+   * end every one of them (sessions.ts: endSessionsOf). Expired entries are dropped here.
+   */
+  addSession(entry: AccountSession, now = Date.now()): void {
+    this.pruneSessions(now);
+    this.ctx.storage.kv.put(`session:${entry.sessionId}`, entry);
+  }
+
+  forgetSession(sessionId: string): void {
+    this.ctx.storage.kv.delete(`session:${sessionId}`);
+  }
+
+  sessions(now = Date.now()): AccountSession[] {
+    this.pruneSessions(now);
+    return [...this.ctx.storage.kv.list<AccountSession>({ prefix: "session:" })].map(([, e]) => e);
+  }
+
+  private pruneSessions(now: number) {
+    for (const [key, entry] of this.ctx.storage.kv.list<AccountSession>({ prefix: "session:" })) if (entry.expiresAt <= now) this.ctx.storage.kv.delete(key);
   }
 }
 

@@ -1,4 +1,5 @@
 import { type Client, type GrantedAuthorization, getConfig, randomToken, type SessionRecord, type ValidatedAuthorizationRequest } from "@op/core";
+import { rpOrigin, sessionState } from "@op/rules";
 import { type Env, grantIdOfCode, grantObject, sessionObject, userBySub } from "@op/storage";
 import { issueAccessToken, issueIdToken } from "@op/tokens";
 import { targetOf } from "../context";
@@ -47,8 +48,22 @@ export async function issueAuthorizationResponse(
       state: req.state,
     });
   }
-  await sessionObject(env, session.key).addClient(req.clientId);
+  // For logout: the client is told, and this grant revoked unless it holds offline_access.
+  await sessionObject(env, session.key).addClient(req.clientId, grantId);
+  const state = await sessionStateFor(req, session.record);
+  if (state) params.session_state = state;
   return authorizationResponse(env, targetOf(req, client), params);
+}
+
+/**
+ * OIDC Session Management §2-§3: an OpenID authentication response carries session_state, the
+ * salted hash of the client, its origin (the redirect URI's) and the OP browser state, which the
+ * client then checks with check_session_iframe.
+ */
+async function sessionStateFor(req: ValidatedAuthorizationRequest, session: SessionRecord): Promise<string | undefined> {
+  const origin = rpOrigin(req.redirectUri);
+  if (!req.scopes.includes("openid") || !session.browserState || !origin) return undefined;
+  return sessionState({ clientId: req.clientId, origin, browserState: session.browserState, salt: randomToken(16) });
 }
 
 /** The code waits in its grant's Durable Object for at most AUTHORIZATION_CODE_TTL. */
