@@ -27,6 +27,11 @@ const TEST_VARS = {
   // admin API), for the resources configured here or registered by a test.
   CLIENT_GRANTS_DEFAULT: "none",
   RESOURCES: JSON.stringify(TEST_RESOURCES),
+  // RFC 9449 server nonces at the token, PAR and userinfo endpoints: the strictest setting, so every
+  // DPoP test goes through the nonce challenge (test/workers/dpop.test.ts); the tests sign old
+  // nonces with this secret.
+  DPOP_NONCE: "all",
+  DPOP_NONCE_SECRET: "test-dpop-nonce-secret-0123456789abcdefghij",
   // Every Worker sees an admin change at once (test/workers/resource-registry.test.ts checks the bound itself).
   RESOURCE_CACHE_TTL: "0",
 };

@@ -36,7 +36,7 @@ for (const p of packages) {
         const base = path.resolve(path.dirname(file), spec);
         const target = [`${base}.ts`, path.join(base, "index.ts")].find(existsSync);
         if (target) targets.push(target);
-      } else if (spec.startsWith("@op/") && name && !declared.get(name).deps.includes(spec) && spec !== name) {
+      } else if (spec.startsWith("@op/") && name && !declared.get(name).deps.some((d) => spec === d || spec.startsWith(`${d}/`)) && spec !== name) {
         problems.push(`${path.relative(root, file)} imports ${spec}, which ${name} does not declare`);
       }
     }

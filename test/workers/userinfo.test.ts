@@ -23,10 +23,10 @@ describe("userinfo", () => {
     }
   });
 
-  it("without a token: 401 with a bare Bearer challenge", async () => {
+  it("without a token: 401 with a bare Bearer challenge, and a DPoP one with its algs (RFC 9449 §7.1)", async () => {
     const res = await op("/userinfo");
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toBe(`Bearer realm="${ISSUER}"`);
+    expect(res.headers.get("www-authenticate")).toBe(`Bearer realm="${ISSUER}", DPoP realm="${ISSUER}", algs="ES256 PS256 EdDSA"`);
     expect(await res.json()).toMatchObject({ error: "invalid_token" });
   });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isolateCache } from "./cache";
+import { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS } from "./dpop-algs";
 import { type ClientGrants, ClientGrantsSchema, NO_GRANTS, ResourceServerSchema, registryConflict } from "./schemas/resource";
 
 const flag = (dflt: boolean) =>
@@ -119,6 +120,16 @@ export const ConfigSchema = z
     REQUEST_OBJECT_MAX_BYTES: z.coerce.number().int().min(1024).max(65536).default(16384),
     REQUEST_OBJECT_MAX_LIFETIME: seconds(3600, 86400),
     REQUEST_OBJECT_REQUIRE_JTI: flag(false),
+    // RFC 9449 (docs/dpop-fapi.md): the proof algorithms accepted, how old a proof may be, and server nonces.
+    DPOP_SIGNING_ALGS: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? DEFAULT_DPOP_ALGS.join(" ")).split(/[\s,]+/).filter(Boolean))
+      .pipe(z.array(z.enum(DPOP_ASYMMETRIC_ALGS, { error: `DPOP_SIGNING_ALGS lists asymmetric JWS algorithms: ${DPOP_ASYMMETRIC_ALGS.join(" ")}` })).min(1)),
+    DPOP_PROOF_MAX_AGE: seconds(60, 300),
+    DPOP_NONCE: z.enum(["off", "token", "all"]).default("off"),
+    DPOP_NONCE_WINDOW: z.coerce.number().int().min(10).max(3600).default(300),
+    DPOP_NONCE_SECRET: z.string().min(32).optional(),
     LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
     LOGIN_LOCKOUT_BACKOFF: seconds(1, 3600),
     LOGIN_LOCKOUT_MAX: seconds(900, 86400),
@@ -148,6 +159,10 @@ export const ConfigSchema = z
   .refine((c) => c.LOGIN_LOCKOUT_MAX >= c.LOGIN_LOCKOUT_BACKOFF, {
     message: "LOGIN_LOCKOUT_MAX must be at least LOGIN_LOCKOUT_BACKOFF",
     path: ["LOGIN_LOCKOUT_MAX"],
+  })
+  .refine((c) => c.DPOP_NONCE === "off" || c.DPOP_NONCE_SECRET !== undefined || c.ENVIRONMENT === "development", {
+    message: "DPOP_NONCE needs DPOP_NONCE_SECRET (32 characters at least) outside development",
+    path: ["DPOP_NONCE_SECRET"],
   })
   .superRefine((c, ctx) => {
     const transport = c.MAIL_TRANSPORT ?? (c.ENVIRONMENT === "development" ? "mailbox" : "none");
@@ -249,6 +264,19 @@ export const ConfigSchema = z
       par: { ttl: c.PAR_TTL, reuseWindow: c.PAR_REUSE_WINDOW },
       /** RFC 9101 request objects: size in bytes, the furthest `exp` ahead, and whether `jti` is required. */
       requestObject: { maxBytes: c.REQUEST_OBJECT_MAX_BYTES, maxLifetime: c.REQUEST_OBJECT_MAX_LIFETIME, requireJti: c.REQUEST_OBJECT_REQUIRE_JTI },
+      /**
+       * RFC 9449: proof algorithms (discovery's dpop_signing_alg_values_supported), the age a proof
+       * may have (iat, besides clockSkew into the future), and server nonces: where they are
+       * required (§8 token and PAR endpoints, §9 userinfo too), the seconds of one nonce step (a
+       * nonce is accepted for one to two steps) and the HMAC key (development derives one).
+       */
+      dpop: {
+        algs: c.DPOP_SIGNING_ALGS,
+        maxAge: c.DPOP_PROOF_MAX_AGE,
+        nonce: c.DPOP_NONCE,
+        nonceWindow: c.DPOP_NONCE_WINDOW,
+        nonceSecret: c.DPOP_NONCE_SECRET ?? `development-dpop-nonce-secret:${issuer}`,
+      },
       /** Signing algorithms whose keys the key store keeps; the first is the ID token default (OIDC Core §15.1: RS256). */
       signingAlgs: ["RS256", "ES256"] as const,
       secureCookies: issuer.startsWith("https://"),

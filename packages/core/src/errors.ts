@@ -51,6 +51,11 @@ export const ERROR_CODES = {
   authorization_pending: { status: 400 },
   slow_down: { status: 400 },
   expired_token: { status: 400 },
+  // RFC 9449 §5 (token endpoint: RFC 6749 §5.2, 400) and §7.1 (a protected resource: 401 with a
+  // DPoP challenge, which the resource asks for with `resourceChallenge`).
+  invalid_dpop_proof: { status: 400 },
+  // RFC 9449 §8 (400 at the token endpoint) and §9 (401 at a resource), with the DPoP-Nonce header.
+  use_dpop_nonce: { status: 400 },
   not_found: { status: 404 },
 } as const satisfies Record<string, CodeSpec>;
 
@@ -65,6 +70,8 @@ export interface ErrorOptions {
   redirectable?: false;
   /** RFC 6750 §3.1: a request that carried no credentials gets the challenge without an error code. */
   bareChallenge?: boolean;
+  /** The scheme whose challenge carries this error, instead of the code's (RFC 9449 §7.1: a DPoP token's errors go on the DPoP challenge). */
+  challenge?: ChallengeScheme;
   /** The challenge's realm, if not the issuer (the admin API's is `<issuer>/admin`). */
   realm?: string;
   /** For the log only. */
@@ -89,7 +96,7 @@ export class OAuthError extends Error {
     this.status = opts.status ?? spec.status;
     this.headers = opts.headers ?? {};
     this.redirectable = opts.redirectable ?? spec.redirectable ?? true;
-    this.challenge = spec.challenge;
+    this.challenge = opts.challenge ?? spec.challenge;
     this.bareChallenge = opts.bareChallenge ?? false;
     this.realm = opts.realm;
     this.debug = opts.debug;
@@ -110,6 +117,7 @@ export class OAuthError extends Error {
       headers: this.headers,
       redirectable: this.redirectable ? undefined : false,
       bareChallenge: this.bareChallenge,
+      challenge: this.challenge,
       realm: this.realm,
       debug: this.debug,
       ...opts,
@@ -157,6 +165,18 @@ export const authorizationPending = code("authorization_pending");
 export const slowDown = code("slow_down");
 export const expiredToken = code("expired_token");
 export const notFound = code("not_found");
+export const invalidDpopProof = code("invalid_dpop_proof");
+
+/** RFC 9449 §8, §9: the proof must carry the server's nonce, given in the DPoP-Nonce header. */
+export const useDpopNonce = (nonce: string, description = "the DPoP proof must carry the server's nonce (DPoP-Nonce)", opts?: ErrorOptions) =>
+  new OAuthError("use_dpop_nonce", description, { ...opts, headers: { ...opts?.headers, "DPoP-Nonce": nonce } });
+
+/**
+ * RFC 9449 §7.1, §9: a DPoP refusal at a protected resource (userinfo) is a 401 whose DPoP
+ * challenge carries it; at the token endpoint the same codes are 400s without one (§5, §8).
+ */
+export const atProtectedResource = (err: OAuthError): OAuthError =>
+  err.error === "invalid_dpop_proof" || err.error === "use_dpop_nonce" ? err.with({ status: 401, challenge: "DPoP" }) : err;
 
 /** RFC 6750 §3.1: no token at all: 401 with a bare challenge, no error code in it. */
 export const missingToken = (description = "an access token is required", opts?: ErrorOptions) => invalidToken(description, { ...opts, bareChallenge: true });

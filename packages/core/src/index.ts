@@ -12,10 +12,12 @@ export {
   signedArtifactMaxLifetime,
 } from "./config";
 export { base64url, fromBase64url, hashSecret, randomToken, sha256, sha256b64url, timingSafeEqual, verifySecret } from "./crypto";
+export { DEFAULT_DPOP_ALGS, DPOP_ASYMMETRIC_ALGS, type DpopAlg } from "./dpop-algs";
 export {
   accessDenied,
   accountSelectionRequired,
   asOAuthError,
+  atProtectedResource,
   authorizationPending,
   type ChallengeScheme,
   consentRequired,
@@ -26,6 +28,7 @@ export {
   interactionRequired,
   invalidClient,
   invalidClientMetadata,
+  invalidDpopProof,
   invalidGrant,
   invalidRedirectUri,
   invalidRequest,
@@ -55,6 +58,7 @@ export {
   unsupportedResponseMode,
   unsupportedResponseType,
   unsupportedTokenType,
+  useDpopNonce,
 } from "./errors";
 export { hashPassword, needsRehash, verifyPassword } from "./password";
 export { PATHS, type WorkerName, workerFor } from "./routes";

@@ -16,19 +16,41 @@ export interface ErrorRenderers {
   redirect?: (err: OAuthError, c: Context) => Promise<Response | undefined>;
 }
 
-/** RFC 6750 §3 / RFC 7235 §4.1: the challenge an error implies, with error and description unless it is bare. */
-export function challengeFor(err: OAuthError, realm: string, scheme: ChallengeScheme | undefined = err.challenge): string | undefined {
-  if (!scheme) return undefined;
-  const parts = [`realm="${quoted(err.realm ?? realm)}"`];
-  if (scheme !== "Basic" && !err.bareChallenge) parts.push(`error="${err.error}"`, `error_description="${quoted(err.description)}"`);
-  return `${scheme} ${parts.join(", ")}`;
+/** The challenges a route offers for errors whose code implies none (RFC 6750 §3), and DPoP's (RFC 9449 §7.1) with its algorithms. */
+export interface RouteChallenge {
+  scheme?: ChallengeScheme;
+  /** The route also accepts DPoP-bound tokens: its errors offer a DPoP challenge with these `algs`. */
+  dpopAlgs?: readonly string[];
+}
+
+const SCHEME_ORDER: ChallengeScheme[] = ["Basic", "Bearer", "DPoP"];
+
+/**
+ * RFC 6750 §3 / RFC 7235 §4.1: the challenges an error implies. The error (and its description,
+ * unless it is bare) goes on its own scheme's challenge, or the route's; a route that also takes
+ * DPoP offers that challenge too, with `algs` (RFC 9449 §7.1), Bearer first so that clients
+ * reading only the first challenge still find theirs.
+ */
+export function challengeFor(err: OAuthError, realm: string, route: RouteChallenge = {}): string | undefined {
+  const target = err.challenge ?? route.scheme;
+  if (!target) return undefined;
+  const offered = target === "Basic" ? ["Basic"] : [route.scheme, route.dpopAlgs ? "DPoP" : undefined, target];
+  const schemes = SCHEME_ORDER.filter((s) => offered.includes(s));
+  return schemes
+    .map((scheme) => {
+      const parts = [`realm="${quoted(err.realm ?? realm)}"`];
+      if (scheme === target && scheme !== "Basic" && !err.bareChallenge) parts.push(`error="${err.error}"`, `error_description="${quoted(err.description)}"`);
+      if (scheme === "DPoP" && route.dpopAlgs) parts.push(`algs="${route.dpopAlgs.join(" ")}"`);
+      return `${scheme} ${parts.join(", ")}`;
+    })
+    .join(", ");
 }
 
 const quoted = (s: string) => s.replace(/["\\]/g, "");
 
 /** RFC 6749 §5.2 JSON, with the error's headers and challenge; never the debug detail. */
-export function errorJson(err: OAuthError, issuer: string, routeScheme?: ChallengeScheme): Response {
-  const challenge = challengeFor(err, issuer, err.challenge ?? routeScheme);
+export function errorJson(err: OAuthError, issuer: string, route?: RouteChallenge): Response {
+  const challenge = challengeFor(err, issuer, route);
   return json(err.toJSON(), err.status, { ...err.headers, ...(challenge ? { "WWW-Authenticate": challenge } : {}) });
 }
 
@@ -64,6 +86,7 @@ export function errorHandler(worker: string, renderers: ErrorRenderers = {}) {
       if (redirected) return redirected;
       if (renderers.page) return renderers.page(err, c);
     }
-    return errorJson(err, getConfig(c.env).issuer, c.get("challenge"));
+    const config = getConfig(c.env);
+    return errorJson(err, config.issuer, { scheme: c.get("challenge"), dpopAlgs: c.get("dpopChallenge") ? config.dpop.algs : undefined });
   };
 }

@@ -1,4 +1,5 @@
 import { type AuthenticatedClient, asOAuthError, type ChallengeScheme, getConfig, methodNotAllowed, notFound, payloadTooLarge } from "@op/core";
+import type { DpopProof } from "@op/resource-server";
 import { countProven, type Env, enforceRateLimit, type LimitedAction, refundRateLimit, refuseIfSpent } from "@op/storage";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -6,6 +7,7 @@ import { every } from "hono/combine";
 import { createMiddleware } from "hono/factory";
 import { clientAddress } from "./client-address";
 import { authenticateClient } from "./client-auth";
+import { dpopProof } from "./dpop";
 import { type ErrorRenderers, type ErrorSurface, errorHandler } from "./errors";
 import { discardBody, type ReadParams, readForm, rejectDuplicates } from "./form";
 
@@ -29,6 +31,10 @@ export interface OpVariables {
   proved: boolean;
   /** The challenge scheme of every error on this route, for errors whose code implies none (RFC 6750 §3). */
   challenge: ChallengeScheme;
+  /** The route also takes DPoP-bound tokens: its errors offer a DPoP challenge too (RFC 9449 §7.1). */
+  dpopChallenge: boolean;
+  /** The request's verified DPoP proof (RFC 9449 §4.3), at the token and PAR endpoints (dpop.ts `dpopProof`); undefined without one. */
+  dpop: DpopProof | undefined;
 }
 export type OpEnv<V extends object = object> = { Bindings: Env; Variables: OpVariables & V };
 /** A Worker's request context; `V` adds the variables of that Worker's own steps. */
@@ -194,13 +200,24 @@ export const limitPerClient = (action: LimitedAction) =>
 /**
  * The opening of every client-authenticated endpoint (token, PAR, device authorization,
  * introspection, revocation): the address's budget before any work, the form, the client, then
- * the client's budget.
+ * the client's budget; at the token and PAR endpoints (`dpop`), the DPoP proof (RFC 9449 §5,
+ * §10.1) last, so that its jti is claimed only within the client's budget.
  */
-export const clientAuthenticatedRequest = (opts: { beforeAuthentication?: MiddlewareHandler<OpEnv>[] } = {}): MiddlewareHandler<OpEnv> =>
-  every(limitPerAddress("token:ip"), formBody(), ...(opts.beforeAuthentication ?? []), clientAuthentication, limitPerClient("token:client"));
+export const clientAuthenticatedRequest = (
+  opts: { beforeAuthentication?: MiddlewareHandler<OpEnv>[]; dpop?: "token" | "par" } = {},
+): MiddlewareHandler<OpEnv> =>
+  every(
+    limitPerAddress("token:ip"),
+    formBody(),
+    ...(opts.beforeAuthentication ?? []),
+    clientAuthentication,
+    limitPerClient("token:client"),
+    ...(opts.dpop ? [dpopProof(opts.dpop)] : []),
+  );
 
-/** RFC 6750 §3: every error of a protected resource carries a Bearer challenge. */
+/** RFC 6750 §3, RFC 9449 §7.1: every error of a protected resource carries a Bearer challenge, and a DPoP one with its algs. */
 export const bearerChallenges = createMiddleware<OpEnv>(async (c, next) => {
   c.set("challenge", "Bearer");
+  c.set("dpopChallenge", true);
   await next();
 });

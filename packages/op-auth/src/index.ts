@@ -60,7 +60,7 @@ app.use(async (c, next) => {
 });
 
 app.on(["GET", "POST"], PATHS.authorization, authorizationEndpoint);
-app.post(PATHS.pushedAuthorizationRequest, clientAuthenticatedRequest(), pushedAuthorizationRequestEndpoint);
+app.post(PATHS.pushedAuthorizationRequest, clientAuthenticatedRequest({ dpop: "par" }), pushedAuthorizationRequestEndpoint);
 app.post(PATHS.deviceAuthorization, clientAuthenticatedRequest(), deviceAuthorizationEndpoint);
 app.all(PATHS.deviceAuthorization, onlyMethods("POST"));
 app.get(`${PATHS.interaction}/:uid`, showInteraction);

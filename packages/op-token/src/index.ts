@@ -13,13 +13,13 @@ app.use(PATHS.token, apiCors(["POST"]));
 app.use(PATHS.revocation, apiCors(["POST"]));
 app.use(PATHS.userinfo, apiCors(["GET", "POST"]));
 
-app.post(PATHS.token, clientAuthenticatedRequest({ beforeAuthentication: [requireGrantType] }), tokenEndpoint);
+app.post(PATHS.token, clientAuthenticatedRequest({ beforeAuthentication: [requireGrantType], dpop: "token" }), tokenEndpoint);
 app.all(PATHS.token, onlyMethods("POST"));
 app.on(["GET", "POST"], PATHS.userinfo, bearerChallenges, userinfoEndpoint);
 app.all(PATHS.userinfo, onlyMethods("GET, POST"));
 app.post(PATHS.introspection, clientAuthenticatedRequest(), introspectionEndpoint);
 app.all(PATHS.introspection, onlyMethods("POST"));
-app.post(PATHS.revocation, clientAuthenticatedRequest(), revocationEndpoint);
+app.post(PATHS.revocation, clientAuthenticatedRequest({ dpop: "token" }), revocationEndpoint);
 app.all(PATHS.revocation, onlyMethods("POST"));
 
 export default app;

@@ -1,6 +1,6 @@
 import { type Client, getConfig, invalidRequest } from "@op/core";
 import { json, type OpContext, provedPossession } from "@op/http";
-import { subjectFor } from "@op/rules";
+import { dpopTokenType, subjectFor } from "@op/rules";
 import { type Env, resourceRegistry } from "@op/storage";
 import { signJwt } from "@op/tokens";
 import { type ActiveToken, lookupActiveToken, tokenVisibleTo } from "./token-lookup";
@@ -28,12 +28,16 @@ export async function introspectionEndpoint(c: OpContext): Promise<Response> {
   return json(body);
 }
 
-/** An access token's claims already carry the sub its client sees; a refresh token is only its own client's (tokenVisibleTo). */
+/**
+ * An access token's claims already carry the sub its client sees, and its binding (`cnf`); RFC
+ * 9449 §6.2: a DPoP-bound one is of token_type DPoP. A refresh token is only its own client's
+ * (tokenVisibleTo), with `cnf.jkt` when a public client's family is bound to a DPoP key (§5).
+ */
 async function describe(env: Env, client: Client, t: ActiveToken): Promise<Record<string, unknown>> {
   const iss = getConfig(env).issuer;
   if (t.kind === "access_token") {
     const { gid: _gid, ...claims } = t.claims;
-    return { active: true, ...claims, token_type: "Bearer" };
+    return { active: true, ...claims, token_type: dpopTokenType(claims.cnf?.jkt) };
   }
   return {
     active: true,
@@ -44,6 +48,7 @@ async function describe(env: Env, client: Client, t: ActiveToken): Promise<Recor
     iat: Math.floor(t.issuedAt / 1000),
     exp: Math.floor(t.grant.expiresAt / 1000),
     token_type: "refresh_token",
+    ...(t.grant.refreshJkt ? { cnf: { jkt: t.grant.refreshJkt } } : {}),
   };
 }
 

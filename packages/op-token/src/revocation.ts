@@ -1,7 +1,19 @@
-import { invalidRequest, unsupportedTokenType } from "@op/core";
+import { type Client, invalidRequest, isPublicClient, unsupportedTokenType } from "@op/core";
 import { NO_STORE, type OpContext, provedPossession } from "@op/http";
+import { refreshBindingRefusal } from "@op/rules";
 import { grantObject } from "@op/storage";
-import { lookupActiveToken } from "./token-lookup";
+import { type ActiveToken, lookupActiveToken } from "./token-lookup";
+
+/**
+ * RFC 9449 §5: a public client's DPoP-bound token is the key holder's: revoking it takes a proof
+ * by that key, as using it does, so someone who only stole the token cannot revoke it either
+ * (the answer is the same 200). A confidential client's credentials already prove it is the client.
+ */
+function holdsBindingKey(client: Client, token: ActiveToken, proofJkt: string | undefined): boolean {
+  if (!isPublicClient(client)) return true;
+  const bound = token.kind === "access_token" ? token.claims.cnf?.jkt : token.grant.refreshJkt;
+  return refreshBindingRefusal(bound, proofJkt) === undefined;
+}
 
 /**
  * RFC 7009 token revocation. A refresh token revokes its whole family (and so every access
@@ -16,7 +28,8 @@ export async function revocationEndpoint(c: OpContext): Promise<Response> {
   if (params.token_type_hint && !["access_token", "refresh_token"].includes(params.token_type_hint)) {
     throw unsupportedTokenType(`token_type_hint ${params.token_type_hint} is not supported`);
   }
-  const found = params.token.length <= 8192 ? await lookupActiveToken(c.env, params.token, params.token_type_hint) : null;
+  const lookedUp = params.token.length <= 8192 ? await lookupActiveToken(c.env, params.token, params.token_type_hint) : null;
+  const found = lookedUp && holdsBindingKey(client, lookedUp, c.get("dpop")?.jkt) ? lookedUp : null;
   let revoked = false;
   if (found?.kind === "refresh_token") revoked = await grantObject(c.env, found.grantId).revokeRefreshToken(found.secret, client.client_id);
   if (found?.kind === "access_token") revoked = await grantObject(c.env, found.claims.gid).revokeAccessToken(found.claims.jti, client.client_id);

@@ -1,6 +1,16 @@
-import { type Client, getConfig, invalidRequest, OAuthError, type SUPPORTED_GRANT_TYPES, unauthorizedClient, unsupportedGrantType } from "@op/core";
+import {
+  type Client,
+  getConfig,
+  invalidDpopProof,
+  invalidRequest,
+  OAuthError,
+  type SUPPORTED_GRANT_TYPES,
+  unauthorizedClient,
+  unsupportedGrantType,
+} from "@op/core";
 import { json, type OpContext, type OpEnv, presentedClientCertificate, provedPossession } from "@op/http";
-import { parseResources, registeredTargets } from "@op/rules";
+import type { DpopProof } from "@op/resource-server";
+import { dpopRequiredRefusal, parseResources, registeredTargets } from "@op/rules";
 import { type Env, resourceRegistry } from "@op/storage";
 import { userinfoAudience } from "@op/tokens";
 import { createMiddleware } from "hono/factory";
@@ -39,7 +49,8 @@ export const requireGrantType = createMiddleware<OpEnv>(async (c, next) => {
  * RFC 6749 §3.2, §5: the token endpoint, after the pipeline's steps (address budget, form, grant
  * type, client authentication, client budget): the client must be allowed the grant, every
  * `resource` must be registered (RFC 8707 §2), tokens are bound to its certificate where it
- * asked (RFC 8705 §3), and the grant's module does the rest.
+ * asked (RFC 8705 §3) and to the key of its DPoP proof (RFC 9449 §5), and the grant's module
+ * does the rest.
  */
 export async function tokenEndpoint(c: OpContext): Promise<Response> {
   const { params, resources: values, audiences } = c.get("form");
@@ -50,9 +61,10 @@ export async function tokenEndpoint(c: OpContext): Promise<Response> {
   const registry = await resourceRegistry(c.env);
   const { targets, userinfo } = registeredTargets(registry, resources, userinfoAudience(getConfig(c.env).issuer));
   const boundThumbprint = certificateBinding(c.env, c.req.raw, client);
+  const dpopJkt = dpopBinding(client, c.get("dpop"), boundThumbprint);
   const grant = grantOf(grantType)!;
   try {
-    const response = await grant({ env: c.env, client, params, resources, targets, userinfo, registry, audiences, boundThumbprint });
+    const response = await grant({ env: c.env, client, params, resources, targets, userinfo, registry, audiences, boundThumbprint, dpopJkt });
     provedPossession(c); // every grant that succeeds took a code and verifier, a token, an assertion or credentials
     return json(response);
   } catch (err) {
@@ -68,6 +80,16 @@ function certificateBinding(env: Env, request: Request, client: Client): string 
   const cert = presentedClientCertificate(request, getConfig(env));
   if (!cert) throw invalidRequest("this client's tokens are bound to its TLS certificate, and none was presented");
   return cert.thumbprint;
+}
+
+/**
+ * RFC 9449 §5: a request with a verified proof (the pipeline's dpopProof step) gets tokens bound
+ * to its key; §5.2: a client registered with dpop_bound_access_tokens must send one.
+ */
+function dpopBinding(client: Client, proof: DpopProof | undefined, certificateThumbprint: string | undefined): string | undefined {
+  const refusal = dpopRequiredRefusal(client, { present: proof !== undefined, certificateBound: certificateThumbprint !== undefined });
+  if (refusal) throw invalidDpopProof(refusal);
+  return proof?.jkt;
 }
 
 /** RFC 6749 §5.2 unauthorized_client: the grant must be among the client's registered grant_types. */

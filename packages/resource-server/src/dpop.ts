@@ -1,6 +1,21 @@
+import {
+  acceptedNonceSteps,
+  athRefusal,
+  DEFAULT_DPOP_ALGS,
+  dpopAlgRefusal,
+  dpopClaimsRefusal,
+  dpopIatRefusal,
+  dpopJwkRefusal,
+  dpopReplayExpiry,
+  nonceStep,
+  normalizeHtu,
+  sameDpopKey,
+} from "@op/rules/dpop";
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, type JWTPayload, jwtVerify } from "jose";
-import { sha256Base64url, timingSafeEqual } from "./encoding";
+import { base64url, sha256Base64url } from "./encoding";
 import { AuthError } from "./errors";
+
+export { DEFAULT_DPOP_ALGS, normalizeHtu };
 
 /** JWS algorithms a token or proof may be signed with: asymmetric only, never `none` or HMAC. */
 export const ASYMMETRIC_ALGS = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA", "Ed25519"] as const;
@@ -74,7 +89,7 @@ export interface DpopProofCheck {
   accessToken?: string;
   /** The token's `cnf.jkt`: the proof's key must have this RFC 7638 thumbprint. */
   jkt?: string;
-  /** Accepted proof algorithms; default every asymmetric one (ASYMMETRIC_ALGS). */
+  /** Accepted proof algorithms; default ES256, PS256 and EdDSA (DEFAULT_DPOP_ALGS). */
   algorithms?: readonly string[];
   /** How old a proof's `iat` may be, in seconds (default 60). */
   maxAge?: number;
@@ -102,102 +117,102 @@ export interface DpopProof {
 /** The isolate's default replay cache (see MemoryReplayCache for its limits). */
 export const defaultReplayCache = new MemoryReplayCache();
 
-const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"];
 const MAX_PROOF_LENGTH = 8192;
-const MAX_JTI_LENGTH = 512;
 
-const invalid = (description: string) => new AuthError("invalid_dpop_proof", description, { scheme: "DPoP" });
+const invalid = (description: string) => new AuthError("invalid_dpop_proof", `the DPoP proof ${description}`, { scheme: "DPoP" });
 
 /**
  * RFC 9449 §4.3: checks one DPoP proof (typ, alg, embedded public key, signature, htm, htu,
- * iat, nonce, ath and the key's thumbprint), and only then records its jti against replay.
+ * iat, nonce, ath and the key's thumbprint), and only then records its jti against replay. The
+ * rules themselves are @op/rules/dpop's, shared with the OP's token endpoint and userinfo.
  * Throws AuthError invalid_dpop_proof (or use_dpop_nonce) on any failure.
  */
 export async function verifyDpopProof(check: DpopProofCheck): Promise<DpopProof> {
-  const algorithms = [...(check.algorithms ?? ASYMMETRIC_ALGS)];
+  const algorithms = [...(check.algorithms ?? DEFAULT_DPOP_ALGS)];
   const maxAge = check.maxAge ?? 60;
   const tolerance = check.clockTolerance ?? 5;
   const now = check.now ?? Date.now();
   const { proof } = check;
-  if (proof.length > MAX_PROOF_LENGTH || proof.split(".").length !== 3) throw invalid("the DPoP proof is not a JWT");
+  if (proof.length > MAX_PROOF_LENGTH || proof.split(".").length !== 3) throw invalid("is not a JWT");
 
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(proof);
   } catch {
-    throw invalid("the DPoP proof's header is malformed");
+    throw invalid("has a malformed header");
   }
-  if (typeof header.typ !== "string" || header.typ.toLowerCase() !== "dpop+jwt") throw invalid('the DPoP proof\'s typ must be "dpop+jwt"');
-  if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) throw invalid(`the DPoP proof's alg must be one of ${algorithms.join(" ")}`);
-  const jwk = header.jwk;
-  if (!jwk || typeof jwk !== "object" || Array.isArray(jwk)) throw invalid("the DPoP proof must carry its public key in jwk");
-  if (!["EC", "RSA", "OKP"].includes(jwk.kty as string)) throw invalid("the DPoP proof's jwk must be an asymmetric public key");
-  if (PRIVATE_JWK_MEMBERS.some((m) => m in jwk)) throw invalid("the DPoP proof's jwk must not contain a private key");
+  // RFC 9449 §4.3 step 4, RFC 8725 §3.11: typed for this role only (jwt-roles.ts names it too).
+  if (typeof header.typ !== "string" || header.typ.toLowerCase() !== "dpop+jwt") throw invalid('must be typed "dpop+jwt"');
+  const algRefusal = dpopAlgRefusal(header.alg, algorithms);
+  if (algRefusal) throw invalid(algRefusal);
+  const jwkRefusal = dpopJwkRefusal(header.jwk);
+  if (jwkRefusal) throw invalid(jwkRefusal);
+  const jwk = header.jwk as JWK;
 
   let payload: JWTPayload;
   try {
+    // RFC 9449 §4.3 step 6: the signature by the embedded key; iat is checked below with its own window.
     ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
       algorithms,
       typ: "dpop+jwt",
       currentDate: new Date(now),
-      maxTokenAge: maxAge,
-      clockTolerance: tolerance,
       requiredClaims: ["jti", "htm", "htu", "iat"],
     }));
   } catch (e) {
-    throw invalid(`the DPoP proof is invalid: ${(e as Error).message}`);
+    throw invalid(`is invalid: ${(e as Error).message}`);
   }
-  const { jti, htm, htu, ath, nonce, iat } = payload as JWTPayload & Record<string, unknown>;
-  if (typeof jti !== "string" || !jti || jti.length > MAX_JTI_LENGTH) throw invalid("the DPoP proof's jti must be a string");
-  if (typeof htm !== "string" || htm !== check.method) throw invalid("the DPoP proof's htm does not match the request's method");
-  if (typeof htu !== "string") throw invalid("the DPoP proof's htu must be a string");
-  const expectedUrl = normalizeHtu(check.url);
-  const proofUrl = normalizeHtu(htu);
-  if (!expectedUrl || !proofUrl || proofUrl !== expectedUrl) throw invalid("the DPoP proof's htu does not match the request's URL");
+  const claims = payload as JWTPayload & Record<string, unknown>;
+  const claimsRefusal = dpopClaimsRefusal(claims, { method: check.method, url: check.url });
+  if (claimsRefusal) throw invalid(claimsRefusal);
+  const iatRefusal = dpopIatRefusal(claims.iat, now, maxAge, tolerance);
+  if (iatRefusal) throw invalid(iatRefusal);
 
   if (check.nonce) {
-    const accepted = await check.nonce.check(typeof nonce === "string" ? nonce : undefined);
+    const accepted = await check.nonce.check(typeof claims.nonce === "string" ? claims.nonce : undefined);
     if (!accepted) {
       throw new AuthError("use_dpop_nonce", "the DPoP proof must carry the server's nonce", { scheme: "DPoP", dpopNonce: await check.nonce.issue() });
     }
   }
 
   if (check.accessToken !== undefined) {
-    if (typeof ath !== "string") throw invalid("the DPoP proof must carry ath, the access token's hash");
-    if (!timingSafeEqual(ath, await sha256Base64url(check.accessToken))) throw invalid("the DPoP proof's ath does not match the access token");
+    const refusal = athRefusal(claims.ath, await sha256Base64url(check.accessToken));
+    if (refusal) throw invalid(refusal);
   }
 
-  const jkt = await calculateJwkThumbprint(jwk as JWK, "sha256");
-  if (check.jkt !== undefined && !timingSafeEqual(jkt, check.jkt))
+  const jkt = await calculateJwkThumbprint(jwk, "sha256");
+  if (check.jkt !== undefined && !sameDpopKey(check.jkt, jkt))
     throw new AuthError("invalid_token", "the access token is bound to another DPoP key", { scheme: "DPoP" });
 
   const replay = check.replay === undefined ? defaultReplayCache : check.replay;
   if (replay) {
-    const expiresAt = ((iat as number) + maxAge + tolerance) * 1000;
-    if (!(await replay.use(`${jkt}:${jti}`, expiresAt))) throw invalid("the DPoP proof was already used");
+    if (!(await replay.use(`${jkt}:${claims.jti}`, dpopReplayExpiry(claims.iat as number, maxAge, tolerance)))) throw invalid("was already used");
   }
-  return { jkt, jwk: jwk as JWK, alg: header.alg, jti, iat: iat as number, htm, htu };
+  return { jkt, jwk, alg: header.alg as string, jti: claims.jti as string, iat: claims.iat as number, htm: claims.htm as string, htu: claims.htu as string };
 }
 
-const UNRESERVED = /[A-Za-z0-9\-._~]/;
-
 /**
- * RFC 9449 §4.3 step 9: the URI without query and fragment, normalised per RFC 3986 §6.2.2
- * (case of scheme and host, default port, dot segments: the URL parser's; percent-encoding:
- * unreserved characters decoded, hex digits upper-cased) and §6.2.3 (empty path is "/").
- * Undefined when it is not an absolute http(s) URL.
+ * RFC 9449 §8-9: server nonces that need no storage: HMAC-SHA-256 of a time step of `window`
+ * seconds (60 by default) under `secret`, the current and the previous step's accepted (so a
+ * nonce is good for one to two windows). Every isolate, and every Worker sharing the secret (the
+ * OP and the APIs it serves), hands out and accepts the same nonces.
  */
-export function normalizeHtu(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
-  const path = url.pathname.replace(/%([0-9a-fA-F]{2})/g, (_m, hex: string) => {
-    const ch = String.fromCharCode(Number.parseInt(hex, 16));
-    return UNRESERVED.test(ch) ? ch : `%${hex.toUpperCase()}`;
-  });
-  return `${url.protocol}//${url.host}${path || "/"}`;
+export function hmacNonces(options: { secret: string; window?: number; clock?: () => number }): DpopNonceHook & { current(): Promise<string> } {
+  const window = options.window ?? 60;
+  const clock = options.clock ?? Date.now;
+  let key: Promise<CryptoKey> | undefined;
+  const nonceOf = async (step: number) => {
+    key ??= crypto.subtle.importKey("raw", new TextEncoder().encode(options.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(`dpop-nonce:${step}`));
+    return base64url(new Uint8Array(mac));
+  };
+  const current = () => nonceOf(nonceStep(clock(), window));
+  return {
+    current,
+    issue: current,
+    async check(nonce) {
+      if (nonce === undefined || nonce.length !== 43) return false;
+      for (const step of acceptedNonceSteps(clock(), window)) if (sameDpopKey(await nonceOf(step), nonce)) return true;
+      return false;
+    },
+  };
 }

@@ -8,9 +8,11 @@ export { type ChallengeContext, challengeResponse, wwwAuthenticate } from "./cha
 export {
   ASYMMETRIC_ALGS,
   type AsymmetricAlg,
+  DEFAULT_DPOP_ALGS,
   type DpopNonceHook,
   type DpopProof,
   type DpopProofCheck,
+  hmacNonces,
   MemoryReplayCache,
   normalizeHtu,
   type ReplayCache,

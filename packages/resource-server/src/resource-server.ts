@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type ChallengeContext, challengeResponse } from "./challenge";
-import { ASYMMETRIC_ALGS, type DpopNonceHook, type ReplayCache } from "./dpop";
+import { ASYMMETRIC_ALGS, DEFAULT_DPOP_ALGS, type DpopNonceHook, type ReplayCache } from "./dpop";
 import { AuthError, UpstreamError } from "./errors";
 import { type KeyResolver, remoteJwks } from "./jwks";
 import { authorizationServerMetadataUrl, PROTECTED_RESOURCE_WELL_KNOWN, type ProtectedResourceMetadata, protectedResourceMetadataUrl } from "./metadata";
@@ -147,7 +147,7 @@ export function protectedResource(input: ProtectedResourceConfig): ProtectedReso
   const fetcher: FetchLike = config.fetch ?? ((r) => fetch(r));
   const clock = config.clock ?? Date.now;
   const dpop = config.dpop;
-  const dpopAlgs = dpop === false ? undefined : [...(dpop.algorithms ?? ASYMMETRIC_ALGS)];
+  const dpopAlgs = dpop === false ? undefined : [...(dpop.algorithms ?? DEFAULT_DPOP_ALGS)];
   const metadataUrl = protectedResourceMetadataUrl(config.resource);
   const metadataPath = new URL(metadataUrl).pathname;
   const audience = [config.resource, ...(config.additionalAudiences ?? [])];

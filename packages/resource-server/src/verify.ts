@@ -146,10 +146,12 @@ export function readCredentials(request: Request, options: { dpop?: boolean } = 
 }
 
 export interface DpopSettings {
-  /** Accepted proof algorithms (default every asymmetric one). */
+  /** Accepted proof algorithms (default DEFAULT_DPOP_ALGS: ES256, PS256, EdDSA). */
   algorithms?: readonly string[];
   /** How old a proof may be, in seconds (default 60). */
   maxAge?: number;
+  /** Clock skew allowed on a proof's iat, in seconds (default 5). */
+  clockTolerance?: number;
   /** Replay cache for proofs' jti; default per isolate (MemoryReplayCache); false: none. */
   replay?: ReplayCache | false;
   /** Server nonces (RFC 9449 §8). */
@@ -211,6 +213,7 @@ export async function verifyBinding(request: Request, credentials: Credentials, 
       jkt,
       algorithms: options.dpop?.algorithms,
       maxAge: options.dpop?.maxAge,
+      clockTolerance: options.dpop?.clockTolerance,
       replay: options.dpop?.replay,
       nonce: options.dpop?.nonce,
       now: options.now,

@@ -21,6 +21,28 @@ export {
   SUPPORTED_SCOPES,
 } from "./claims";
 export {
+  acceptedNonceSteps,
+  athRefusal,
+  type DpopNoncePolicy,
+  dpopAlgRefusal,
+  dpopClaimsRefusal,
+  dpopIatRefusal,
+  dpopJktRefusal,
+  dpopJwkRefusal,
+  dpopReplayExpiry,
+  dpopRequiredRefusal,
+  dpopTokenType,
+  htuMatches,
+  isJwkThumbprint,
+  nonceRequired,
+  nonceStep,
+  normalizeHtu,
+  pushedDpopJkt,
+  refreshBindingRefusal,
+  refreshTokenJkt,
+  sameDpopKey,
+} from "./dpop";
+export {
   type AddressRange,
   documentLifetime,
   FETCHABLE_URL_RULE,

@@ -70,6 +70,8 @@ export function providerMetadata(config: Config) {
     revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs(config),
     introspection_signing_alg_values_supported: ["RS256"],
     ...(config.tlsClientAuth ? { tls_client_certificate_bound_access_tokens: true, ...mtlsAliases(config) } : {}),
+    // RFC 9449 §5.1: DPoP at the token, PAR and userinfo endpoints with these proof algorithms.
+    dpop_signing_alg_values_supported: [...config.dpop.algs],
     code_challenge_methods_supported: config.pkcePlainEnabled ? ["S256", "plain"] : ["S256"],
     claims_supported: SUPPORTED_CLAIMS,
     claim_types_supported: ["normal"],

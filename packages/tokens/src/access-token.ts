@@ -28,8 +28,8 @@ export interface AccessTokenClaims {
   acr?: string;
   /** RFC 8693 §4.1: who acts for the subject (nested for delegation chains). */
   act?: ActorClaim;
-  /** RFC 8705 §3.1: the client certificate the token is bound to. */
-  cnf?: { "x5t#S256": string };
+  /** RFC 7800 §3.1 confirmation: RFC 8705 §3.1 the client certificate, RFC 9449 §6.1 the DPoP key the token is bound to. */
+  cnf?: { "x5t#S256"?: string; jkt?: string };
 }
 
 export interface ActorClaim {
@@ -56,11 +56,19 @@ export type AccessTokenInput = Pick<GrantedAuthorization, "sub" | "scope" | "res
     grantId: string;
     act?: ActorClaim;
     certificateThumbprint?: string;
+    /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to. */
+    dpopJkt?: string;
     /** The client the token is issued to: its `client_id`, and the `sub` it sees (OIDC Core §8), as in its ID tokens. */
     client: SubjectClient & Pick<Client, "client_id">;
     /** Seconds, when its resources ask for less than ACCESS_TOKEN_TTL (never more: see accessTokenLifetime in @op/rules). */
     lifetime?: number;
   };
+
+/** RFC 7800 §3.1 `cnf`: each binding the token has (a certificate, a DPoP key, or both), or nothing. */
+function confirmation(a: Pick<AccessTokenInput, "certificateThumbprint" | "dpopJkt">): { cnf?: AccessTokenClaims["cnf"] } {
+  if (!a.certificateThumbprint && !a.dpopJkt) return {};
+  return { cnf: { ...(a.certificateThumbprint ? { "x5t#S256": a.certificateThumbprint } : {}), ...(a.dpopJkt ? { jkt: a.dpopJkt } : {}) } };
+}
 
 export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">, a: AccessTokenInput) {
   const config = getConfig(env);
@@ -80,7 +88,7 @@ export async function issueAccessToken(env: Pick<Env, "KEY_STORE" | "ISSUER" | "
     auth_time: a.authTime,
     acr: a.acr,
     ...(a.act ? { act: a.act } : {}),
-    ...(a.certificateThumbprint ? { cnf: { "x5t#S256": a.certificateThumbprint } } : {}),
+    ...confirmation(a),
   };
   const token = await signJwt(env, ACCESS_TOKEN_ALG, { ...claims }, ACCESS_TOKEN_TYP);
   return { token, expiresIn: lifetime, claims };

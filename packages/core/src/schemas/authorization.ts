@@ -45,6 +45,8 @@ export const AuthorizationParamsSchema = z.object({
   request: optionalString(20000),
   request_uri: optionalString(2000),
   registration: optionalString(20000),
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code is bound to. */
+  dpop_jkt: optionalString(100),
 });
 export type AuthorizationParams = z.output<typeof AuthorizationParamsSchema>;
 
@@ -71,6 +73,8 @@ export const ValidatedAuthorizationRequestSchema = z.object({
   display: z.enum(["page", "popup", "touch", "wap"]).optional(),
   /** RFC 8707 resource indicators. */
   resources: z.array(z.string()).default([]),
+  /** RFC 9449 §10: the DPoP key (RFC 7638 thumbprint) the code may only be redeemed with. */
+  dpopJkt: z.string().optional(),
 });
 export type ValidatedAuthorizationRequest = z.output<typeof ValidatedAuthorizationRequestSchema>;
 

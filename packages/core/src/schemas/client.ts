@@ -101,6 +101,8 @@ export const ClientMetadataSchema = z.object({
   tls_client_auth_subject_dn: z.string().min(1).max(1000).optional(),
   /** RFC 8705 §3.4: bind this client's access tokens to its certificate. */
   tls_client_certificate_bound_access_tokens: z.boolean().optional(),
+  /** RFC 9449 §5.2: this client always uses DPoP: its token requests without a proof are refused. */
+  dpop_bound_access_tokens: z.boolean({ error: "dpop_bound_access_tokens must be a boolean" }).optional(),
   /** RFC 8693 policy: the audiences and resources this client may exchange tokens for. */
   token_exchange_audiences: z.array(z.string().min(1).max(2000)).max(20).optional(),
   token_endpoint_auth_signing_alg: z.enum([...ASSERTION_ALGS.private_key_jwt, ...ASSERTION_ALGS.client_secret_jwt]).optional(),

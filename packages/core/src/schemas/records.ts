@@ -3,8 +3,8 @@ import { ClaimsRequestSchema } from "./claims";
 import { SUPPORTED_RESPONSE_TYPES } from "./client";
 
 /**
- * Stored records. Each is owned by one Durable Object class; the fields reserved for later
- * capabilities (DPoP key thumbprint, JARM, resource indicators) slot in here.
+ * Stored records. Each is owned by one Durable Object class; later capabilities' fields
+ * slot in here.
  */
 
 /** Who authenticated, and how (OIDC Core §2 auth_time/acr/amr). */
@@ -46,7 +46,7 @@ export const AuthorizationCodeRecordSchema = GrantedAuthorizationSchema.extend({
   codeChallengeMethod: z.enum(["S256", "plain"]).optional(),
   issuedAt: z.number().int(),
   expiresAt: z.number().int(),
-  /** RFC 9449 §10: reserved for the DPoP key thumbprint binding (dpop_jkt). */
+  /** RFC 9449 §10: the DPoP key the authorization request named (dpop_jkt): the code is redeemed only with a proof by it. */
   dpopJkt: z.string().optional(),
 });
 export type AuthorizationCodeRecord = z.output<typeof AuthorizationCodeRecordSchema>;
@@ -59,6 +59,8 @@ export type AuthorizationCodeRecordInput = z.input<typeof AuthorizationCodeRecor
  */
 export const GrantRecordSchema = GrantedAuthorizationSchema.partial({ authTime: true, acr: true, amr: true, sid: true }).extend({
   grantId: z.string(),
+  /** RFC 9449 §5: the DPoP key (RFC 7638 thumbprint) the family's refresh tokens are bound to: a public client's, under DPoP. */
+  refreshJkt: z.string().optional(),
   createdAt: z.number().int(),
   expiresAt: z.number().int(),
   offline: z.boolean(),

@@ -52,6 +52,10 @@ export interface AuthorizationFields {
   pkce: Pick<ValidatedAuthorizationRequest, "codeChallenge" | "codeChallengeMethod">;
   display: ValidatedAuthorizationRequest["display"];
   resources: string[];
+  /** PAR (RFC 9449 §10.1): the key of the request's DPoP proof, if it had one (the pipeline verified it). */
+  dpopProofJkt: string | undefined;
+  /** RFC 9449 §10: the key the code will be bound to (dpop_jkt, or at PAR the proof's). */
+  dpopJkt: string | undefined;
 }
 
 /**
@@ -115,6 +119,7 @@ export class AuthorizationContext {
       uiLocales: spaceSeparated(params.ui_locales),
       display: this.get("display"),
       resources: this.get("resources"),
+      dpopJkt: this.get("dpopJkt"),
     };
   }
 }
@@ -126,5 +131,6 @@ export function authenticatedContext(c: OpContext, endpoint: Exclude<Endpoint, "
   ctx.set("outside", params);
   ctx.set("outsideResources", resources);
   ctx.set("client", c.get("client"));
+  ctx.set("dpopProofJkt", c.get("dpop")?.jkt);
   return ctx;
 }

@@ -1,4 +1,12 @@
-import { DEVICE_CODE_GRANT_TYPE, DeviceAuthorizationParamsSchema, getConfig, invalidClient, invalidRequest, unauthorizedClient } from "@op/core";
+import {
+  DEVICE_CODE_GRANT_TYPE,
+  DeviceAuthorizationParamsSchema,
+  getConfig,
+  invalidClient,
+  invalidDpopProof,
+  invalidRequest,
+  unauthorizedClient,
+} from "@op/core";
 import { paramsOf, readForm, rejectDuplicates } from "@op/http";
 import {
   checkCodeChallenge,
@@ -7,6 +15,7 @@ import {
   effectiveMaxAge,
   effectiveMode,
   grantableScopes,
+  isJwkThumbprint,
   offlineAccessAllowed,
   parseAuthorizationParams,
   parseClaimsParameter,
@@ -14,6 +23,7 @@ import {
   parsePrompt,
   parseResources,
   pkceRequired,
+  pushedDpopJkt,
   rejectRegistrationParameter,
   resolveRedirectUri,
   responseModeFor,
@@ -214,6 +224,20 @@ function resources(ctx: AuthorizationContext) {
   ctx.set("resources", parseResources(ctx.get("resolved").resources));
 }
 
+/**
+ * RFC 9449 §10: `dpop_jkt` binds the code to a DPoP key (a JWK SHA-256 thumbprint); at the PAR
+ * endpoint (§10.1) the request's DPoP proof must name the same key, and names it when the
+ * parameter is absent.
+ */
+function dpopJkt(ctx: AuthorizationContext) {
+  const param = ctx.get("params").dpop_jkt;
+  if (param !== undefined && !isJwkThumbprint(param)) throw invalidRequest("dpop_jkt must be a JWK SHA-256 thumbprint (RFC 7638, base64url)");
+  if (ctx.endpoint !== P) return ctx.set("dpopJkt", param);
+  const { jkt, refusal } = pushedDpopJkt(param, ctx.get("dpopProofJkt"));
+  if (refusal) throw invalidDpopProof(refusal);
+  ctx.set("dpopJkt", jkt);
+}
+
 const step = (name: string, on: readonly Endpoint[], run: Step["run"]): Step => ({ name, on, run });
 
 export const STEPS: readonly Step[] = [
@@ -241,6 +265,7 @@ export const STEPS: readonly Step[] = [
   step("pkce", [A, P], pkce),
   step("display", [A, P], display),
   step("resources", [A, P, D], resources),
+  step("dpopJkt", [A, P], dpopJkt),
 ];
 
 /** Runs the table's steps for the context's endpoint, in order; the first error ends the request. */

@@ -1,11 +1,11 @@
 import { type AuthorizationCodeRecord, invalidGrant, invalidRequest, invalidTarget } from "@op/core";
-import { narrowResources, s256Of } from "@op/rules";
+import { narrowResources, refreshTokenJkt, s256Of } from "@op/rules";
 import { type CodeRedemption, grantIdOfCode, grantObject } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
 import { accessAndIdToken } from "./issue-tokens";
 
 /** RFC 6749 §4.1.3: redeem an authorization code. */
-export async function authorizationCodeGrant({ env, client, params, resources, registry, boundThumbprint }: GrantContext): Promise<TokenResponse> {
+export async function authorizationCodeGrant({ env, client, params, resources, registry, boundThumbprint, dpopJkt }: GrantContext): Promise<TokenResponse> {
   const code = requireCode(params.code);
   const { record, refreshToken } = await redeemAuthorizationCode(env, code, {
     clientId: client.client_id,
@@ -14,13 +14,26 @@ export async function authorizationCodeGrant({ env, client, params, resources, r
     codeVerifier: params.code_verifier,
     codeVerifierS256: await s256Of(params.code_verifier),
     resources,
+    dpopJkt,
+    refreshJkt: refreshTokenJkt(client, dpopJkt),
   });
-  const { grantId, redirectUri, redirectUriSent, codeChallenge, codeChallengeMethod, issuedAt, expiresAt, dpopJkt, responseType, ...authorization } = record;
+  const {
+    grantId,
+    redirectUri,
+    redirectUriSent,
+    codeChallenge,
+    codeChallengeMethod,
+    issuedAt,
+    expiresAt,
+    dpopJkt: _codeJkt,
+    responseType,
+    ...authorization
+  } = record;
   const omitAtHash = responseType.split(" ").includes("token");
   const tokens = await accessAndIdToken(
     env,
     client,
-    { ...authorization, grantId, certificateThumbprint: boundThumbprint, omitAtHash },
+    { ...authorization, grantId, certificateThumbprint: boundThumbprint, dpopJkt, omitAtHash },
     { registry, resources: narrowResources(record.resources, resources) },
   );
   return refreshToken ? { ...tokens, refresh_token: refreshToken } : tokens;

@@ -1,5 +1,5 @@
 import { getConfig, isolateCache } from "@op/core";
-import { accessTokenLifetime, clientTokenScope, effectiveGrants } from "@op/rules";
+import { accessTokenLifetime, clientTokenScope, dpopTokenType, effectiveGrants } from "@op/rules";
 import { clientCredentialsGrantId, type Env, grantObject } from "@op/storage";
 import { issueAccessToken } from "@op/tokens";
 import type { GrantContext, TokenResponse } from "./context";
@@ -11,14 +11,32 @@ import type { GrantContext, TokenResponse } from "./context";
  * the client's one grant (`gid` = `cc:<client_id>`), which holds the revocation records
  * userinfo and introspection check (RFC 7009), so a token costs no new object.
  */
-export async function clientCredentialsGrant({ env, client, params, targets, userinfo, registry, boundThumbprint }: GrantContext): Promise<TokenResponse> {
+export async function clientCredentialsGrant({
+  env,
+  client,
+  params,
+  targets,
+  userinfo,
+  registry,
+  boundThumbprint,
+  dpopJkt,
+}: GrantContext): Promise<TokenResponse> {
   const config = getConfig(env);
   const { grants } = effectiveGrants(client, client.operatorGrants, config, registry);
   const { resources, scope } = clientTokenScope(registry, grants, { targets, userinfo, scope: params.scope }, { forUser: false });
   const lifetime = accessTokenLifetime(registry, resources, config.ttl.accessToken);
   const grantId = await liveClientGrant(env, client.client_id);
-  const at = await issueAccessToken(env, { grantId, client, sub: client.client_id, scope, resources, lifetime, certificateThumbprint: boundThumbprint });
-  return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
+  const at = await issueAccessToken(env, {
+    grantId,
+    client,
+    sub: client.client_id,
+    scope,
+    resources,
+    lifetime,
+    certificateThumbprint: boundThumbprint,
+    dpopJkt,
+  });
+  return { access_token: at.token, token_type: dpopTokenType(dpopJkt), expires_in: at.expiresIn, scope };
 }
 
 /**

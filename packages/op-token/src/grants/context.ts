@@ -18,11 +18,14 @@ export interface GrantContext {
   audiences: string[];
   /** RFC 8705 §3: x5t#S256 the access tokens are bound to, for clients that asked for binding. */
   boundThumbprint?: string;
+  /** RFC 9449 §5: the thumbprint of the key of the request's verified DPoP proof: the access tokens are bound to it. */
+  dpopJkt?: string;
 }
 
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer";
+  /** RFC 9449 §5: DPoP for a DPoP-bound access token. */
+  token_type: "Bearer" | "DPoP";
   expires_in: number;
   scope: string;
   id_token?: string;

@@ -1,11 +1,11 @@
 import { accessDenied, authorizationPending, expiredToken, invalidGrant, invalidRequest, invalidTarget, randomToken, slowDown } from "@op/core";
-import { narrowResources, parseDeviceCode } from "@op/rules";
+import { narrowResources, parseDeviceCode, refreshTokenJkt } from "@op/rules";
 import { type DevicePollResult, deviceAuthorizationObject } from "@op/storage";
 import type { GrantContext, TokenResponse } from "./context";
 import { startGrant } from "./issue-tokens";
 
 /** RFC 8628 §3.4-3.5: the client polls with its device code until the user has answered. */
-export async function deviceCodeGrant({ env, client, params, resources, registry }: GrantContext): Promise<TokenResponse> {
+export async function deviceCodeGrant({ env, client, params, resources, registry, boundThumbprint, dpopJkt }: GrantContext): Promise<TokenResponse> {
   const deviceCode = requireDeviceCode(params.device_code);
   const { record, approval } = approvedOrThrow(await deviceAuthorizationObject(env, deviceCode.userCode).poll(deviceCode.secret, client.client_id, resources));
   const authorization = {
@@ -15,6 +15,9 @@ export async function deviceCodeGrant({ env, client, params, resources, registry
     resources: record.resources,
     authTimeRequired: client.require_auth_time ?? false,
     grantId: record.grantId ?? randomToken(16),
+    certificateThumbprint: boundThumbprint,
+    dpopJkt,
+    refreshJkt: refreshTokenJkt(client, dpopJkt),
   };
   return startGrant(env, client, authorization, { registry, resources: narrowResources(record.resources, resources) });
 }

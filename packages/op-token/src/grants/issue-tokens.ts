@@ -1,5 +1,5 @@
 import { type Client, type GrantedAuthorization, getConfig, invalidGrant } from "@op/core";
-import { accessTokenLifetime, type Registry, stillRegistered, wantsRefreshToken } from "@op/rules";
+import { accessTokenLifetime, dpopTokenType, type Registry, stillRegistered, wantsRefreshToken } from "@op/rules";
 import { type Env, grantObject, userBySub } from "@op/storage";
 import { issueAccessToken, issueIdToken, userinfoAudience } from "@op/tokens";
 import type { TokenResponse } from "./context";
@@ -8,6 +8,8 @@ import type { TokenResponse } from "./context";
 export type IssuedAuthorization = GrantedAuthorization & {
   grantId: string;
   certificateThumbprint?: string;
+  /** RFC 9449 §6: the DPoP key the access token is bound to. */
+  dpopJkt?: string;
   /** A hybrid response already returned an access token, so this ID token carries no at_hash. */
   omitAtHash?: boolean;
 };
@@ -36,7 +38,7 @@ export async function accessAndIdToken(
   const resources = stillRegistered(opts.registry, opts.resources ?? a.resources, userinfoAudience(config.issuer));
   const lifetime = accessTokenLifetime(opts.registry, resources, config.ttl.accessToken);
   const at = await issueAccessToken(env, { ...a, client, resources, lifetime });
-  const response: TokenResponse = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: a.scope };
+  const response: TokenResponse = { access_token: at.token, token_type: dpopTokenType(a.dpopJkt), expires_in: at.expiresIn, scope: a.scope };
   if (scopesOf(a.scope).includes("openid")) {
     response.id_token = await issueIdToken(env, {
       client,
@@ -51,8 +53,16 @@ export async function accessAndIdToken(
   return response;
 }
 
-/** Starts the grant family in its Durable Object and issues the first tokens (for `resources`, by default all the grant's). */
-export async function startGrant(env: Env, client: Client, a: IssuedAuthorization, opts: { registry: Registry; resources?: string[] }): Promise<TokenResponse> {
+/**
+ * Starts the grant family in its Durable Object and issues the first tokens (for `resources`, by
+ * default all the grant's); `refreshJkt` binds the family's refresh tokens to a DPoP key (RFC 9449 §5).
+ */
+export async function startGrant(
+  env: Env,
+  client: Client,
+  a: IssuedAuthorization & { refreshJkt?: string },
+  opts: { registry: Registry; resources?: string[] },
+): Promise<TokenResponse> {
   const config = getConfig(env);
   const offline = wantsRefreshToken(client.grant_types, a.scope);
   const now = Date.now();

@@ -1,6 +1,6 @@
 import { type AuthenticatedClient, type ClientGrants, getConfig, invalidGrant, invalidRequest, PATHS, randomToken } from "@op/core";
 import { verifyClientSignedJwt } from "@op/http";
-import { accessTokenLifetime, clientTokenScope, effectiveGrants } from "@op/rules";
+import { accessTokenLifetime, clientTokenScope, dpopTokenType, effectiveGrants } from "@op/rules";
 import { clientObject, type Env, grantObject, userBySub } from "@op/storage";
 import { issueAccessToken } from "@op/tokens";
 import type { GrantContext, TokenResponse } from "./context";
@@ -13,7 +13,7 @@ import type { GrantContext, TokenResponse } from "./context";
  * token may also carry the OP's scopes (docs/resources.md). No refresh token: the client can
  * sign a new assertion (§2.1 leaves it to the server; a replayable family adds nothing here).
  */
-export async function jwtBearerGrant({ env, client, params, targets, userinfo, registry, boundThumbprint }: GrantContext): Promise<TokenResponse> {
+export async function jwtBearerGrant({ env, client, params, targets, userinfo, registry, boundThumbprint, dpopJkt }: GrantContext): Promise<TokenResponse> {
   if (!params.assertion) throw invalidRequest("assertion is required");
   const config = getConfig(env);
   const { grants } = effectiveGrants(client, client.operatorGrants, config, registry);
@@ -34,8 +34,8 @@ export async function jwtBearerGrant({ env, client, params, targets, userinfo, r
     offline: false,
   });
   const lifetime = accessTokenLifetime(registry, resources, config.ttl.accessToken);
-  const at = await issueAccessToken(env, { grantId, client, sub, scope, resources, lifetime, certificateThumbprint: boundThumbprint });
-  return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
+  const at = await issueAccessToken(env, { grantId, client, sub, scope, resources, lifetime, certificateThumbprint: boundThumbprint, dpopJkt });
+  return { access_token: at.token, token_type: dpopTokenType(dpopJkt), expires_in: at.expiresIn, scope };
 }
 
 async function verifiedSubject(env: Env, client: AuthenticatedClient, grants: ClientGrants, assertion: string): Promise<string> {

@@ -1,5 +1,14 @@
 import { type AuthenticatedClient, getConfig, invalidGrant, invalidRequest, invalidTarget, randomToken } from "@op/core";
-import { accessTokenLifetime, checkExchangeTargets, effectiveGrants, exchangedScope, type Registry, registeredTargets, type Target } from "@op/rules";
+import {
+  accessTokenLifetime,
+  checkExchangeTargets,
+  dpopTokenType,
+  effectiveGrants,
+  exchangedScope,
+  type Registry,
+  registeredTargets,
+  type Target,
+} from "@op/rules";
 import { type Env, grantObject } from "@op/storage";
 import { type ActorClaim, audiencesOf, issueAccessToken, userinfoAudience, verifyIdTokenHint } from "@op/tokens";
 import { lookupActiveToken, tokenVisibleTo } from "../token-lookup";
@@ -26,6 +35,7 @@ export async function tokenExchangeGrant({
   audiences,
   registry,
   boundThumbprint,
+  dpopJkt,
 }: GrantContext): Promise<TokenResponse> {
   const config = getConfig(env);
   const subject = await activeSubjectToken(env, client, params, registry);
@@ -62,11 +72,12 @@ export async function tokenExchangeGrant({
     act,
     lifetime,
     certificateThumbprint: boundThumbprint,
+    dpopJkt,
   });
   return {
     access_token: at.token,
     issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: "Bearer",
+    token_type: dpopTokenType(dpopJkt),
     expires_in: Math.min(at.expiresIn, Math.floor((expiresAt - now) / 1000)),
     scope,
   };

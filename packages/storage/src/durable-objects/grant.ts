@@ -11,7 +11,7 @@ import {
   randomToken,
   sha256,
 } from "@op/core";
-import { narrowScope, pkceRefusal, redirectUriRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
+import { dpopJktRefusal, narrowScope, pkceRefusal, redirectUriRefusal, refreshBindingRefusal, resourceNotGranted, wantsRefreshToken } from "@op/rules";
 import type { Env } from "../env";
 
 export type RotateResult =
@@ -20,7 +20,8 @@ export type RotateResult =
   | { status: "reused" }
   | { status: "revoked" }
   | { status: "invalid_scope" }
-  | { status: "invalid_target" };
+  | { status: "invalid_target" }
+  | { status: "dpop_refused"; description: string };
 
 /** How long a redeemed code's tombstone is kept so that a replay is still recognised (RFC 6749 §4.1.2). */
 const CODE_TOMBSTONE_MS = 24 * 3600 * 1000;
@@ -36,6 +37,10 @@ export interface CodeRedemption {
   codeVerifierS256?: string;
   /** Resources the access token is asked for; each must have been granted. */
   resources: string[];
+  /** RFC 9449 §10: the key of the token request's DPoP proof, if any (a code with dpop_jkt needs it). */
+  dpopJkt?: string;
+  /** RFC 9449 §5: the key the grant's refresh tokens are bound to (a public client's proof key). */
+  refreshJkt?: string;
 }
 
 export type RedeemCodeResult =
@@ -95,11 +100,19 @@ export class Grant extends DurableObject<Env> {
     if (redirect) return { status: "refused", description: redirect };
     const pkce = pkceRefusal(code, r.codeVerifier, r.codeVerifierS256);
     if (pkce) return { status: "refused", description: pkce };
+    const dpop = dpopJktRefusal(code.dpopJkt, r.dpopJkt);
+    if (dpop) return { status: "refused", description: dpop };
     const extra = resourceNotGranted(code.resources, r.resources);
     if (extra !== undefined) return { status: "invalid_target", resource: extra };
     const offline = wantsRefreshToken(r.grantTypes, code.scope);
     const ttl = getConfig(this.env).ttl;
-    const grant = GrantRecordSchema.parse({ ...code, createdAt: now, expiresAt: now + (offline ? ttl.refreshToken : ttl.accessToken) * 1000, offline });
+    const grant = GrantRecordSchema.parse({
+      ...code,
+      createdAt: now,
+      expiresAt: now + (offline ? ttl.refreshToken : ttl.accessToken) * 1000,
+      offline,
+      refreshJkt: offline ? r.refreshJkt : undefined,
+    });
     this.storeGrant(grant, offline ? refresh.hash : undefined);
     await this.keepUntil(grant.expiresAt);
     return { status: "ok", code, refreshToken: offline ? `${grant.grantId}.${refresh.secret}` : undefined };
@@ -217,14 +230,25 @@ export class Grant extends DurableObject<Env> {
     return true;
   }
 
-  /** RFC 6749 §6 with rotation: the presented token must be the family's current one. */
-  async rotate(presentedSecret: string, clientId: string, requested: { scope?: string; resources?: string[] } = {}): Promise<RotateResult> {
+  /**
+   * RFC 6749 §6 with rotation: the presented token must be the family's current one. RFC 9449 §5:
+   * a family bound to a DPoP key needs a proof by that key, checked before anything else, so a
+   * stolen token without its key changes nothing (not even reuse detection); `bindTo` binds a
+   * family that is not yet bound (a public client that started using DPoP).
+   */
+  async rotate(
+    presentedSecret: string,
+    clientId: string,
+    requested: { scope?: string; resources?: string[]; dpopJkt?: string; bindTo?: string } = {},
+  ): Promise<RotateResult> {
     const presented = await hashSecret(presentedSecret);
     const next = await mintRefreshSecret();
     // From here on no await: check and write are one atomic step for the object.
     const grant = this.ctx.storage.kv.get<GrantRecord>("grant");
     const row = this.findRefreshToken(presented);
     if (!grant || !row || grant.clientId !== clientId) return { status: "invalid" };
+    const binding = refreshBindingRefusal(grant.refreshJkt, requested.dpopJkt);
+    if (binding) return { status: "dpop_refused", description: binding };
     if (this.ctx.storage.kv.get("revoked") || Date.now() >= grant.expiresAt) return { status: "revoked" };
     if (row.status !== "active") {
       this.revoke();
@@ -236,7 +260,9 @@ export class Grant extends DurableObject<Env> {
     if (resourceNotGranted(grant.resources, requested.resources ?? []) !== undefined) return { status: "invalid_target" };
     this.ctx.storage.sql.exec("UPDATE refresh_tokens SET status = 'rotated' WHERE hash = ?", row.hash);
     this.insertActive(next.hash);
-    return { status: "ok", grant: { ...grant, scope }, refreshToken: `${grant.grantId}.${next.secret}` };
+    const bound = grant.refreshJkt === undefined && requested.bindTo !== undefined ? { ...grant, refreshJkt: requested.bindTo } : grant;
+    if (bound !== grant) this.ctx.storage.kv.put("grant", bound);
+    return { status: "ok", grant: { ...bound, scope }, refreshToken: `${grant.grantId}.${next.secret}` };
   }
 
   async alarm() {

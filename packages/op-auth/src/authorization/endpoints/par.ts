@@ -19,7 +19,10 @@ export async function pushedAuthorizationRequestEndpoint(c: OpContext): Promise<
 /** RFC 9126 §2.2: 201 with the request_uri and its lifetime; a failed write rejects the request. */
 async function storePushedRequest(ctx: AuthorizationContext): Promise<{ request_uri: string; expires_in: number }> {
   const { par } = getConfig(ctx.env);
-  const { params, resources, requestObject } = ctx.get("resolved");
+  const { params: resolved, resources, requestObject } = ctx.get("resolved");
+  // RFC 9449 §10.1: the key of the request's proof binds the code as dpop_jkt would.
+  const jkt = ctx.get("dpopJkt");
+  const params = jkt === undefined ? resolved : { ...resolved, dpop_jkt: jkt };
   for (let attempt = 0; attempt < 3; attempt++) {
     const { reference, requestUri } = newPushedRequestUri();
     const stored = await pushedRequestObject(ctx.env, reference).push({

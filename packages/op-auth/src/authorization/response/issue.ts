@@ -76,6 +76,7 @@ async function holdCode(env: Env, code: string, req: ValidatedAuthorizationReque
     redirectUri: req.redirectUri,
     codeChallenge: req.codeChallenge,
     codeChallengeMethod: req.codeChallengeMethod,
+    dpopJkt: req.dpopJkt,
     issuedAt: now,
     expiresAt: now + getConfig(env).ttl.authorizationCode * 1000,
   });
