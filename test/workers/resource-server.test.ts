@@ -260,7 +260,7 @@ describe("protected resource metadata (RFC 9728)", () => {
       bearer_methods_supported: ["header"],
       resource_name: "Example MCP",
       tls_client_certificate_bound_access_tokens: true,
-      dpop_signing_alg_values_supported: ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA", "Ed25519"],
+      dpop_signing_alg_values_supported: ["ES256", "PS256", "EdDSA"], // the OP's default DPoP allow-list (core/dpop-algs.ts),
     });
     expect(rs.metadataResponse(new Request("https://mcp.example.com/.well-known/oauth-protected-resource"))).toBeNull();
     expect(rs.metadataResponse(new Request("https://mcp.example.com/.well-known/oauth-protected-resource/other"))).toBeNull();
