@@ -48,33 +48,41 @@ describe("isolateCache", () => {
     expect(c.get("none", 0)).toBeUndefined();
   });
 
-  it("loads once for concurrent misses, and counts the age from when the load began", async () => {
+  it("never shares a load in flight: each concurrent miss loads, the last begun is kept, its age counted from when it began", async () => {
     const c = cache<string>(10, 1_000);
-    const load = deferred<string>();
-    let loads = 0;
-    const loader = () => {
-      loads++;
-      return load.promise;
-    };
-    const waiting = Array.from({ length: 5 }, () => c.getOrLoad("k", loader, { now: 0 }));
-    load.resolve("v");
-    expect(await Promise.all(waiting)).toEqual(["v", "v", "v", "v", "v"]);
-    expect(loads).toBe(1);
-    expect(await c.getOrLoad("k", loader, { now: 999 })).toBe("v");
-    expect(loads).toBe(1);
+    const [first, second, third] = [deferred<string>(), deferred<string>(), deferred<string>()];
+    const loads = [first, second, third];
+    let n = 0;
+    const loader = () => loads[n++]?.promise ?? Promise.reject(new Error("unexpected load"));
+    const waiting = loads.map(() => c.getOrLoad("k", loader, { now: 0 }));
+    expect(n).toBe(3);
+    third.resolve("third");
+    first.resolve("first");
+    second.resolve("second");
+    expect(await Promise.all(waiting)).toEqual(["first", "second", "third"]);
+    expect(c.get("k", 0)).toBe("third");
+    expect(await c.getOrLoad("k", loader, { now: 999 })).toBe("third");
+    expect(n).toBe(3);
     expect(c.get("k", 1_000)).toBeUndefined();
   });
 
-  it("shares a failed load with its waiters and keeps nothing", async () => {
+  it("keeps nothing from a failed load, and a concurrent load is not affected by it", async () => {
     const c = cache<string>();
-    const load = deferred<string>();
-    const a = c.getOrLoad("k", () => load.promise);
-    const b = c.getOrLoad("k", () => Promise.resolve("other"));
-    load.reject(new Error("down"));
+    const failing = deferred<string>();
+    const a = c.getOrLoad("k", () => failing.promise);
+    failing.reject(new Error("down"));
     await expect(a).rejects.toThrow("down");
-    await expect(b).rejects.toThrow("down");
     expect(c.size).toBe(0);
+
+    const slow = deferred<string>();
+    const b = c.getOrLoad("k", () => slow.promise);
+    const d = c.getOrLoad("k", () => Promise.reject(new Error("down")));
+    await expect(d).rejects.toThrow("down");
+    slow.resolve("ok");
+    expect(await b).toBe("ok");
+    expect(c.size).toBe(0); // b was not the last load begun
     expect(await c.getOrLoad("k", () => Promise.resolve("again"))).toBe("again");
+    expect(c.get("k")).toBe("again");
   });
 
   it("takes the lifetime from the loaded value, and reloads a value the caller no longer wants", async () => {
@@ -91,7 +99,7 @@ describe("isolateCache", () => {
     expect(c.size).toBe(0);
   });
 
-  it("delete and clearIsolateCaches drop entries and loads in flight (which still answer their waiters)", async () => {
+  it("delete and clearIsolateCaches drop entries and loads in flight (which still answer their own request)", async () => {
     const a = cache<string>();
     const b = cache<string>();
     a.set("k", "a");

@@ -10,8 +10,10 @@
  * - per entry, a shorter lifetime of the value's own (`set`'s `maxAgeMs`, `getOrLoad`'s
  *   `maxAgeMs(value)`, e.g. from `Cache-Control`); 0 or less means "do not keep".
  *
- * `getOrLoad` is single-flight: concurrent misses of one key share one load, and a failed load
- * is shared by its waiters and not kept. `clearIsolateCaches()` empties every cache of the
+ * `getOrLoad` shares values, never loads in flight: a request never awaits another request's
+ * load, since workerd cancels the waiter when the loading request ends first ("the code had
+ * hung") and its I/O objects belong to that request. Concurrent misses each load; the last to
+ * begin is kept; a failed load is not kept. `clearIsolateCaches()` empties every cache of the
  * calling isolate (tests; a Worker's sibling isolates are not reached). Make caches at module
  * level only: each registers itself for the isolate's life.
  */
@@ -48,7 +50,7 @@ interface Entry<V> {
 
 const registry = new Set<{ clear(): void }>();
 
-/** Empties every isolate cache of this isolate, loads in flight included (they complete but are not kept). */
+/** Empties every isolate cache of this isolate; loads in flight complete but are not kept. */
 export function clearIsolateCaches(): void {
   for (const cache of registry) cache.clear();
 }
@@ -57,7 +59,8 @@ export function isolateCache<K, V>({ name, maxEntries, maxAgeMs }: IsolateCacheO
   if (!(maxEntries >= 1) || !(maxAgeMs > 0)) throw new Error(`isolate cache ${name}: maxEntries and maxAgeMs must be positive`);
   // A Map iterates in insertion order; re-inserting on use makes its first key the least recently used.
   const entries = new Map<K, Entry<V>>();
-  const loading = new Map<K, Promise<V>>();
+  /** Per key, the latest load begun and not since cancelled by `delete` or `clear`: the one kept. */
+  const loading = new Map<K, symbol>();
 
   const store = (key: K, value: V, started: number, ownMaxAgeMs: number) => {
     const lifetime = Math.min(maxAgeMs, ownMaxAgeMs);
@@ -85,27 +88,22 @@ export function isolateCache<K, V>({ name, maxEntries, maxAgeMs }: IsolateCacheO
     set: (key, value, opts = {}) => store(key, value, opts.now ?? Date.now(), opts.maxAgeMs ?? maxAgeMs),
     delete: (key) => {
       entries.delete(key);
-      loading.delete(key); // a load in flight still answers its waiters, but is not kept
+      loading.delete(key); // a load in flight still answers its request, but is not kept
     },
-    getOrLoad(key, load, opts = {}) {
-      const inFlight = loading.get(key);
-      if (inFlight) return inFlight;
+    async getOrLoad(key, load, opts = {}) {
       const started = opts.now ?? Date.now();
       const hit = fresh(key, started);
-      if (hit && !opts.reload?.(hit.value)) return Promise.resolve(hit.value);
-      // Through an async function: a load that returns an RPC promise (an I/O object of this
-      // request) still gives waiters from other requests a native promise they may await.
-      const promise: Promise<V> = (async () => load())().then((value) => {
-        // Kept only if neither `delete` nor `clear` came in between.
-        if (loading.get(key) === promise) store(key, value, started, opts.maxAgeMs?.(value) ?? maxAgeMs);
+      if (hit && !opts.reload?.(hit.value)) return hit.value;
+      const token = Symbol(name);
+      loading.set(key, token);
+      try {
+        const value = await load();
+        // Kept only if no later load began and neither `delete` nor `clear` came in between.
+        if (loading.get(key) === token) store(key, value, started, opts.maxAgeMs?.(value) ?? maxAgeMs);
         return value;
-      });
-      const settled = () => {
-        if (loading.get(key) === promise) loading.delete(key);
-      };
-      promise.then(settled, settled);
-      loading.set(key, promise);
-      return promise;
+      } finally {
+        if (loading.get(key) === token) loading.delete(key);
+      }
     },
     clear() {
       entries.clear();

@@ -199,10 +199,11 @@ export async function verifyDpopProof(check: DpopProofCheck): Promise<DpopProof>
 export function hmacNonces(options: { secret: string; window?: number; clock?: () => number }): DpopNonceHook & { current(): Promise<string> } {
   const window = options.window ?? 60;
   const clock = options.clock ?? Date.now;
-  let key: Promise<CryptoKey> | undefined;
+  // The imported key, not the promise: the hook may serve many requests, and none should await another's.
+  let key: CryptoKey | undefined;
   const nonceOf = async (step: number) => {
-    key ??= crypto.subtle.importKey("raw", new TextEncoder().encode(options.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    const mac = await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(`dpop-nonce:${step}`));
+    key ??= await crypto.subtle.importKey("raw", new TextEncoder().encode(options.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`dpop-nonce:${step}`));
     return base64url(new Uint8Array(mac));
   };
   const current = () => nonceOf(nonceStep(clock(), window));

@@ -28,8 +28,8 @@ interface Entry<T> {
   value?: T;
   fetchedAt: number;
   expiresAt: number;
+  /** When the latest fetch began; a result older than the one kept is dropped. */
   attemptedAt: number;
-  pending?: Promise<T>;
   error?: unknown;
 }
 
@@ -39,49 +39,41 @@ const FAILURE_BACKOFF_MS = 1000;
 /**
  * Documents fetched from the authorization server and kept per isolate, keyed by URL, so that
  * every instance of the kit in the isolate (often one per request, made from `env`) shares them.
- * Concurrent loads share one fetch; a failed refresh keeps serving what was cached.
+ * Requests share what was fetched, never a fetch in flight: workerd cancels a request that awaits
+ * another request's I/O when that request ends first. A failed refresh keeps serving what was cached.
  */
 export class DocumentCache<T> {
   readonly #entries = new Map<string, Entry<T>>();
 
   /**
    * The document at `url`: the cached one while fresh, else a new fetch. With `refreshIfOlderThan`
-   * (ms), a fresh one fetched longer ago than that is refetched too (an unknown kid), at most that often.
+   * (ms), a fresh one fetched longer ago than that is refetched too (an unknown kid), at most that
+   * often: a refetch begun by another request within that time serves what is cached meanwhile.
    */
   async get(url: string, load: () => Promise<{ value: T; ttl: number }>, now: number, refreshIfOlderThan?: number): Promise<T> {
-    let entry = this.#entries.get(url);
+    const entry = this.#entries.get(url);
     if (entry?.value !== undefined) {
-      const fresh = now < entry.expiresAt && (refreshIfOlderThan === undefined || now - entry.fetchedAt < refreshIfOlderThan);
+      const unexpired = now < entry.expiresAt;
+      const fresh = unexpired && (refreshIfOlderThan === undefined || now - entry.fetchedAt < refreshIfOlderThan);
+      const refetchedLately = unexpired && refreshIfOlderThan !== undefined && now - entry.attemptedAt < refreshIfOlderThan;
       // Stale, but the last attempt failed recently: keep serving what we have rather than hammer the server.
       const retryLater = now - entry.attemptedAt < Math.max(refreshIfOlderThan ?? 0, FAILURE_BACKOFF_MS) && entry.error !== undefined;
-      if (fresh || retryLater) return entry.value;
-    } else if (entry && !entry.pending && entry.error !== undefined && now - entry.attemptedAt < FAILURE_BACKOFF_MS) {
+      if (fresh || refetchedLately || retryLater) return entry.value;
+    } else if (entry && entry.error !== undefined && now - entry.attemptedAt < FAILURE_BACKOFF_MS) {
       throw entry.error;
     }
-    if (!entry) {
-      entry = { fetchedAt: 0, expiresAt: 0, attemptedAt: 0 };
-      this.#entries.set(url, entry);
+    const e = entry ?? { fetchedAt: 0, expiresAt: 0, attemptedAt: 0 };
+    if (!entry) this.#entries.set(url, e);
+    e.attemptedAt = Math.max(e.attemptedAt, now);
+    try {
+      const { value, ttl } = await load();
+      if (now >= e.fetchedAt) Object.assign(e, { value, fetchedAt: now, expiresAt: now + ttl * 1000, error: undefined });
+      return value;
+    } catch (error: unknown) {
+      e.error = error;
+      if (e.value !== undefined) return e.value;
+      throw error;
     }
-    let pending = entry.pending;
-    if (!pending) {
-      const e = entry;
-      e.attemptedAt = now;
-      pending = e.pending = load()
-        .then(({ value, ttl }) => {
-          Object.assign(e, { value, fetchedAt: now, expiresAt: now + ttl * 1000, error: undefined });
-          return value;
-        })
-        .catch((error: unknown) => {
-          e.error = error;
-          const stale = e.value;
-          if (stale !== undefined) return stale;
-          throw error;
-        })
-        .finally(() => {
-          e.pending = undefined;
-        });
-    }
-    return pending;
   }
 
   /** Forgets everything (tests). */

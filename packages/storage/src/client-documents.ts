@@ -12,7 +12,7 @@ import { enforceRateLimit } from "./rate-limits";
  * 1. The guard (`@op/rules` fetch-guard.ts: https only outside development, no special-purpose
  *    IP literal, no local-only name) decides on the URL before anything is sent.
  * 2. This isolate's copy, if the document is still fresh (its Cache-Control within the kind's
- *    bounds); concurrent misses share one fetch.
+ *    bounds); concurrent misses each fetch (no request awaits another's I/O).
  * 3. The client's budget (`fetch:client`, RATE_LIMIT_FETCH_CLIENT per client, counted by the
  *    RateLimiter object, so across isolates): only fetches that go out count. At registration,
  *    before the client exists, there is no client to charge; registration's own per-address

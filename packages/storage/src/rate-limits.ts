@@ -58,31 +58,28 @@ function keepCounted(key: string, windowEnd: number, extra: number) {
   }
 }
 
-/** Batches being asked for, per key: concurrent requests of an isolate wait for one call to the limiter. */
-const asking = new Map<string, Promise<unknown>>();
+/** Keys whose batch is being asked for by a request of this isolate. */
+const asking = new Set<string>();
 
 async function count(env: Env, action: LimitedAction, key: string, limit: { count: number; window: number }) {
   const batched = BATCHED.has(action);
   if (batched) {
-    for (;;) {
-      const spent = spendCounted(key, Date.now());
-      if (spent) return spent;
-      const pending = asking.get(key);
-      if (!pending) break;
-      await pending.catch(() => {}); // its batch may serve this request too; if it failed, ask again
-    }
+    const spent = spendCounted(key, Date.now());
+    if (spent) return spent;
   }
-  // A native promise: an RPC promise is an I/O object of the request that made it, which another
-  // request of the isolate may not await ("Cannot perform I/O on behalf of a different request").
-  const taking = (async () => limiter(env, key).take(limit.count, limit.window, batched ? BATCH_SIZE : 1))();
-  if (batched) asking.set(key, taking);
+  // Each request asks the limiter itself: awaiting another request's call would get this one
+  // cancelled when that request ends first (its RPC promise is an I/O object of that request).
+  // While one request asks for a batch, the others ask for their own unit only, so a burst does
+  // not take a batch per request; surplus units join the batch.
+  const asksForBatch = batched && !asking.has(key);
+  if (asksForBatch) asking.add(key);
   try {
-    const decision = await taking;
+    const decision = await limiter(env, key).take(limit.count, limit.window, asksForBatch ? BATCH_SIZE : 1);
     if (!decision.allowed) return decision;
     keepCounted(key, decision.windowEnd, decision.granted - 1);
     return { key, windowEnd: decision.windowEnd, batched };
   } finally {
-    if (asking.get(key) === taking) asking.delete(key);
+    if (asksForBatch) asking.delete(key);
   }
 }
 

@@ -9,8 +9,8 @@ type KeyEnv = Pick<Env, "KEY_STORE" | "ISSUER" | "ENVIRONMENT">;
 /**
  * The store's signing keys, cached in this isolate for at most KEY_ACTIVATION_DELAY_MS from
  * when they were asked for: a rotation retires the current keys that long after it, so a cached
- * key never signs once retired, and a new one signs only once its time has come. Concurrent
- * requests share one fetch, and the age counts from before it (`getOrLoad`).
+ * key never signs once retired, and a new one signs only once its time has come. The age
+ * counts from before the fetch (`getOrLoad`).
  */
 const signingKeySets = isolateCache<"current", SigningKey[]>({ name: "signing-keys", maxEntries: 1, maxAgeMs: KEY_ACTIVATION_DELAY_MS });
 /** Imported private keys by kid; a kid's key never changes, and retired ones fall out as the least recently used. */
