@@ -48,22 +48,26 @@ describe("isolateCache", () => {
     expect(c.get("none", 0)).toBeUndefined();
   });
 
-  it("never shares a load in flight: each concurrent miss loads, the last begun is kept, its age counted from when it began", async () => {
+  it("never shares a load in flight: each concurrent miss loads and is kept unless a later-begun one is, its age counted from when it began", async () => {
     const c = cache<string>(10, 1_000);
     const [first, second, third] = [deferred<string>(), deferred<string>(), deferred<string>()];
     const loads = [first, second, third];
     let n = 0;
     const loader = () => loads[n++]?.promise ?? Promise.reject(new Error("unexpected load"));
-    const waiting = loads.map(() => c.getOrLoad("k", loader, { now: 0 }));
+    const waiting = loads.map((_, i) => c.getOrLoad("k", loader, { now: i }));
     expect(n).toBe(3);
+    // Overlapping loads are kept as they finish (a steady stream of misses still fills the cache)...
+    second.resolve("second");
+    await waiting[1];
+    expect(c.get("k", 2)).toBe("second");
+    // ...but never replace a value whose load began later.
     third.resolve("third");
     first.resolve("first");
-    second.resolve("second");
     expect(await Promise.all(waiting)).toEqual(["first", "second", "third"]);
-    expect(c.get("k", 0)).toBe("third");
-    expect(await c.getOrLoad("k", loader, { now: 999 })).toBe("third");
+    expect(c.get("k", 2)).toBe("third");
+    expect(await c.getOrLoad("k", loader, { now: 1_001 })).toBe("third");
     expect(n).toBe(3);
-    expect(c.get("k", 1_000)).toBeUndefined();
+    expect(c.get("k", 1_002)).toBeUndefined(); // began at 2, kept 1,000 ms
   });
 
   it("keeps nothing from a failed load, and a concurrent load is not affected by it", async () => {
@@ -80,9 +84,8 @@ describe("isolateCache", () => {
     await expect(d).rejects.toThrow("down");
     slow.resolve("ok");
     expect(await b).toBe("ok");
-    expect(c.size).toBe(0); // b was not the last load begun
-    expect(await c.getOrLoad("k", () => Promise.resolve("again"))).toBe("again");
-    expect(c.get("k")).toBe("again");
+    expect(c.get("k")).toBe("ok");
+    expect(await c.getOrLoad("k", () => Promise.resolve("again"))).toBe("ok");
   });
 
   it("takes the lifetime from the loaded value, and reloads a value the caller no longer wants", async () => {

@@ -12,8 +12,8 @@
  *
  * `getOrLoad` shares values, never loads in flight: a request never awaits another request's
  * load, since workerd cancels the waiter when the loading request ends first ("the code had
- * hung") and its I/O objects belong to that request. Concurrent misses each load; the last to
- * begin is kept; a failed load is not kept. `clearIsolateCaches()` empties every cache of the
+ * hung") and its I/O objects belong to that request. Concurrent misses each load, and each
+ * result is kept unless a later-begun one already is; a failed load is not kept. `clearIsolateCaches()` empties every cache of the
  * calling isolate (tests; a Worker's sibling isolates are not reached). Make caches at module
  * level only: each registers itself for the isolate's life.
  */
@@ -45,6 +45,8 @@ export interface IsolateCache<K, V> {
 
 interface Entry<V> {
   value: V;
+  /** When its load began (or it was set): an older load finishing later does not replace it. */
+  startedAt: number;
   expiresAt: number;
 }
 
@@ -59,15 +61,15 @@ export function isolateCache<K, V>({ name, maxEntries, maxAgeMs }: IsolateCacheO
   if (!(maxEntries >= 1) || !(maxAgeMs > 0)) throw new Error(`isolate cache ${name}: maxEntries and maxAgeMs must be positive`);
   // A Map iterates in insertion order; re-inserting on use makes its first key the least recently used.
   const entries = new Map<K, Entry<V>>();
-  /** Per key, the latest load begun and not since cancelled by `delete` or `clear`: the one kept. */
-  const loading = new Map<K, symbol>();
+  /** Counts `delete` and `clear` calls: a load that began before one is not kept (any key, for simplicity). */
+  let generation = 0;
 
   const store = (key: K, value: V, started: number, ownMaxAgeMs: number) => {
     const lifetime = Math.min(maxAgeMs, ownMaxAgeMs);
     entries.delete(key);
     if (!(lifetime > 0)) return;
     while (entries.size >= maxEntries) entries.delete(entries.keys().next().value as K);
-    entries.set(key, { value, expiresAt: started + lifetime });
+    entries.set(key, { value, startedAt: started, expiresAt: started + lifetime });
   };
 
   const fresh = (key: K, now: number): Entry<V> | undefined => {
@@ -88,26 +90,22 @@ export function isolateCache<K, V>({ name, maxEntries, maxAgeMs }: IsolateCacheO
     set: (key, value, opts = {}) => store(key, value, opts.now ?? Date.now(), opts.maxAgeMs ?? maxAgeMs),
     delete: (key) => {
       entries.delete(key);
-      loading.delete(key); // a load in flight still answers its request, but is not kept
+      generation++; // a load in flight still answers its request, but is not kept
     },
     async getOrLoad(key, load, opts = {}) {
       const started = opts.now ?? Date.now();
       const hit = fresh(key, started);
       if (hit && !opts.reload?.(hit.value)) return hit.value;
-      const token = Symbol(name);
-      loading.set(key, token);
-      try {
-        const value = await load();
-        // Kept only if no later load began and neither `delete` nor `clear` came in between.
-        if (loading.get(key) === token) store(key, value, started, opts.maxAgeMs?.(value) ?? maxAgeMs);
-        return value;
-      } finally {
-        if (loading.get(key) === token) loading.delete(key);
-      }
+      const began = generation;
+      const value = await load();
+      // Kept unless `delete` or `clear` came in between, or a load begun later was kept already.
+      const kept = entries.get(key);
+      if (began === generation && !(kept && kept.startedAt > started)) store(key, value, started, opts.maxAgeMs?.(value) ?? maxAgeMs);
+      return value;
     },
     clear() {
       entries.clear();
-      loading.clear();
+      generation++;
     },
   };
   registry.add(cache);
